@@ -1,0 +1,190 @@
+package model
+
+// The filter types mirror Prefect's filter bodies. A nil pointer means "no
+// constraint"; every non-nil sub-filter narrows the result. Operator is
+// "and_" (the default) or "or_" and combines the sub-filters of one level.
+
+// IDFilter matches on a set of ids.
+type IDFilter struct {
+	Any    []ID `json:"any_"`
+	NotAny []ID `json:"not_any_"`
+}
+
+// OptionalIDFilter matches a nullable id column.
+type OptionalIDFilter struct {
+	Operator string `json:"operator"`
+	Any      []ID   `json:"any_"`
+	IsNull   *bool  `json:"is_null_"`
+}
+
+// NameFilter matches names exactly (any_) or by case-insensitive substring
+// (like_).
+type NameFilter struct {
+	Any    []string `json:"any_"`
+	NotAny []string `json:"not_any_"`
+	Like   *string  `json:"like_"`
+}
+
+// TagsFilter matches runs carrying all (all_) or any (any_) of the tags, or
+// none at all (is_null_).
+type TagsFilter struct {
+	Operator string   `json:"operator"`
+	All      []string `json:"all_"`
+	Any      []string `json:"any_"`
+	IsNull   *bool    `json:"is_null_"`
+}
+
+// TimeFilter bounds an instant; IsNull matches unset values.
+type TimeFilter struct {
+	Before *Time `json:"before_"`
+	After  *Time `json:"after_"`
+	IsNull *bool `json:"is_null_"`
+}
+
+// StringsFilter matches a string column against a set.
+type StringsFilter struct {
+	Operator string   `json:"operator"`
+	Any      []string `json:"any_"`
+	NotAny   []string `json:"not_any_"`
+	IsNull   *bool    `json:"is_null_"`
+}
+
+// StateTypeFilter matches state types.
+type StateTypeFilter struct {
+	Any    []StateType `json:"any_"`
+	NotAny []StateType `json:"not_any_"`
+}
+
+// StateFilter matches the current state's type and name.
+type StateFilter struct {
+	Operator string           `json:"operator"`
+	Type     *StateTypeFilter `json:"type"`
+	Name     *StringsFilter   `json:"name"`
+}
+
+// FlowFilter narrows flows.
+type FlowFilter struct {
+	Operator string      `json:"operator"`
+	ID       *IDFilter   `json:"id"`
+	Name     *NameFilter `json:"name"`
+	Tags     *TagsFilter `json:"tags"`
+}
+
+// FlowRunFilter narrows flow runs.
+type FlowRunFilter struct {
+	Operator               string            `json:"operator"`
+	ID                     *IDFilter         `json:"id"`
+	Name                   *NameFilter       `json:"name"`
+	Tags                   *TagsFilter       `json:"tags"`
+	DeploymentID           *OptionalIDFilter `json:"deployment_id"`
+	WorkQueueName          *StringsFilter    `json:"work_queue_name"`
+	State                  *StateFilter      `json:"state"`
+	FlowVersion            *StringsFilter    `json:"flow_version"`
+	StartTime              *TimeFilter       `json:"start_time"`
+	EndTime                *TimeFilter       `json:"end_time"`
+	ExpectedStartTime      *TimeFilter       `json:"expected_start_time"`
+	NextScheduledStartTime *TimeFilter       `json:"next_scheduled_start_time"`
+	ParentFlowRunID        *OptionalIDFilter `json:"parent_flow_run_id"`
+	ParentTaskRunID        *OptionalIDFilter `json:"parent_task_run_id"`
+	IdempotencyKey         *StringsFilter    `json:"idempotency_key"`
+}
+
+// SubflowRunsFilter matches task runs that are (or are not) subflow trackers.
+type SubflowRunsFilter struct {
+	Exists *bool `json:"exists_"`
+}
+
+// TaskRunFilter narrows task runs.
+type TaskRunFilter struct {
+	Operator          string             `json:"operator"`
+	ID                *IDFilter          `json:"id"`
+	Name              *NameFilter        `json:"name"`
+	Tags              *TagsFilter        `json:"tags"`
+	State             *StateFilter       `json:"state"`
+	StartTime         *TimeFilter        `json:"start_time"`
+	EndTime           *TimeFilter        `json:"end_time"`
+	ExpectedStartTime *TimeFilter        `json:"expected_start_time"`
+	SubflowRuns       *SubflowRunsFilter `json:"subflow_runs"`
+	FlowRunID         *OptionalIDFilter  `json:"flow_run_id"`
+}
+
+// LevelFilter bounds log levels.
+type LevelFilter struct {
+	GE *int `json:"ge_"`
+	LE *int `json:"le_"`
+}
+
+// TextFilter is a case-insensitive substring search.
+type TextFilter struct {
+	Query string `json:"query"`
+}
+
+// LogFilter narrows logs.
+type LogFilter struct {
+	Operator  string            `json:"operator"`
+	Level     *LevelFilter      `json:"level"`
+	Timestamp *TimeFilter       `json:"timestamp"`
+	FlowRunID *OptionalIDFilter `json:"flow_run_id"`
+	TaskRunID *OptionalIDFilter `json:"task_run_id"`
+	Text      *TextFilter       `json:"text"`
+}
+
+// RunQuery is what every run/flow listing accepts: filters on the entity and
+// its neighbours, a sort key and a window.
+type RunQuery struct {
+	Flows    *FlowFilter    `json:"flows"`
+	FlowRuns *FlowRunFilter `json:"flow_runs"`
+	TaskRuns *TaskRunFilter `json:"task_runs"`
+	Sort     string         `json:"sort"`
+	Offset   int            `json:"offset"`
+	Limit    int            `json:"limit"`
+}
+
+// LogQuery is the body of /logs/filter.
+type LogQuery struct {
+	Logs   *LogFilter `json:"logs"`
+	Sort   string     `json:"sort"`
+	Offset int        `json:"offset"`
+	Limit  int        `json:"limit"`
+}
+
+// Sort keys accepted for flow runs, task runs, flows and logs.
+var (
+	FlowRunSorts = []string{"ID_DESC", "START_TIME_ASC", "START_TIME_DESC", "EXPECTED_START_TIME_ASC", "EXPECTED_START_TIME_DESC", "NAME_ASC", "NAME_DESC", "NEXT_SCHEDULED_START_TIME_ASC", "END_TIME_DESC"}
+	TaskRunSorts = []string{"ID_DESC", "EXPECTED_START_TIME_ASC", "EXPECTED_START_TIME_DESC", "NAME_ASC", "NAME_DESC", "NEXT_SCHEDULED_START_TIME_ASC", "END_TIME_DESC"}
+	FlowSorts    = []string{"CREATED_DESC", "UPDATED_DESC", "NAME_ASC", "NAME_DESC"}
+	LogSorts     = []string{"TIMESTAMP_ASC", "TIMESTAMP_DESC"}
+)
+
+// EventFilter narrows events (POST /events/filter and /events/out).
+type EventFilter struct {
+	Occurred *struct {
+		Since *Time `json:"since"`
+		Until *Time `json:"until"`
+	} `json:"occurred"`
+	Event *struct {
+		Prefix        []string `json:"prefix"`
+		ExcludePrefix []string `json:"exclude_prefix"`
+		Name          []string `json:"name"`
+		ExcludeName   []string `json:"exclude_name"`
+	} `json:"event"`
+	Resource    *ResourceFilter `json:"resource"`
+	Related     *ResourceFilter `json:"related"`
+	AnyResource *ResourceFilter `json:"any_resource"`
+	ID          *struct {
+		ID []ID `json:"id"`
+	} `json:"id"`
+	Text  *string `json:"text"`
+	Order string  `json:"order"`
+}
+
+// ResourceFilter matches an event's resources by id, id prefix, role or
+// labels. (Prefect also allows a list of these for related/any_resource; the
+// API layer normalises a list into its first element.)
+type ResourceFilter struct {
+	ID       []string            `json:"id"`
+	IDPrefix []string            `json:"id_prefix"`
+	Role     []string            `json:"role"`
+	Labels   map[string][]string `json:"labels"`
+	Distinct bool                `json:"distinct"`
+}

@@ -1,0 +1,61 @@
+// Package orchestration is Baton's pure decision core: given a run, its
+// current state and a proposed state, it decides ACCEPT, REJECT, WAIT or
+// ABORT and computes every bookkeeping change (start/end time, run counts,
+// run time, expected/next start time, parent-task mirroring, events).
+//
+// Rules are small named values applied in a fixed order per policy: the core
+// flow policy, the core task policy, and the minimal policies used when a
+// proposal is forced. Nothing here does I/O; the store reads the current row
+// and writes the outcome in one transaction.
+package orchestration
+
+import (
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+)
+
+// FlowRunInput is everything a flow-run decision may look at.
+type FlowRunInput struct {
+	// Run is the current row; Run.State is its current state (nil for a run
+	// that has none yet).
+	Run model.FlowRun
+	// Proposed is the state the client asks for.
+	Proposed model.StateCreate
+	// Force selects the minimal policy instead of the core one.
+	Force bool
+	// Now is the decision time (injected so tests control it).
+	Now time.Time
+	// ClientVersion is the Prefect client version parsed from the
+	// User-Agent ("" when unknown).
+	ClientVersion string
+}
+
+// TaskRunInput is everything a task-run decision may look at.
+type TaskRunInput struct {
+	Run      model.TaskRun
+	Proposed model.StateCreate
+	Force    bool
+	Now      time.Time
+	// FlowRun is the parent flow run, if any (used by the rules that stop
+	// tasks of stopped flows and that rename retries).
+	FlowRun *model.FlowRun
+}
+
+// Outcome is a decision and what must be written because of it.
+type Outcome struct {
+	// Result is returned to the client as-is.
+	Result model.OrchestrationResult
+	// Run is the updated row when a state is written (nil when nothing
+	// changes, e.g. ABORT, WAIT or a REJECT that keeps the current state).
+	Run *model.FlowRun
+	// TaskRun is the updated task-run row (task decisions only).
+	TaskRun *model.TaskRun
+	// State is the state appended to the history (the proposed one, or the
+	// one a rule substituted, e.g. AwaitingRetry).
+	State *model.State
+	// ParentTaskState is the state mirrored onto a subflow's parent task run.
+	ParentTaskState *model.State
+	// Events are the prefect.flow-run.<Name> events the transition emits.
+	Events []model.Event
+}

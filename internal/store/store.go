@@ -1,0 +1,201 @@
+// Package store defines Baton's storage seam: one interface, grouped by
+// entity, that every engine (SQLite now, PostgreSQL next) implements and that
+// one conformance suite (storetest) checks.
+//
+// Every method takes the workspace it acts in; no query may reach rows of
+// another workspace. Methods return the sentinel errors below (wrapped), which
+// the API maps to HTTP statuses in one place.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+)
+
+// Sentinel errors. Engines wrap them with context (fmt.Errorf("...: %w")).
+var (
+	// ErrNotFound: the addressed row does not exist in this workspace.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness rule would be broken (name already taken).
+	ErrConflict = errors.New("already exists")
+	// ErrSlotsBusy: a concurrency acquisition cannot be granted right now.
+	ErrSlotsBusy = errors.New("concurrency slots busy")
+)
+
+// Store is the whole storage seam. It is the union of small per-entity
+// interfaces so that a consumer can depend on just the part it uses.
+type Store interface {
+	Workspaces
+	Flows
+	FlowRuns
+	TaskRuns
+	Logs
+	Events
+	Concurrency
+	// Close flushes pending writes and releases the database.
+	Close() error
+}
+
+// Workspaces reads tenants. Cloud-mode management (accounts, users, keys)
+// extends this later.
+type Workspaces interface {
+	// WorkspaceDefault returns the workspace that /api/... serves.
+	WorkspaceDefault(ctx context.Context) (model.Workspace, error)
+	// WorkspaceGet returns a workspace of the given account.
+	WorkspaceGet(ctx context.Context, accountID, workspaceID model.ID) (model.Workspace, error)
+}
+
+// Flows stores flows, unique by name within a workspace.
+type Flows interface {
+	// FlowUpsert creates the flow or returns the existing one with that name
+	// (created reports which).
+	FlowUpsert(ctx context.Context, ws model.ID, in model.FlowCreate) (f model.Flow, created bool, err error)
+	FlowGet(ctx context.Context, ws, id model.ID) (model.Flow, error)
+	FlowGetByName(ctx context.Context, ws model.ID, name string) (model.Flow, error)
+	// FlowList applies q.Flows and, through joins, q.FlowRuns/q.TaskRuns
+	// (a flow matches if any of its runs matches).
+	FlowList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.Flow, error)
+	FlowCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error)
+	FlowUpdate(ctx context.Context, ws, id model.ID, in model.FlowUpdate) error
+	// FlowDelete removes the flow and its runs.
+	FlowDelete(ctx context.Context, ws, id model.ID) error
+}
+
+// FlowRunChange is what an orchestration decision asks the store to write,
+// atomically, in the transaction that read the run.
+type FlowRunChange struct {
+	// Run is the updated run row; nil leaves the row untouched.
+	Run *model.FlowRun
+	// State, when non-nil, is appended to the run's state history (and Run's
+	// State/StateID/StateType/StateName must already point at it).
+	State *model.State
+	// ParentTaskState, when non-nil and Run.ParentTaskRunID is set, becomes
+	// the new current state of the parent (tracking) task run and is appended
+	// to its history.
+	ParentTaskState *model.State
+	// Events are persisted in the same transaction (outbox) and returned to
+	// the caller for publication after commit.
+	Events []model.Event
+}
+
+// FlowRunDecider is called inside the write transaction with the current run
+// and returns what to write. It must not do I/O.
+type FlowRunDecider func(run model.FlowRun) (FlowRunChange, error)
+
+// FlowRuns stores flow runs and their state history.
+type FlowRuns interface {
+	// FlowRunCreate inserts run (whose State, if set, is its initial state and
+	// goes into the history). When run.IdempotencyKey is set and a run of the
+	// same flow already has that key, the existing run is returned with
+	// created=false. The flow must exist in ws.
+	FlowRunCreate(ctx context.Context, ws model.ID, run model.FlowRun) (r model.FlowRun, created bool, err error)
+	FlowRunGet(ctx context.Context, ws, id model.ID) (model.FlowRun, error)
+	FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.FlowRun, error)
+	FlowRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error)
+	// FlowRunUpdate applies fn to the current row inside a write transaction.
+	FlowRunUpdate(ctx context.Context, ws, id model.ID, fn func(*model.FlowRun) error) (model.FlowRun, error)
+	// FlowRunSetState runs decide against the current row and writes its
+	// change atomically; it returns the change that was written.
+	FlowRunSetState(ctx context.Context, ws, id model.ID, decide FlowRunDecider) (FlowRunChange, error)
+	// FlowRunStates returns the state history, oldest first.
+	FlowRunStates(ctx context.Context, ws, flowRunID model.ID) ([]model.State, error)
+	FlowRunDelete(ctx context.Context, ws, id model.ID) error
+}
+
+// TaskRunChange mirrors FlowRunChange for task runs.
+type TaskRunChange struct {
+	Run    *model.TaskRun
+	State  *model.State
+	Events []model.Event
+}
+
+// TaskRunDecider is FlowRunDecider for task runs.
+type TaskRunDecider func(run model.TaskRun) (TaskRunChange, error)
+
+// TaskRunRecord is one task-run state change reported by a client event:
+// Run carries every column from the event payload plus the state fields, and
+// State is the state to append to the history.
+type TaskRunRecord struct {
+	Run   model.TaskRun
+	State model.State
+}
+
+// TaskRuns stores task runs and their state history.
+type TaskRuns interface {
+	// TaskRunCreate inserts a task run, or returns the existing one with the
+	// same (flow_run_id, task_key, dynamic_key) with created=false.
+	TaskRunCreate(ctx context.Context, ws model.ID, run model.TaskRun) (r model.TaskRun, created bool, err error)
+	TaskRunGet(ctx context.Context, ws, id model.ID) (model.TaskRun, error)
+	TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.TaskRun, error)
+	TaskRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error)
+	TaskRunUpdate(ctx context.Context, ws, id model.ID, fn func(*model.TaskRun) error) (model.TaskRun, error)
+	TaskRunSetState(ctx context.Context, ws, id model.ID, decide TaskRunDecider) (TaskRunChange, error)
+	TaskRunStates(ctx context.Context, ws, taskRunID model.ID) ([]model.State, error)
+	TaskRunDelete(ctx context.Context, ws, id model.ID) error
+	// TaskRunRecord upserts task runs from client events: a row is inserted
+	// if absent (by id), and its columns are overwritten only when the
+	// record's state timestamp is newer than the stored one, so duplicate and
+	// out-of-order delivery converge. The state is always appended to the
+	// history unless a state with that id exists.
+	TaskRunRecord(ctx context.Context, ws model.ID, recs []TaskRunRecord) error
+}
+
+// Logs stores run logs.
+type Logs interface {
+	LogCreate(ctx context.Context, ws model.ID, logs []model.Log) error
+	LogList(ctx context.Context, ws model.ID, q model.LogQuery) ([]model.Log, error)
+}
+
+// EventPage is one page of an event query.
+type EventPage struct {
+	Events []model.Event
+	Total  int
+}
+
+// EventCount is one bucket of POST /events/count-by.
+type EventCount struct {
+	Value     string     `json:"value"`
+	Label     string     `json:"label"`
+	Count     int        `json:"count"`
+	StartTime model.Time `json:"start_time"`
+	EndTime   model.Time `json:"end_time"`
+}
+
+// Events stores events, deduplicated by id.
+type Events interface {
+	// EventInsert stores events and returns those that were new (duplicates
+	// by id are dropped silently).
+	EventInsert(ctx context.Context, ws model.ID, events []model.Event) ([]model.Event, error)
+	// EventList returns events matching f, ordered by occurred (descending
+	// when f.Order is "DESC", ascending otherwise), after skipping offset.
+	EventList(ctx context.Context, ws model.ID, f model.EventFilter, limit, offset int) (EventPage, error)
+	// EventCountBy groups matching events by "event", "resource", "day" or
+	// "time" (with the bucket width for "time").
+	EventCountBy(ctx context.Context, ws model.ID, f model.EventFilter, countable string, bucket time.Duration) ([]EventCount, error)
+}
+
+// Concurrency stores global (v2) concurrency limits and their leases.
+type Concurrency interface {
+	ConcurrencyLimitCreate(ctx context.Context, ws model.ID, in model.ConcurrencyLimitCreate) (model.ConcurrencyLimit, error)
+	// ConcurrencyLimitGet accepts an id or a name.
+	ConcurrencyLimitGet(ctx context.Context, ws model.ID, idOrName string) (model.ConcurrencyLimit, error)
+	ConcurrencyLimitList(ctx context.Context, ws model.ID, offset, limit int) ([]model.ConcurrencyLimit, error)
+	ConcurrencyLimitUpdate(ctx context.Context, ws model.ID, idOrName string, in model.ConcurrencyLimitUpdate) error
+	ConcurrencyLimitDelete(ctx context.Context, ws model.ID, idOrName string) error
+	// ConcurrencyAcquire takes slots on every active limit among names, all
+	// or nothing. It returns the limits involved (empty when none of the
+	// names has a limit; then no lease is created and the lease is nil) or
+	// ErrSlotsBusy when any limit is full.
+	ConcurrencyAcquire(ctx context.Context, ws model.ID, names []string, slots int, ttl time.Duration, holder *model.LeaseHolder) (*model.ConcurrencyLease, []model.MinimalConcurrencyLimit, error)
+	// ConcurrencyRelease frees a lease's slots; releasing an unknown or
+	// already released lease is not an error.
+	ConcurrencyRelease(ctx context.Context, ws model.ID, leaseID model.ID) error
+	// ConcurrencyRenew extends a live lease; ErrNotFound if it is gone.
+	ConcurrencyRenew(ctx context.Context, ws model.ID, leaseID model.ID, ttl time.Duration) error
+	// ConcurrencyExpire releases every lease (in any workspace) that expired
+	// before now and returns how many it released.
+	ConcurrencyExpire(ctx context.Context, now time.Time) (int, error)
+}
