@@ -1,5 +1,11 @@
 package model
 
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+)
+
 // The filter types mirror Prefect's filter bodies. A nil pointer means "no
 // constraint"; every non-nil sub-filter narrows the result. Operator is
 // "and_" (the default) or "or_" and combines the sub-filters of one level.
@@ -168,23 +174,59 @@ type EventFilter struct {
 		Name          []string `json:"name"`
 		ExcludeName   []string `json:"exclude_name"`
 	} `json:"event"`
-	Resource    *ResourceFilter `json:"resource"`
-	Related     *ResourceFilter `json:"related"`
-	AnyResource *ResourceFilter `json:"any_resource"`
+	Resource *ResourceFilter `json:"resource"`
+	// Related and AnyResource accept one filter object or a list of them
+	// (Prefect allows both); every filter of the list must match.
+	Related     ResourceFilters `json:"related"`
+	AnyResource ResourceFilters `json:"any_resource"`
 	ID          *struct {
 		ID []ID `json:"id"`
 	} `json:"id"`
-	Text  *string `json:"text"`
-	Order string  `json:"order"`
+	// Text is {"query": "..."} as in Prefect's EventTextFilter.
+	Text  *TextFilter `json:"text"`
+	Order string      `json:"order"`
 }
 
 // ResourceFilter matches an event's resources by id, id prefix, role or
-// labels. (Prefect also allows a list of these for related/any_resource; the
-// API layer normalises a list into its first element.)
+// labels. Label values may end in '*' (prefix wildcard) or start with '!'
+// (negation), as in Prefect's ResourceSpecification.
 type ResourceFilter struct {
 	ID       []string            `json:"id"`
 	IDPrefix []string            `json:"id_prefix"`
 	Role     []string            `json:"role"`
 	Labels   map[string][]string `json:"labels"`
 	Distinct bool                `json:"distinct"`
+	// ResourcesInRoles lists [id, role] pairs (related filters only): a
+	// related resource must have one of these ids in the paired role.
+	ResourcesInRoles [][]string `json:"resources_in_roles"`
+}
+
+// ResourceFilters is the related/any_resource part of an EventFilter. Prefect
+// accepts either one object or a list of objects there; both decode into a
+// list whose filters must all match. It encodes as a list (or null).
+type ResourceFilters []ResourceFilter
+
+// UnmarshalJSON accepts null, one ResourceFilter object or a list of them.
+func (r *ResourceFilters) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*r = nil
+		return nil
+	case b[0] == '[':
+		var list []ResourceFilter
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		*r = list
+		return nil
+	case b[0] == '{':
+		var one ResourceFilter
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*r = ResourceFilters{one}
+		return nil
+	}
+	return &json.UnmarshalTypeError{Value: describe(b), Type: reflect.TypeFor[ResourceFilters]()}
 }
