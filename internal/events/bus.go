@@ -1,0 +1,131 @@
+package events
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/batonhq/baton/internal/model"
+)
+
+// DefaultSubscriptionBuffer is how many events a subscription may fall
+// behind before the bus gives up on it. It absorbs bursts (a flow with
+// thousands of tasks) without letting one slow websocket hold back the
+// write path.
+const DefaultSubscriptionBuffer = 4096
+
+// Bus fans events out to in-process subscribers (the /events/out sockets,
+// automations, UI live views). Publishing never blocks: a subscriber whose
+// buffer is full is closed and marked lagged, and must resubscribe (and
+// backfill from the store) if it wants to continue.
+type Bus struct {
+	mu     sync.RWMutex
+	subs   map[*Subscription]struct{}
+	buffer int
+}
+
+// NewBus returns an empty bus.
+func NewBus() *Bus {
+	return &Bus{subs: make(map[*Subscription]struct{}), buffer: DefaultSubscriptionBuffer}
+}
+
+// Subscription is one subscriber's view of the bus: the events of one
+// workspace that match one filter, in publication order.
+type Subscription struct {
+	bus    *Bus
+	ws     model.ID
+	filter model.EventFilter
+	ch     chan model.Event
+	mu     sync.Mutex // guards closed and sends on ch
+	closed bool
+	lagged atomic.Bool
+}
+
+// Subscribe registers a subscriber for the events of ws that match f. The
+// caller must Close the subscription when done with it.
+func (b *Bus) Subscribe(ws model.ID, f model.EventFilter) *Subscription {
+	s := &Subscription{bus: b, ws: ws, filter: f, ch: make(chan model.Event, b.buffer)}
+	b.mu.Lock()
+	b.subs[s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
+// Publish delivers evs (already committed) to every matching subscriber of
+// ws without blocking.
+func (b *Bus) Publish(ws model.ID, evs []model.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	var lagging []*Subscription
+	b.mu.RLock()
+	for s := range b.subs {
+		if s.ws != ws {
+			continue
+		}
+		if !s.deliver(evs) {
+			lagging = append(lagging, s)
+		}
+	}
+	b.mu.RUnlock()
+	if len(lagging) > 0 {
+		b.mu.Lock()
+		for _, s := range lagging {
+			delete(b.subs, s)
+		}
+		b.mu.Unlock()
+	}
+}
+
+// deliver sends the matching events; it returns false (after closing the
+// channel and marking the subscription lagged) when the buffer overflowed.
+func (s *Subscription) deliver(evs []model.Event) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return true
+	}
+	for i := range evs {
+		if !Matches(&s.filter, &evs[i]) {
+			continue
+		}
+		select {
+		case s.ch <- evs[i]:
+		default:
+			s.lagged.Store(true)
+			s.closed = true
+			close(s.ch)
+			return false
+		}
+	}
+	return true
+}
+
+// C returns the event channel. It is closed when the subscription is closed,
+// either by Close or because the subscriber lagged.
+func (s *Subscription) C() <-chan model.Event { return s.ch }
+
+// Lagged reports whether the bus closed the subscription because the
+// subscriber fell too far behind (events were dropped).
+func (s *Subscription) Lagged() bool { return s.lagged.Load() }
+
+// Close unsubscribes and closes the channel. It is safe to call more than
+// once and concurrently with Publish.
+func (s *Subscription) Close() {
+	s.bus.mu.Lock()
+	delete(s.bus.subs, s)
+	s.bus.mu.Unlock()
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+	}
+	s.mu.Unlock()
+}
+
+// Subscribers returns how many subscriptions are open (for metrics and
+// tests).
+func (b *Bus) Subscribers() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.subs)
+}
