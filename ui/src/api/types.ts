@@ -1,0 +1,258 @@
+// Types for the parts of Prefect 3's REST API that the UI reads. Field names
+// follow the server's JSON exactly (snake_case) so responses are used as-is.
+
+/** The nine state types a Prefect run can be in. */
+export type StateType =
+  | "SCHEDULED"
+  | "PENDING"
+  | "RUNNING"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELLED"
+  | "CRASHED"
+  | "PAUSED"
+  | "CANCELLING";
+
+export const STATE_TYPES: readonly StateType[] = [
+  "SCHEDULED",
+  "PENDING",
+  "RUNNING",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "CRASHED",
+  "PAUSED",
+  "CANCELLING",
+];
+
+export interface StateDetails {
+  flow_run_id?: string | null;
+  task_run_id?: string | null;
+  child_flow_run_id?: string | null;
+  scheduled_time?: string | null;
+  cache_key?: string | null;
+  cache_expiration?: string | null;
+  retriable?: boolean | null;
+}
+
+export interface State {
+  id: string;
+  type: StateType;
+  name: string | null;
+  timestamp: string;
+  message: string | null;
+  state_details?: StateDetails;
+}
+
+export interface Flow {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  tags: string[];
+}
+
+export interface FlowRunPolicy {
+  max_retries?: number;
+  retry_delay_seconds?: number;
+  retries?: number | null;
+  retry_delay?: number | null;
+}
+
+export interface FlowRun {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  flow_id: string;
+  deployment_id: string | null;
+  work_queue_name: string | null;
+  flow_version: string | null;
+  parameters: Record<string, unknown>;
+  tags: string[];
+  parent_task_run_id: string | null;
+  state_type: StateType | null;
+  state_name: string | null;
+  run_count: number;
+  expected_start_time: string | null;
+  next_scheduled_start_time: string | null;
+  start_time: string | null;
+  end_time: string | null;
+  total_run_time: number;
+  estimated_run_time: number;
+  estimated_start_time_delta: number;
+  empirical_policy?: FlowRunPolicy;
+  state: State | null;
+}
+
+/** One entry of a task run's task_inputs: where an argument came from. */
+export type TaskRunInput =
+  | { input_type: "task_run"; id: string }
+  | { input_type: "flow_run"; id: string }
+  | { input_type: "parameter"; name: string }
+  | { input_type: "constant"; type: string };
+
+export interface TaskRunPolicy {
+  max_retries?: number;
+  retry_delay_seconds?: number;
+  retries?: number | null;
+  retry_delay?: number | number[] | null;
+  retry_jitter_factor?: number | null;
+}
+
+export interface TaskRun {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  flow_run_id: string | null;
+  task_key: string;
+  dynamic_key: string;
+  cache_key: string | null;
+  cache_expiration: string | null;
+  task_version: string | null;
+  empirical_policy?: TaskRunPolicy;
+  tags: string[];
+  task_inputs: Record<string, TaskRunInput[] | undefined>;
+  state_type: StateType | null;
+  state_name: string | null;
+  run_count: number;
+  flow_run_run_count: number;
+  expected_start_time: string | null;
+  start_time: string | null;
+  end_time: string | null;
+  total_run_time: number;
+  estimated_run_time: number;
+  state: State | null;
+}
+
+export interface Log {
+  id: string;
+  name: string;
+  level: number;
+  message: string;
+  timestamp: string;
+  flow_run_id: string | null;
+  task_run_id: string | null;
+}
+
+export interface Resource {
+  "prefect.resource.id": string;
+  "prefect.resource.name"?: string;
+  "prefect.resource.role"?: string;
+  [label: string]: string | undefined;
+}
+
+export interface PrefectEvent {
+  id: string;
+  occurred: string;
+  received?: string;
+  event: string;
+  resource: Resource;
+  related: Resource[];
+  payload: Record<string, unknown>;
+  follows?: string | null;
+}
+
+export interface EventPage {
+  events: PrefectEvent[];
+  total: number;
+  next_page: string | null;
+}
+
+export interface EventCount {
+  value: string;
+  label: string;
+  count: number;
+  start_time: string;
+  end_time: string;
+}
+
+export interface Paginated<T> {
+  results: T[];
+  count: number;
+  limit: number;
+  pages: number;
+  page: number;
+}
+
+export interface HistoryState {
+  state_type: StateType;
+  state_name: string;
+  count_runs: number;
+  sum_estimated_run_time: number;
+  sum_estimated_lateness: number;
+}
+
+export interface HistoryInterval {
+  interval_start: string;
+  interval_end: string;
+  states: HistoryState[];
+}
+
+export type FlowRunSort =
+  | "ID_DESC"
+  | "START_TIME_ASC"
+  | "START_TIME_DESC"
+  | "EXPECTED_START_TIME_ASC"
+  | "EXPECTED_START_TIME_DESC"
+  | "NAME_ASC"
+  | "NAME_DESC"
+  | "NEXT_SCHEDULED_START_TIME_ASC"
+  | "END_TIME_DESC";
+
+// Filter bodies: only the fields the UI sends. Every field is optional, as
+// in Prefect, and an absent field means "no constraint".
+
+interface AnyOf {
+  any_?: string[];
+  not_any_?: string[];
+}
+interface TimeRange {
+  after_?: string;
+  before_?: string;
+}
+
+export interface FlowRunFilter {
+  operator?: "and_" | "or_";
+  id?: AnyOf;
+  name?: { any_?: string[]; like_?: string };
+  tags?: { all_?: string[]; any_?: string[]; is_null_?: boolean };
+  state?: { operator?: "and_" | "or_"; type?: AnyOf; name?: AnyOf };
+  start_time?: TimeRange & { is_null_?: boolean };
+  expected_start_time?: TimeRange;
+  parent_flow_run_id?: AnyOf;
+  parent_task_run_id?: AnyOf & { is_null_?: boolean };
+}
+
+export interface FlowFilter {
+  id?: AnyOf;
+  name?: { any_?: string[]; like_?: string };
+}
+
+export interface TaskRunFilter {
+  id?: AnyOf;
+  flow_run_id?: AnyOf & { is_null_?: boolean };
+  state?: { type?: AnyOf; name?: AnyOf };
+  start_time?: TimeRange & { is_null_?: boolean };
+  subflow_runs?: { exists_?: boolean };
+}
+
+export interface FlowRunQuery {
+  flows?: FlowFilter;
+  flow_runs?: FlowRunFilter;
+  task_runs?: TaskRunFilter;
+}
+
+export interface LogFilter {
+  level?: { ge_?: number };
+  flow_run_id?: AnyOf;
+  task_run_id?: AnyOf;
+}
+
+export interface EventFilter {
+  occurred?: { since?: string; until?: string };
+  event?: { prefix?: string[]; exclude_prefix?: string[]; name?: string[] };
+  any_resource?: { id?: string[]; id_prefix?: string[] };
+  order?: "ASC" | "DESC";
+}
