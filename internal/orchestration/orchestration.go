@@ -24,11 +24,33 @@ type FlowRunInput struct {
 	Proposed model.StateCreate
 	// Force selects the minimal policy instead of the core one.
 	Force bool
-	// Now is the decision time (injected so tests control it).
+	// Now is the decision time (injected so tests control it). The zero
+	// value means time.Now().
 	Now time.Time
 	// ClientVersion is the Prefect client version parsed from the
 	// User-Agent ("" when unknown).
 	ClientVersion string
+
+	// Related names the neighbours of the run so the emitted events carry
+	// the same related resources as Prefect's (all optional: a missing name
+	// only leaves the label out).
+	Related RelatedResources
+	// ParentTaskRun is the subflow's tracking task run, when the caller has
+	// it. With it the outcome also carries the parent's updated row
+	// (Outcome.ParentTaskRun), its flow_run_id on the mirrored state, and
+	// the parent's name and tags on the events.
+	ParentTaskRun *model.TaskRun
+}
+
+// RelatedResources are the names and tags of a run's neighbours that events
+// label their related resources with. Ids come from the run itself.
+type RelatedResources struct {
+	FlowName       string
+	FlowTags       []string
+	DeploymentName string
+	DeploymentTags []string
+	// WorkPoolType labels the work-pool resource ("process", "docker"...).
+	WorkPoolType string
 }
 
 // TaskRunInput is everything a task-run decision may look at.
@@ -36,10 +58,23 @@ type TaskRunInput struct {
 	Run      model.TaskRun
 	Proposed model.StateCreate
 	Force    bool
-	Now      time.Time
+	// Now is the decision time; the zero value means time.Now().
+	Now time.Time
 	// FlowRun is the parent flow run, if any (used by the rules that stop
 	// tasks of stopped flows and that rename retries).
 	FlowRun *model.FlowRun
+	// CachedState is the unexpired COMPLETED state the caller found for the
+	// proposal's cache_key (nil when there is none or the proposal asks to
+	// refresh the cache). CacheRetrieval turns a RUNNING proposal into a
+	// copy of it named "Cached".
+	CachedState *model.State
+	// Rand returns a uniform number in [0, 1) for retry jitter; nil means
+	// math/rand. Injected so tests are deterministic.
+	Rand func() float64
+	// EmitEvents asks for a prefect.task-run.<Name> event per written
+	// state (labelled prefect.orchestration=server, so the client-event
+	// recorder ignores it).
+	EmitEvents bool
 }
 
 // Outcome is a decision and what must be written because of it.
@@ -56,6 +91,14 @@ type Outcome struct {
 	State *model.State
 	// ParentTaskState is the state mirrored onto a subflow's parent task run.
 	ParentTaskState *model.State
+	// ParentTaskRun is the parent task run after ParentTaskState was
+	// applied to it with the forced task policy (set only when
+	// FlowRunInput.ParentTaskRun was given).
+	ParentTaskRun *model.TaskRun
 	// Events are the prefect.flow-run.<Name> events the transition emits.
 	Events []model.Event
+	// ReleaseLeaseID is the deployment concurrency lease the caller must
+	// release because the run left the PENDING/RUNNING/CANCELLING group
+	// (nil when there is nothing to release).
+	ReleaseLeaseID *model.ID
 }
