@@ -1,0 +1,34 @@
+# Baton — run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/baton
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
+
+.PHONY: help build run test test-go test-compat vet fmt-check bench bench-quick clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+build: ## Build the baton binary into bin/
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/baton
+
+run: build ## Build and start the server on 127.0.0.1:4200 (SQLite in $$BATON_HOME, default ~/.baton)
+	./$(BIN) server start
+
+vet: ## go vet
+	$(GO) vet ./...
+
+fmt-check: ## Fail if any Go file needs gofmt
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+test-go: ## Go tests with the race detector
+	$(GO) test -race -count=1 ./...
+
+test-compat: build ## Real Prefect client against a real baton (Python venv, pinned prefect)
+	bash compat/run.sh
+
+test: fmt-check vet test-go test-compat ## The whole test suite (what CI runs)
+
+clean: ## Remove build outputs
+	rm -rf bin

@@ -1,0 +1,85 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton/internal/store"
+)
+
+// Error is the one error type handlers return for anything a client should
+// see: an HTTP status, a public detail rendered as {"detail": ...}, and an
+// internal cause that is logged but never sent.
+type Error struct {
+	Status     int
+	Detail     any
+	RetryAfter time.Duration
+	cause      error
+}
+
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%d %v: %v", e.Status, e.Detail, e.cause)
+	}
+	return fmt.Sprintf("%d %v", e.Status, e.Detail)
+}
+
+func (e *Error) Unwrap() error { return e.cause }
+
+// errorf builds a client-facing error with a formatted detail.
+func errorf(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Detail: fmt.Sprintf(format, args...)}
+}
+
+// notFound names the missing object.
+func notFound(kind string, id any) *Error {
+	return errorf(http.StatusNotFound, "%s %v not found", kind, id)
+}
+
+// toAPIError maps any error to an *Error: API errors pass through, store
+// sentinels become 404/409/423, and everything else is an internal 500.
+func toAPIError(err error) *Error {
+	var ae *Error
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Detail: err.Error(), cause: err}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Detail: err.Error(), cause: err}
+	case errors.Is(err, store.ErrSlotsBusy):
+		return &Error{Status: http.StatusLocked, Detail: "concurrency slots are busy, retry later", RetryAfter: time.Second, cause: err}
+	default:
+		return &Error{Status: http.StatusInternalServerError, Detail: "Internal Server Error", cause: err}
+	}
+}
+
+// writeError renders err. 500s use Prefect's {"exception_message": ...}
+// shape; everything else {"detail": ...}.
+func writeError(w http.ResponseWriter, e *Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+	}
+	if e.Status >= 500 {
+		writeJSON(w, e.Status, map[string]any{"exception_message": "Internal Server Error"})
+		return
+	}
+	writeJSON(w, e.Status, map[string]any{"detail": e.Detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"exception_message":"Internal Server Error"}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,195 @@
+package api
+
+import (
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/batonhq/baton/internal/model"
+)
+
+// openAPI builds the OpenAPI 3.1 document from the route declarations and
+// the Go types they decode and encode.
+func openAPI(routes []route, version string) map[string]any {
+	g := &schemaGen{components: map[string]any{}}
+	paths := map[string]map[string]any{}
+	for _, rt := range routes {
+		if rt.raw != nil && rt.serve == nil && rt.response == nil && rt.tag == "" {
+			continue
+		}
+		opObj := map[string]any{
+			"summary":     rt.summary,
+			"operationId": operationID(rt),
+		}
+		if rt.tag != "" {
+			opObj["tags"] = []string{rt.tag}
+		}
+		var params []map[string]any
+		for _, p := range rt.params {
+			params = append(params, map[string]any{"name": p.name, "in": p.in, "required": p.required || p.in == "path", "description": p.doc, "schema": paramSchema(p.typ)})
+		}
+		for _, name := range pathParams(rt.path) {
+			if !hasParam(rt.params, name) {
+				params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": paramSchema("uuid")})
+			}
+		}
+		if len(params) > 0 {
+			opObj["parameters"] = params
+		}
+		if rt.body != nil {
+			opObj["requestBody"] = map[string]any{
+				"required": !rt.optional,
+				"content":  map[string]any{"application/json": map[string]any{"schema": g.schema(rt.body)}},
+			}
+		}
+		status := rt.status
+		if status == 0 {
+			status = 200
+		}
+		resp := map[string]any{"description": "Successful Response"}
+		if rt.response != nil {
+			resp["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(rt.response)}}
+		}
+		opObj["responses"] = map[string]any{
+			strconv.Itoa(status): resp,
+			"4XX":                map[string]any{"description": "Client error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/HTTPError"}}}},
+		}
+		p := rt.path
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		paths[p][strings.ToLower(rt.method)] = opObj
+	}
+	g.components["HTTPError"] = map[string]any{"type": "object", "properties": map[string]any{"detail": map[string]any{}}, "required": []string{"detail"}}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info":    map[string]any{"title": "Baton", "version": version, "description": "Baton's API: the Prefect 3 REST contract plus Baton's own endpoints."},
+		"servers": []map[string]any{{"url": "/api"}},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas": g.components,
+		},
+	}
+}
+
+func hasParam(ps []param, name string) bool {
+	for _, p := range ps {
+		if p.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func pathParams(p string) []string {
+	var out []string
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+		}
+	}
+	return out
+}
+
+func operationID(rt route) string {
+	s := strings.ToLower(rt.method) + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_").Replace(rt.path)
+	return strings.TrimSuffix(s, "_")
+}
+
+func paramSchema(typ string) map[string]any {
+	switch typ {
+	case "uuid":
+		return map[string]any{"type": "string", "format": "uuid"}
+	case "integer":
+		return map[string]any{"type": "integer"}
+	case "boolean":
+		return map[string]any{"type": "boolean"}
+	default:
+		return map[string]any{"type": "string"}
+	}
+}
+
+type schemaGen struct {
+	components map[string]any
+}
+
+var (
+	idType       = reflect.TypeFor[model.ID]()
+	timeType     = reflect.TypeFor[model.Time]()
+	rawType      = reflect.TypeFor[json.RawMessage]()
+	stateType    = reflect.TypeFor[model.StateType]()
+	durationType = reflect.TypeFor[model.Duration]()
+)
+
+func (g *schemaGen) schema(t reflect.Type) map[string]any {
+	switch t {
+	case idType:
+		return map[string]any{"type": "string", "format": "uuid"}
+	case timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case rawType:
+		return map[string]any{}
+	case durationType:
+		return map[string]any{"type": "number", "description": "seconds"}
+	case stateType:
+		enum := make([]string, len(model.StateTypes))
+		for i, s := range model.StateTypes {
+			enum[i] = string(s)
+		}
+		return map[string]any{"type": "string", "enum": enum}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		inner := g.schema(t.Elem())
+		return map[string]any{"anyOf": []any{inner, map[string]any{"type": "null"}}}
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return map[string]any{"type": "integer"}
+	case reflect.Float64, reflect.Float32:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
+	case reflect.Interface:
+		return map[string]any{}
+	case reflect.Struct:
+		name := t.Name()
+		if name == "" {
+			return g.structSchema(t)
+		}
+		if _, ok := g.components[name]; !ok {
+			g.components[name] = map[string]any{} // placeholder breaks recursion
+			g.components[name] = g.structSchema(t)
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return map[string]any{}
+}
+
+func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := jsonName(f)
+		if name == "" {
+			continue
+		}
+		props[name] = g.schema(f.Type)
+		if f.Tag.Get("required") == "true" {
+			required = append(required, name)
+		}
+	}
+	sort.Strings(required)
+	s := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}

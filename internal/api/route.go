@@ -1,0 +1,128 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/batonhq/baton/internal/model"
+)
+
+// noBody marks an operation without a request body.
+type noBody struct{}
+
+// noContent marks an operation that answers with an empty body.
+type noContent struct{}
+
+// param declares a path or query parameter for validation and OpenAPI.
+type param struct {
+	name     string
+	in       string // "path" or "query"
+	typ      string // "uuid", "string", "integer", "boolean"
+	required bool
+	doc      string
+}
+
+// route is one declared operation. The same declaration registers the
+// handler, validates requests (body type, parameters) and produces the
+// OpenAPI document, so the two cannot drift apart.
+type route struct {
+	method   string
+	path     string // relative to /api, without trailing slash
+	tag      string
+	summary  string
+	status   int
+	body     reflect.Type // nil when the operation takes no body
+	optional bool         // the body may be omitted
+	response reflect.Type // nil for an empty response
+	params   []param
+	serve    func(*call) (any, error)
+	raw      http.HandlerFunc // websocket and other non-JSON routes
+}
+
+// call is the per-request context handed to handlers.
+type call struct {
+	ctx context.Context
+	w   http.ResponseWriter
+	r   *http.Request
+	ws  model.ID
+	srv *Server
+	// status overrides the route's success status (e.g. 200 for an upsert
+	// that found an existing row).
+	status int
+}
+
+// op declares a JSON operation whose handler receives the decoded body.
+func op[B any, R any](method, path, tag, summary string, status int, fn func(c *call, body *B) (R, error), params ...param) route {
+	rt := route{method: method, path: path, tag: tag, summary: summary, status: status, params: params}
+	if reflect.TypeFor[B]() != reflect.TypeFor[noBody]() {
+		rt.body = reflect.TypeFor[B]()
+	}
+	if reflect.TypeFor[R]() != reflect.TypeFor[noContent]() {
+		rt.response = reflect.TypeFor[R]()
+	}
+	rt.serve = func(c *call) (any, error) {
+		var b B
+		if rt.body != nil {
+			if err := decodeBody(c.w, c.r, &b, rt.optional); err != nil {
+				return nil, err
+			}
+		}
+		return fn(c, &b)
+	}
+	return rt
+}
+
+// optionalBody marks a route's body as optional (filters default to
+// everything when the body is empty).
+func optionalBody(rt route) route { rt.optional = true; return rt }
+
+// pathID parses a UUID path parameter, answering 422 naming it if invalid.
+func (c *call) pathID(name string) (model.ID, error) {
+	v := c.r.PathValue(name)
+	id, err := model.ParseID(v)
+	if err != nil {
+		return model.Nil, errorf(http.StatusUnprocessableEntity, "path parameter %q: %q is not a valid UUID", name, v)
+	}
+	return id, nil
+}
+
+// queryID parses a required UUID query parameter.
+func (c *call) queryID(name string) (model.ID, error) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return model.Nil, errorf(http.StatusUnprocessableEntity, "query parameter %q is required", name)
+	}
+	id, err := model.ParseID(v)
+	if err != nil {
+		return model.Nil, errorf(http.StatusUnprocessableEntity, "query parameter %q: %q is not a valid UUID", name, v)
+	}
+	return id, nil
+}
+
+// queryInt parses an optional integer query parameter.
+func (c *call) queryInt(name string, def int) (int, error) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, errorf(http.StatusUnprocessableEntity, "query parameter %q: %q is not an integer", name, v)
+	}
+	return n, nil
+}
+
+// setStatus overrides the success status of this response.
+func (c *call) setStatus(s int) { c.status = s }
+
+// muxPattern turns a route into a ServeMux pattern.
+func (rt route) muxPattern() string {
+	p := rt.path
+	if p != "/" {
+		p = strings.TrimSuffix(p, "/")
+	}
+	return rt.method + " " + p
+}

@@ -1,0 +1,325 @@
+// Package api is Baton's HTTP layer: the Prefect 3 REST contract (and
+// Baton's own endpoints in the same style) over the store, the orchestration
+// core and the events subsystem.
+//
+// Handlers are thin: decode and validate, call, encode. Every operation is a
+// declared route (see route.go) from which the OpenAPI document is generated.
+// Errors are mapped to HTTP in one place (errors.go).
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/internal/events"
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// Config holds what the API needs; every field is required unless noted.
+type Config struct {
+	// Store is the system of record.
+	Store store.Store
+	// Ingest persists client events and records task runs from them.
+	Ingest *events.Ingest
+	// Bus fans events out to /events/out subscribers.
+	Bus *events.Bus
+	// Logger receives request and error logs.
+	Logger *slog.Logger
+	// Now is the clock (defaults to time.Now).
+	Now func() time.Time
+	// Version is Baton's own version, reported by /api/openapi.json.
+	Version string
+	// UI serves everything outside /api (optional).
+	UI http.Handler
+}
+
+// PrefectVersion is the Prefect release whose API Baton implements; the
+// client's compatibility check compares it with its own version (same major
+// required, and a lower one would make every run log a warning).
+const PrefectVersion = "3.9.1"
+
+// APIVersion is Prefect's API version string (X-PREFECT-API-VERSION).
+const APIVersion = "0.8.4"
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []route
+	now     func() time.Time
+	defWS   model.Workspace
+	wsMu    sync.RWMutex
+	wsCache map[[2]model.ID]model.Workspace
+	spec    []byte
+}
+
+// New builds the API and resolves the default workspace.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Ingest == nil || cfg.Bus == nil {
+		return nil, errors.New("api: Store, Ingest and Bus are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	def, err := cfg.Store.WorkspaceDefault(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}}
+	s.routes = s.allRoutes()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.muxPattern(), s.adapt(rt))
+	}
+	spec, err := json.Marshal(openAPI(s.routes, cfg.Version))
+	if err != nil {
+		return nil, err
+	}
+	s.spec = spec
+	return s, nil
+}
+
+// allRoutes lists every operation, grouped by resource.
+func (s *Server) allRoutes() []route {
+	var rs []route
+	rs = append(rs, rootRoutes()...)
+	rs = append(rs, flowRoutes()...)
+	rs = append(rs, flowRunRoutes()...)
+	rs = append(rs, taskRunRoutes()...)
+	rs = append(rs, logRoutes()...)
+	rs = append(rs, eventRoutes()...)
+	rs = append(rs, concurrencyRoutes()...)
+	return rs
+}
+
+// OpenAPI returns the generated OpenAPI document.
+func (s *Server) OpenAPI() []byte { return s.spec }
+
+type ctxKey int
+
+const wsKey ctxKey = 0
+
+// ServeHTTP routes /api/accounts/{a}/workspaces/{w}/... to that workspace,
+// /api/... to the default one, and everything else to the UI.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	rw := &statusWriter{ResponseWriter: w, status: 200}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if !rw.wrote {
+				writeError(rw, &Error{Status: 500, Detail: "Internal Server Error"})
+			}
+		}
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rw.status, "duration", s.now().Sub(start))
+	}()
+	path := r.URL.Path
+	if path != "/api" && !strings.HasPrefix(path, "/api/") {
+		if s.cfg.UI != nil {
+			s.cfg.UI.ServeHTTP(rw, r)
+			return
+		}
+		writeError(rw, errorf(http.StatusNotFound, "Not Found"))
+		return
+	}
+	rest := strings.TrimPrefix(path, "/api")
+	ws := s.defWS
+	if strings.HasPrefix(rest, "/accounts/") {
+		parts := strings.SplitN(strings.TrimPrefix(rest, "/accounts/"), "/", 4)
+		if len(parts) < 3 || parts[1] != "workspaces" {
+			writeError(rw, errorf(http.StatusNotFound, "Not Found: expected /api/accounts/{account_id}/workspaces/{workspace_id}/..."))
+			return
+		}
+		acc, err1 := model.ParseID(parts[0])
+		wid, err2 := model.ParseID(parts[2])
+		if err1 != nil || err2 != nil {
+			writeError(rw, errorf(http.StatusNotFound, "workspace %s/%s not found", parts[0], parts[2]))
+			return
+		}
+		found, err := s.workspace(r.Context(), acc, wid)
+		if err != nil {
+			writeError(rw, toAPIError(err))
+			return
+		}
+		ws = found
+		rest = "/"
+		if len(parts) == 4 {
+			rest += parts[3]
+		}
+	}
+	if v := r.Header.Get("X-Prefect-Api-Version"); v != "" && !validAPIVersion(v) {
+		writeError(rw, errorf(http.StatusBadRequest, "X-PREFECT-API-VERSION %q is not a supported API version (need x.y.z >= 0.8.0)", v))
+		return
+	}
+	if len(rest) > 1 {
+		rest = strings.TrimSuffix(rest, "/")
+	}
+	if rest == "" {
+		rest = "/"
+	}
+	r2 := r.WithContext(context.WithValue(context.WithValue(r.Context(), wsKey, ws.ID), srvKey{}, s))
+	u := *r.URL
+	u.Path = rest
+	u.RawPath = ""
+	r2.URL = &u
+	_, pattern := s.mux.Handler(r2)
+	if pattern == "" {
+		// Distinguish an unknown path from a known path with the wrong method.
+		for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+			probe := r2.Clone(r2.Context())
+			probe.Method = m
+			if _, p := s.mux.Handler(probe); p != "" {
+				writeError(rw, errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s", r.Method, path))
+				return
+			}
+		}
+		writeError(rw, errorf(http.StatusNotFound, "Not Found: %s %s", r.Method, path))
+		return
+	}
+	s.mux.ServeHTTP(rw, r2)
+}
+
+func validAPIVersion(v string) bool {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	nums := [3]int{}
+	for i, p := range parts {
+		if p == "" {
+			return false
+		}
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return false
+			}
+			nums[i] = nums[i]*10 + int(c-'0')
+		}
+	}
+	return nums[0] > 0 || nums[1] >= 8
+}
+
+func (s *Server) workspace(ctx context.Context, acc, id model.ID) (model.Workspace, error) {
+	key := [2]model.ID{acc, id}
+	s.wsMu.RLock()
+	w, ok := s.wsCache[key]
+	s.wsMu.RUnlock()
+	if ok {
+		return w, nil
+	}
+	w, err := s.cfg.Store.WorkspaceGet(ctx, acc, id)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return w, notFound("workspace", id)
+		}
+		return w, err
+	}
+	s.wsMu.Lock()
+	s.wsCache[key] = w
+	s.wsMu.Unlock()
+	return w, nil
+}
+
+// adapt turns a route into an http.Handler.
+func (s *Server) adapt(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, _ := r.Context().Value(wsKey).(model.ID)
+		if rt.raw != nil {
+			rt.raw(w, r)
+			return
+		}
+		c := &call{ctx: r.Context(), w: w, r: r, ws: ws, srv: s}
+		for _, p := range rt.params {
+			if p.in == "path" && p.typ == "uuid" {
+				if _, err := c.pathID(p.name); err != nil {
+					writeError(w, toAPIError(err))
+					return
+				}
+			}
+		}
+		res, err := rt.serve(c)
+		if err != nil {
+			ae := toAPIError(err)
+			if ae.Status >= 500 {
+				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, ae)
+			return
+		}
+		status := rt.status
+		if c.status != 0 {
+			status = c.status
+		}
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if rt.response == nil || status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		writeJSON(w, status, res)
+	})
+}
+
+// workspaceOf returns the workspace a raw handler's request was routed to.
+func workspaceOf(r *http.Request) model.ID {
+	ws, _ := r.Context().Value(wsKey).(model.ID)
+	return ws
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status = code
+		w.wrote = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController (and the websocket upgrader's
+// hijacking) reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack supports websocket upgrades through the wrapper.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("response writer cannot be hijacked")
+	}
+	w.wrote = true
+	w.status = http.StatusSwitchingProtocols
+	return h.Hijack()
+}
+
+// Flush supports streaming responses through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,98 @@
+// Package config resolves Baton's settings: flags override environment
+// (BATON_*), which overrides defaults. Validate names the bad field.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Server is the configuration of `baton server start`.
+type Server struct {
+	// Home is the directory holding the SQLite database and other state
+	// (BATON_HOME, default ~/.baton).
+	Home string
+	// Host is the listen address (BATON_HOST, default 127.0.0.1).
+	Host string
+	// Port is the listen port (BATON_PORT, default 4200).
+	Port int
+	// DatabasePath is the SQLite file (BATON_DATABASE_PATH, default
+	// Home/baton.db).
+	DatabasePath string
+	// LogLevel is debug, info, warn or error (BATON_LOG_LEVEL, default info).
+	LogLevel string
+	// LogFormat is text or json (BATON_LOG_FORMAT, default text).
+	LogFormat string
+}
+
+// DefaultHome returns $BATON_HOME or ~/.baton.
+func DefaultHome() string {
+	if h := os.Getenv("BATON_HOME"); h != "" {
+		return h
+	}
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, ".baton")
+	}
+	return ".baton"
+}
+
+// ServerFromEnv returns the defaults overlaid with BATON_* variables.
+func ServerFromEnv() (Server, error) {
+	c := Server{Home: DefaultHome(), Host: "127.0.0.1", Port: 4200, LogLevel: "info", LogFormat: "text"}
+	if v := os.Getenv("BATON_HOST"); v != "" {
+		c.Host = v
+	}
+	if v := os.Getenv("BATON_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("BATON_PORT: %q is not a number", v)
+		}
+		c.Port = p
+	}
+	if v := os.Getenv("BATON_DATABASE_PATH"); v != "" {
+		c.DatabasePath = v
+	}
+	if v := os.Getenv("BATON_LOG_LEVEL"); v != "" {
+		c.LogLevel = strings.ToLower(v)
+	}
+	if v := os.Getenv("BATON_LOG_FORMAT"); v != "" {
+		c.LogFormat = strings.ToLower(v)
+	}
+	return c, nil
+}
+
+// Validate checks every field and fills derived defaults.
+func (c *Server) Validate() error {
+	var errs []error
+	if c.Home == "" {
+		errs = append(errs, errors.New("home: must not be empty (set BATON_HOME)"))
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("port: %d is out of range 0-65535", c.Port))
+	}
+	if c.Host == "" || (net.ParseIP(c.Host) == nil && c.Host != "localhost" && strings.ContainsAny(c.Host, " /")) {
+		errs = append(errs, fmt.Errorf("host: %q is not a valid address", c.Host))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level: %q is not one of debug, info, warn, error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log format: %q is not one of text, json", c.LogFormat))
+	}
+	if c.DatabasePath == "" {
+		c.DatabasePath = filepath.Join(c.Home, "baton.db")
+	}
+	return errors.Join(errs...)
+}
+
+// Addr is host:port.
+func (c *Server) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
