@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the Prefect-client compatibility suite (compat/tests) against a freshly built bin/baton.
+#
+# The suite's Python environment lives in compat/.venv and is rebuilt whenever requirements.txt
+# changes (a stamp file holds the hash it was built from). Extra arguments go to pytest, e.g.
+#   compat/run.sh -k retry -x
+# Environment: PYTHON (interpreter that creates the venv, default python3), COMPAT_TIMEOUT (seconds
+# for the whole pytest run, default 900).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+venv="$here/.venv"
+req="$here/requirements.txt"
+stamp="$venv/.requirements.sha256"
+
+want="$(sha256sum "$req" | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]]; then
+  echo "compat: creating $venv from requirements.txt" >&2
+  rm -rf "$venv"
+  "${PYTHON:-python3}" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+  echo "$want" >"$stamp"
+fi
+
+cd "$root"
+echo "compat: building bin/baton" >&2
+go build -o bin/baton ./cmd/baton
+
+set +e
+timeout --kill-after=30 "${COMPAT_TIMEOUT:-900}" "$venv/bin/python" -m pytest compat/tests -q "$@"
+rc=$?
+set -e
+case "$rc" in
+  5) echo "compat: pytest collected no tests; treating that as a failure" >&2; exit 1 ;;
+  124|137) echo "compat: the suite did not finish within ${COMPAT_TIMEOUT:-900}s" >&2; exit 1 ;;
+esac
+exit "$rc"
