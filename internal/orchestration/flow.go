@@ -61,6 +61,15 @@ var minimalFlowPolicy = []flowRule{
 // bookkeeping transforms, the subflow parent mirroring and the state-change
 // event. It never fails: a proposal it refuses is a REJECT or an ABORT.
 func ProposeFlowRunState(in FlowRunInput) Outcome {
+	policy := coreFlowPolicy
+	if in.Force {
+		policy = minimalFlowPolicy
+	}
+	return proposeFlowRunState(in, policy)
+}
+
+// proposeFlowRunState decides with the given rules (tests pass single rules).
+func proposeFlowRunState(in FlowRunInput, policy []flowRule) Outcome {
 	now := in.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -78,10 +87,6 @@ func ProposeFlowRunState(in FlowRunInput) Outcome {
 		decision: newDecision(now, initial, in.Proposed.ToState(model.NewTime(now))),
 		in:       &in,
 		run:      &run,
-	}
-	policy := coreFlowPolicy
-	if in.Force {
-		policy = minimalFlowPolicy
 	}
 	runRules(c.decision, c, policy)
 

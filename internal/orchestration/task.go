@@ -51,6 +51,15 @@ var minimalTaskPolicy = []taskRule{}
 // cache_key and the status is ACCEPT, the caller records the cache entry
 // (CacheInsertion's write half).
 func ProposeTaskRunState(in TaskRunInput) Outcome {
+	policy := coreTaskPolicy
+	if in.Force {
+		policy = minimalTaskPolicy
+	}
+	return proposeTaskRunState(in, policy)
+}
+
+// proposeTaskRunState decides with the given rules (tests pass single rules).
+func proposeTaskRunState(in TaskRunInput, policy []taskRule) Outcome {
 	now := in.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -71,10 +80,6 @@ func ProposeTaskRunState(in TaskRunInput) Outcome {
 		decision: newDecision(now, initial, in.Proposed.ToState(model.NewTime(now))),
 		in:       &in,
 		run:      &run,
-	}
-	policy := coreTaskPolicy
-	if in.Force {
-		policy = minimalTaskPolicy
 	}
 	runRules(c.decision, c, policy)
 	if c.proposed == nil {
