@@ -167,7 +167,7 @@ func TestFlowRules(t *testing.T) {
 		{
 			desc: "only scheduled runs become late", rule: "EnsureOnlyScheduledFlowsMarkedLate",
 			setup: func(in *FlowRunInput) { in.Proposed.Name = strPtr("Late") },
-			want: transitions{}.set(slices.DeleteFunc(slices.Clone(all), func(s model.StateType) bool { return s == model.StateScheduled }), types(model.StateScheduled), "REJECT"),
+			want:  transitions{}.set(slices.DeleteFunc(slices.Clone(all), func(s model.StateType) bool { return s == model.StateScheduled }), types(model.StateScheduled), "REJECT"),
 		},
 		{
 			desc: "late runs are not marked late twice", rule: "EnsureOnlyScheduledFlowsMarkedLate",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
@@ -134,7 +135,10 @@ func taskRetrySettings(p model.TaskRunPolicy) (retries *int, delays []float64, j
 		retries = &n
 	}
 	var one float64
+	raw := strings.TrimSpace(string(p.RetryDelay))
 	switch {
+	case raw == "" || raw == "null":
+		delays = []float64{p.RetryDelaySeconds}
 	case json.Unmarshal(p.RetryDelay, &one) == nil:
 		delays = []float64{one}
 	case json.Unmarshal(p.RetryDelay, &delays) == nil && len(delays) > 0:
