@@ -88,6 +88,11 @@ func proposeFlowRunState(in FlowRunInput, policy []flowRule) Outcome {
 		in:       &in,
 		run:      &run,
 	}
+	if !in.Proposed.Type.Valid() {
+		// The API validates types; this keeps a bad caller from writing a
+		// typeless state.
+		c.abort(fmt.Sprintf("%q is not a state type.", in.Proposed.Type))
+	}
 	runRules(c.decision, c, policy)
 
 	if c.proposed == nil {

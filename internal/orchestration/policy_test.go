@@ -561,3 +561,16 @@ func TestClientVersionFromUserAgent(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidProposedTypeAborts(t *testing.T) {
+	t.Parallel()
+	in := flowFixture(model.StateRunning)
+	in.Proposed = model.StateCreate{Type: "BOGUS"}
+	if o := ProposeFlowRunState(in); o.Result.Status != model.StatusAbort || o.State != nil {
+		t.Fatalf("flow: %+v", o.Result)
+	}
+	tin := taskFixture(noState)
+	if o := ProposeTaskRunState(tin); o.Result.Status != model.StatusAbort || o.State != nil {
+		t.Fatalf("task: %+v", o.Result)
+	}
+}
