@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/batonhq/baton/internal/model"
@@ -81,12 +82,18 @@ func decodeLenient(raw json.RawMessage, dst any) error {
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return fmt.Errorf("not an object: %w", err)
 	}
+	// A field that does not fit keeps its zero value: each one is tried on
+	// a scratch value first, because a failed decode can leave it half set.
+	typ := reflect.TypeOf(dst).Elem()
+	reflect.ValueOf(dst).Elem().SetZero() // undo the failed full decode
 	for k, v := range fields {
 		one, err := json.Marshal(map[string]json.RawMessage{k: v})
 		if err != nil {
 			continue
 		}
-		_ = json.Unmarshal(one, dst) // a field that does not fit keeps its zero value
+		if json.Unmarshal(one, reflect.New(typ).Interface()) == nil {
+			_ = json.Unmarshal(one, dst)
+		}
 	}
 	return nil
 }
