@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,6 +67,8 @@ type fakeStore struct {
 	stateID map[model.ID]bool
 
 	inserts, recordCalls int
+	// held counts the events of EventInsert calls waiting at the gate.
+	held atomic.Int64
 	// gate, when set, is received from before each EventInsert completes,
 	// so a test can hold commits back.
 	gate chan struct{}
@@ -87,6 +90,8 @@ func newFakeStore() *fakeStore {
 
 func (s *fakeStore) EventInsert(ctx context.Context, ws model.ID, evs []model.Event) ([]model.Event, error) {
 	if s.gate != nil {
+		s.held.Add(int64(len(evs)))
+		defer s.held.Add(-int64(len(evs)))
 		select {
 		case <-s.gate:
 		case <-ctx.Done():
@@ -245,6 +250,12 @@ func startIngest(t testing.TB, cfg IngestConfig) *Ingest {
 		}
 	})
 	return in
+}
+
+// queued counts events waiting in the ingest queue or held at the fake
+// store's gate.
+func queued(in *Ingest, st *fakeStore) int {
+	return int(st.held.Load()) + len(in.reqs) // test requests carry one event each
 }
 
 // eventually polls cond until it holds or the test times out.
