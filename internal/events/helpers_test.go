@@ -199,7 +199,7 @@ func taskRunEvent(runID model.ID, stateType model.StateType, stateName string, o
 		"task_run": map[string]any{
 			"name": "b-3fa", "task_key": "b-abc123", "dynamic_key": "3fa85f64", "task_version": nil,
 			"empirical_policy": map[string]any{"max_retries": 0, "retry_delay_seconds": 0.0, "retries": 1, "retry_delay": 0, "retry_jitter_factor": nil},
-			"tags": []string{"t1"}, "labels": map[string]any{}, "task_inputs": map[string]any{"x": []any{map[string]any{"input_type": "task_run", "id": "44444444-4444-4444-8444-444444444444"}}},
+			"tags":             []string{"t1"}, "labels": map[string]any{}, "task_inputs": map[string]any{"x": []any{map[string]any{"input_type": "task_run", "id": "44444444-4444-4444-8444-444444444444"}}},
 			"run_count": 1, "flow_run_run_count": 1, "expected_start_time": occurred.Format(time.RFC3339Nano),
 			"start_time": nil, "end_time": nil, "total_run_time": 0.0, "cache_key": nil, "cache_expiration": nil,
 		},
