@@ -18,7 +18,7 @@ export default defineConfig({
     proxy: { "/api": { target: "http://127.0.0.1:4200", ws: true } },
   },
   test: {
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
     environment: "node",
   },
 });

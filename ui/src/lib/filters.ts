@@ -28,7 +28,7 @@ export const PAGE_SIZES = [10, 25, 50, 100] as const;
 export const DEFAULT_PAGE_SIZE = 25;
 
 /** Time windows the list can be limited to; "all" means no window. */
-export const WINDOWS = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, all: 0 } as const;
+export const WINDOWS = { "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400, all: 0 } as const;
 export type WindowKey = keyof typeof WINDOWS;
 
 export interface RunFilters {

@@ -36,6 +36,8 @@ export interface GraphLayout {
   rows: number;
   start: number;
   end: number;
+  /** Whether any node is still running, so the graph keeps growing. */
+  open: boolean;
 }
 
 function firstTime(...isos: (string | null | undefined)[]): number | null {
@@ -77,7 +79,7 @@ export function buildGraph(
     const end = endTime ?? (open ? Math.max(start, now) : start);
     nodes.push({
       id: tr.id,
-      label: sub ? `${sub.name}` : tr.name,
+      label: sub ? sub.name : tr.name,
       state: src.state_type,
       stateName: src.state_name,
       start,
@@ -122,7 +124,7 @@ export function layoutGraph(
   minSpanFraction = 0.02,
 ): GraphLayout {
   const nodes = [...graph.nodes].sort((a, b) => a.start - b.start || a.end - b.end || a.id.localeCompare(b.id));
-  if (nodes.length === 0) return { nodes: [], edges: [], rows: 0, start: 0, end: 0 };
+  if (nodes.length === 0) return { nodes: [], edges: [], rows: 0, start: 0, end: 0, open: false };
   let start = Infinity;
   let end = -Infinity;
   for (const n of nodes) {
@@ -172,5 +174,5 @@ export function layoutGraph(
     rowOf.set(n.id, row);
     out.push({ ...n, row });
   }
-  return { nodes: out, edges: graph.edges, rows: rowEnd.length, start, end };
+  return { nodes: out, edges: graph.edges, rows: rowEnd.length, start, end, open: out.some((n) => n.open) };
 }

@@ -1,0 +1,106 @@
+// Query hooks over the API client: one query cache, hierarchical keys, and
+// live refresh by polling (TanStack Query pauses intervals while the tab is
+// hidden, so an idle background tab costs the server nothing).
+
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { api, readAll } from "./client";
+import type { Flow, FlowRunQuery, FlowRunSort } from "./types";
+
+/** How often live views refresh. */
+export const POLL_MS = 5000;
+
+/** Looks up flow names for a set of flow ids in one request. */
+export function useFlowNames(ids: readonly string[]): Map<string, Flow> {
+  const unique = [...new Set(ids)].sort();
+  const q = useQuery({
+    queryKey: ["flows", "by-id", unique],
+    queryFn: ({ signal }) => api.flows({ flows: { id: { any_: unique } }, limit: unique.length }, signal),
+    enabled: unique.length > 0,
+    staleTime: 60_000,
+    placeholderData: keepPreviousData,
+  });
+  const out = new Map<string, Flow>();
+  for (const f of q.data ?? []) out.set(f.id, f);
+  return out;
+}
+
+export function useFlowRunsPage(query: FlowRunQuery, sort: FlowRunSort, page: number, limit: number) {
+  return useQuery({
+    queryKey: ["flow_runs", "paginate", query, sort, page, limit],
+    queryFn: ({ signal }) => api.flowRunsPage({ ...query, sort, page, limit }, signal),
+    placeholderData: keepPreviousData,
+    refetchInterval: POLL_MS,
+  });
+}
+
+export function useFlowRunsCount(query: FlowRunQuery, key: string) {
+  return useQuery({
+    queryKey: ["flow_runs", "count", key, query],
+    queryFn: ({ signal }) => api.flowRunsCount(query, signal),
+    placeholderData: keepPreviousData,
+    refetchInterval: POLL_MS,
+  });
+}
+
+export function useFlowRun(id: string) {
+  return useQuery({
+    queryKey: ["flow_runs", "one", id],
+    queryFn: ({ signal }) => api.flowRun(id, signal),
+    refetchInterval: POLL_MS,
+  });
+}
+
+export function useFlowRunStates(id: string) {
+  return useQuery({
+    queryKey: ["flow_run_states", id],
+    queryFn: ({ signal }) => api.flowRunStates(id, signal),
+    refetchInterval: POLL_MS,
+  });
+}
+
+/** All task runs of a flow run (capped), for the table and the graph. */
+export function useTaskRunsOf(flowRunId: string, live: boolean) {
+  return useQuery({
+    queryKey: ["task_runs", "of", flowRunId],
+    queryFn: ({ signal }) =>
+      readAll((offset, limit) =>
+        api.taskRuns({ task_runs: { flow_run_id: { any_: [flowRunId] } }, sort: "EXPECTED_START_TIME_ASC", offset, limit }, signal),
+      ),
+    refetchInterval: live ? POLL_MS : false,
+  });
+}
+
+export function useSubflowRuns(flowRunId: string, live: boolean) {
+  return useQuery({
+    queryKey: ["flow_runs", "children", flowRunId],
+    queryFn: ({ signal }) =>
+      api.flowRuns({ flow_runs: { parent_flow_run_id: { any_: [flowRunId] } }, sort: "EXPECTED_START_TIME_ASC", limit: 200 }, signal),
+    refetchInterval: live ? POLL_MS : false,
+  });
+}
+
+export function useTaskRun(id: string | null | undefined) {
+  return useQuery({
+    queryKey: ["task_runs", "one", id],
+    queryFn: ({ signal }) => api.taskRun(id ?? "", signal),
+    enabled: Boolean(id),
+    refetchInterval: POLL_MS,
+  });
+}
+
+export function useTaskRunStates(id: string) {
+  return useQuery({
+    queryKey: ["task_run_states", id],
+    queryFn: ({ signal }) => api.taskRunStates(id, signal),
+    refetchInterval: POLL_MS,
+  });
+}
+
+export function useFlow(id: string | null | undefined) {
+  return useQuery({
+    queryKey: ["flows", "one", id],
+    queryFn: ({ signal }) => api.flow(id ?? "", signal),
+    enabled: Boolean(id),
+    staleTime: 60_000,
+  });
+}

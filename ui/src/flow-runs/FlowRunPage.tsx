@@ -1,0 +1,239 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { api } from "../api/client";
+import { useFlow, useFlowRun, useFlowRunStates, useSubflowRuns, useTaskRun, useTaskRunsOf } from "../api/queries";
+import type { FlowRun, TaskRun } from "../api/types";
+import { Card, Empty, ErrorBox, JsonBlock, KeyValues, Loading, StateBadge, Tags, Time, TimeFull } from "../components/common";
+import { StateHistory } from "../components/StateHistory";
+import { Tabs } from "../components/Tabs";
+import { LogsPanel } from "../logs/LogsPanel";
+import { formatDuration, runDuration, shortId } from "../lib/format";
+import { buildGraph, layoutGraph } from "../lib/graph";
+import { isCancellable, isRunning } from "../lib/states";
+import { useNow } from "../lib/useNow";
+import { RunGraph } from "./RunGraph";
+
+const TABS = [
+  { id: "logs", label: "Logs" },
+  { id: "task-runs", label: "Task runs" },
+  { id: "subflows", label: "Subflow runs" },
+  { id: "details", label: "Details" },
+  { id: "parameters", label: "Parameters" },
+] as const;
+
+type TabId = (typeof TABS)[number]["id"];
+
+export function FlowRunPage() {
+  const { id = "" } = useParams();
+  const run = useFlowRun(id);
+  if (run.isPending) return <div className="page"><Loading /></div>;
+  if (run.isError) return <div className="page"><ErrorBox error={run.error} retry={() => void run.refetch()} /></div>;
+  return <FlowRunView run={run.data} />;
+}
+
+function FlowRunView({ run }: { run: FlowRun }) {
+  const [params, setParams] = useSearchParams();
+  const tabParam = params.get("tab");
+  const tab: TabId = TABS.some((t) => t.id === tabParam) ? (tabParam as TabId) : "logs";
+  const live = isRunning(run.state_type);
+  const now = useNow(live ? 1000 : 30_000);
+  const flow = useFlow(run.flow_id);
+  const states = useFlowRunStates(run.id);
+  const tasks = useTaskRunsOf(run.id, live);
+  const subflows = useSubflowRuns(run.id, live);
+  const parentTask = useTaskRun(run.parent_task_run_id);
+  const parentRunId = parentTask.data?.flow_run_id ?? null;
+
+  const taskRuns = tasks.data?.items;
+  const layout = useMemo(
+    () => (taskRuns ? layoutGraph(buildGraph(taskRuns, subflows.data ?? [], now)) : null),
+    [taskRuns, subflows.data, now],
+  );
+  const taskNames = useMemo(() => new Map((taskRuns ?? []).map((t) => [t.id, t.name])), [taskRuns]);
+
+  const qc = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: () => api.setFlowRunState(run.id, { type: "CANCELLING", name: "Cancelling", message: "Cancelled from the Baton UI" }),
+    onSettled: () => qc.invalidateQueries({ queryKey: ["flow_runs"] }),
+  });
+
+  const retries = run.empirical_policy?.retries ?? run.empirical_policy?.max_retries ?? 0;
+  useEffect(() => {
+    document.title = `${run.name} · Baton`;
+  }, [run.name]);
+
+  return (
+    <div className="page">
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link to="/runs">Runs</Link>
+        <span aria-hidden="true">›</span>
+        {flow.data ? <Link to={`/flows/flow/${flow.data.id}`}>{flow.data.name}</Link> : <span>…</span>}
+        {parentRunId && (
+          <>
+            <span aria-hidden="true">›</span>
+            <Link to={`/runs/flow-run/${parentRunId}`}>parent run</Link>
+          </>
+        )}
+      </nav>
+      <header className="page-head">
+        <h1>
+          {run.name} <StateBadge type={run.state_type} name={run.state_name} />
+        </h1>
+        {isCancellable(run.state_type) && (
+          <button
+            type="button"
+            className="danger"
+            disabled={cancel.isPending || run.state_type === "CANCELLING"}
+            onClick={() => {
+              if (window.confirm(`Cancel flow run ${run.name}?`)) cancel.mutate();
+            }}
+          >
+            {cancel.isPending ? "Cancelling…" : "Cancel run"}
+          </button>
+        )}
+      </header>
+      {cancel.isError && <ErrorBox error={cancel.error} />}
+      {cancel.data && cancel.data.status !== "ACCEPT" && (
+        <p className="notice">The server answered {cancel.data.status}{cancel.data.details?.reason ? `: ${cancel.data.details.reason}` : ""}.</p>
+      )}
+      {run.state?.message && <p className={`notice ${run.state_type === "FAILED" || run.state_type === "CRASHED" ? "bad" : ""}`}>{run.state.message}</p>}
+
+      <div className="summary-row">
+        <div>
+          <span className="stat-label">Started</span>
+          <Time iso={run.start_time} now={now} />
+        </div>
+        <div>
+          <span className="stat-label">Duration</span>
+          <span>{formatDuration(runDuration(run, now))}</span>
+        </div>
+        <div>
+          <span className="stat-label">Task runs</span>
+          <span>{taskRuns?.length ?? "…"}</span>
+        </div>
+        <div>
+          <span className="stat-label">Run count</span>
+          <span>
+            {run.run_count} {retries > 0 && <span className="muted">(retries allowed: {retries})</span>}
+          </span>
+        </div>
+        <div>
+          <span className="stat-label">Scheduled</span>
+          <Time iso={run.expected_start_time} now={now} />
+        </div>
+      </div>
+
+      <Card title="Dependency graph">
+        {tasks.isError ? (
+          <ErrorBox error={tasks.error} />
+        ) : !layout ? (
+          <Loading />
+        ) : layout.nodes.length === 0 ? (
+          <Empty title={run.state_type === "SCHEDULED" || run.state_type === "PENDING" ? "This run has not started yet" : "This run did not create any task or subflow runs"} />
+        ) : (
+          <>
+            <RunGraph layout={layout} now={now} />
+            {tasks.data?.truncated && <p className="muted small">Showing the first {tasks.data.items.length} task runs.</p>}
+          </>
+        )}
+      </Card>
+
+      <Tabs tabs={TABS} active={tab} onChange={(t) => {
+        const next = new URLSearchParams(params);
+        next.set("tab", t);
+        setParams(next, { replace: true });
+      }} />
+      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="tab-panel">
+        {tab === "logs" && <LogsPanel filter={{ flow_run_id: { any_: [run.id] } }} live={live} fileName={`${run.name}-logs.txt`} taskNames={taskNames} />}
+        {tab === "task-runs" &&
+          (tasks.isError ? <ErrorBox error={tasks.error} /> : !taskRuns ? <Loading /> : <TaskRunsTable runs={taskRuns} now={now} />)}
+        {tab === "subflows" &&
+          (subflows.isError ? (
+            <ErrorBox error={subflows.error} />
+          ) : !subflows.data ? (
+            <Loading />
+          ) : subflows.data.length === 0 ? (
+            <Empty title="No subflow runs" />
+          ) : (
+            <ul className="run-rows">
+              {subflows.data.map((s) => (
+                <li key={s.id}>
+                  <StateBadge type={s.state_type} name={s.state_name} />
+                  <Link to={`/runs/flow-run/${s.id}`}>{s.name}</Link>
+                  <span className="muted right">{formatDuration(runDuration(s, now))}</span>
+                </li>
+              ))}
+            </ul>
+          ))}
+        {tab === "details" && (
+          <div className="two-col">
+            <KeyValues
+              items={[
+                ["Flow", flow.data ? <Link to={`/flows/flow/${flow.data.id}`}>{flow.data.name}</Link> : "…"],
+                ["Flow run ID", <code key="id">{run.id}</code>],
+                ["State", <StateBadge key="s" type={run.state_type} name={run.state_name} />],
+                ["Scheduled for", <TimeFull key="e" iso={run.expected_start_time} now={now} />],
+                ["Started", <TimeFull key="st" iso={run.start_time} now={now} />],
+                ["Ended", <TimeFull key="en" iso={run.end_time} now={now} />],
+                ["Duration", formatDuration(runDuration(run, now))],
+                ["Run count", String(run.run_count)],
+                ["Retries", `${retries} allowed, ${run.empirical_policy?.retry_delay ?? run.empirical_policy?.retry_delay_seconds ?? 0}s delay`],
+                ["Flow version", run.flow_version ?? "—"],
+                ["Deployment", run.deployment_id ? <code key="d">{shortId(run.deployment_id)}</code> : "—"],
+                ["Work queue", run.work_queue_name ?? "—"],
+                ["Parent task run", run.parent_task_run_id ? <Link key="p" to={`/runs/task-run/${run.parent_task_run_id}`}>{shortId(run.parent_task_run_id)}</Link> : "—"],
+                ["Tags", run.tags.length ? <Tags key="t" tags={run.tags} /> : "—"],
+              ]}
+            />
+            <div>
+              <h3>State history</h3>
+              {states.isError ? <ErrorBox error={states.error} /> : !states.data ? <Loading /> : <StateHistory states={states.data} until={run.end_time ? Date.parse(run.end_time) : now} />}
+            </div>
+          </div>
+        )}
+        {tab === "parameters" && (Object.keys(run.parameters).length === 0 ? <Empty title="No parameters" /> : <JsonBlock value={run.parameters} />)}
+      </div>
+    </div>
+  );
+}
+
+function TaskRunsTable({ runs, now }: { runs: TaskRun[]; now: number }) {
+  if (runs.length === 0) return <Empty title="No task runs" />;
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="task-runs-table">
+        <thead>
+          <tr>
+            <th scope="col">State</th>
+            <th scope="col">Task run</th>
+            <th scope="col">Started</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Runs</th>
+            <th scope="col">Tags</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((t) => (
+            <tr key={t.id}>
+              <td>
+                <StateBadge type={t.state_type} name={t.state_name} />
+              </td>
+              <td>
+                <Link to={`/runs/task-run/${t.id}`}>{t.name}</Link>
+              </td>
+              <td>
+                <Time iso={t.start_time} now={now} />
+              </td>
+              <td className="num">{formatDuration(runDuration(t, now))}</td>
+              <td className="num">{t.run_count}</td>
+              <td>
+                <Tags tags={t.tags} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
