@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Baton's web UI end to end: builds bin/baton, starts it on a free port with a
+# throwaway BATON_HOME, runs real flows with the real Prefect client, then
+# drives Debian's Chromium with playwright-core through the pages and saves
+# screenshots to docs/screenshots/.
+#
+# Needs: go, node+npm, /usr/bin/chromium (apt-get install -y chromium), and a
+# Python with prefect: compat/.venv (made by compat/run.sh), or E2E_PYTHON, or
+# /work/venv-cache/prefect; otherwise one is created from compat/requirements.txt.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+mkdir -p "$here/artifacts" docs/screenshots
+
+py="${E2E_PYTHON:-}"
+if [[ -z "$py" ]]; then
+  for cand in "$root/compat/.venv/bin/python" /work/venv-cache/prefect/bin/python; do
+    if [[ -x "$cand" ]] && "$cand" -c 'import prefect' 2>/dev/null; then py="$cand"; break; fi
+  done
+fi
+if [[ -z "$py" ]]; then
+  echo "e2e: creating compat/.venv from compat/requirements.txt" >&2
+  python3 -m venv "$root/compat/.venv"
+  "$root/compat/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/compat/requirements.txt"
+  py="$root/compat/.venv/bin/python"
+fi
+
+chromium="${E2E_CHROMIUM:-$(command -v chromium || true)}"
+if [[ -z "$chromium" ]]; then
+  echo "e2e: chromium not found (apt-get install -y chromium)" >&2
+  exit 1
+fi
+
+if [[ ! -d "$here/node_modules/playwright-core" ]]; then
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
+
+echo "e2e: building bin/baton" >&2
+go build -o bin/baton ./cmd/baton
+
+port="${E2E_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+home="$(mktemp -d)"
+BATON_HOME="$home" bin/baton server start --host 127.0.0.1 --port "$port" >"$here/artifacts/server.log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$home"
+}
+trap cleanup EXIT
+
+url="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+  if curl -fsS "$url/api/health" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "e2e: baton exited; its log:" >&2
+    cat "$here/artifacts/server.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+
+echo "e2e: running Prefect flows against $url/api" >&2
+PREFECT_API_URL="$url/api" PREFECT_HOME="$home/prefect" PREFECT_SERVER_ANALYTICS_ENABLED=false \
+  timeout 300 "$py" "$here/flows.py" >"$here/artifacts/runs.json"
+
+echo "e2e: driving chromium" >&2
+set +e
+BATON_URL="$url" E2E_RUNS="$here/artifacts/runs.json" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
+  timeout 600 node --test --test-concurrency=1 "$here/ui.test.mjs"
+rc=$?
+set -e
+if [[ $rc -ne 0 ]]; then
+  echo "e2e: failed; server log tail:" >&2
+  tail -n 40 "$here/artifacts/server.log" >&2
+fi
+exit "$rc"
