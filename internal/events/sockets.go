@@ -283,13 +283,16 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID) {
 	// not resend it.
 	p.close()
 	<-committed
-	var ce *websocket.CloseError
-	switch {
-	case p.failure() != nil:
-		s.log.ErrorContext(ctx, "events not committed; closing socket", slog.String("workspace", ws.String()), slog.Any("error", p.failure()))
+	if err := p.failure(); err != nil {
+		s.log.ErrorContext(ctx, "events not committed; closing socket", slog.String("workspace", ws.String()), slog.Any("error", err))
 		s.closeWith(conn, closeInternal, "events could not be stored")
-	case errors.As(readErr, &ce):
-		// The client closed; gorilla has already replied.
+		return
+	}
+	var ce *websocket.CloseError
+	if !errors.As(readErr, &ce) {
+		// A normal close has already been answered by gorilla; anything
+		// else (network error, read limit) is worth a debug line.
+		s.log.DebugContext(ctx, "events/in connection ended", slog.String("workspace", ws.String()), slog.Any("error", readErr))
 	}
 }
 
