@@ -29,6 +29,7 @@ var (
 // interfaces so that a consumer can depend on just the part it uses.
 type Store interface {
 	Workspaces
+	Tenancy
 	Flows
 	FlowRuns
 	TaskRuns

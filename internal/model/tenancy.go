@@ -1,0 +1,111 @@
+package model
+
+// Role is what a member may do in an account or a workspace. Roles are
+// ordered: each one can do everything the ones below it can.
+type Role string
+
+// The four roles, strongest first. A user's role on a workspace is the
+// stronger of their account role and their workspace role.
+const (
+	// RoleOwner manages the account itself, including its owners.
+	RoleOwner Role = "owner"
+	// RoleAdmin manages workspaces, members (below owner) and service accounts.
+	RoleAdmin Role = "admin"
+	// RoleDeveloper reads and writes a workspace's flows, runs and the rest.
+	RoleDeveloper Role = "developer"
+	// RoleViewer only reads.
+	RoleViewer Role = "viewer"
+)
+
+// Rank orders roles (owner 4 … viewer 1); an unknown role ranks 0 so that
+// it grants nothing.
+func (r Role) Rank() int {
+	switch r {
+	case RoleOwner:
+		return 4
+	case RoleAdmin:
+		return 3
+	case RoleDeveloper:
+		return 2
+	case RoleViewer:
+		return 1
+	}
+	return 0
+}
+
+// Valid reports whether r is one of the four roles.
+func (r Role) Valid() bool { return r.Rank() > 0 }
+
+// Account is a tenant that owns workspaces and has members.
+type Account struct {
+	ID      ID     `json:"id"`
+	Name    string `json:"name"`
+	Handle  string `json:"handle"`
+	Created Time   `json:"created"`
+}
+
+// User is a person (signs in with email and password) or a service account
+// (a bot: no password, only API keys, owned by one account).
+type User struct {
+	ID    ID     `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	// IsBot marks a service account.
+	IsBot bool `json:"is_bot"`
+	// BotAccountID is the account a service account belongs to.
+	BotAccountID *ID  `json:"bot_account_id,omitempty"`
+	Created      Time `json:"created"`
+}
+
+// AccountMember is a user's membership of an account, with the user's
+// public fields for listing.
+type AccountMember struct {
+	AccountID ID     `json:"account_id"`
+	UserID    ID     `json:"user_id"`
+	Role      Role   `json:"role"`
+	Email     string `json:"email"`
+	Name      string `json:"name"`
+	IsBot     bool   `json:"is_bot"`
+	Created   Time   `json:"created"`
+}
+
+// WorkspaceDetails is a workspace with the fields cloud mode manages.
+type WorkspaceDetails struct {
+	ID          ID     `json:"id"`
+	AccountID   ID     `json:"account_id"`
+	Name        string `json:"name"`
+	Handle      string `json:"handle"`
+	Description string `json:"description"`
+	IsDefault   bool   `json:"is_default"`
+	Created     Time   `json:"created"`
+}
+
+// WorkspaceAccess is one workspace a user can reach, with its account and
+// the user's effective role there. It backs GET /api/me/workspaces and the
+// per-request authorization check.
+type WorkspaceAccess struct {
+	Account   Account          `json:"account"`
+	Workspace WorkspaceDetails `json:"workspace"`
+	Role      Role             `json:"role"`
+}
+
+// APIKey describes a key without its secret: only a SHA-256 hash of the key
+// is stored, and Prefix (the scheme plus a few characters) identifies it in
+// listings.
+type APIKey struct {
+	ID       ID     `json:"id"`
+	UserID   ID     `json:"user_id"`
+	Name     string `json:"name"`
+	Prefix   string `json:"prefix"`
+	Created  Time   `json:"created"`
+	Expires  *Time  `json:"expires"`
+	LastUsed *Time  `json:"last_used"`
+}
+
+// Session is a browser sign-in. The cookie holds a random token; the store
+// keeps only its hash.
+type Session struct {
+	UserID  ID   `json:"user_id"`
+	Created Time `json:"created"`
+	Expires Time `json:"expires"`
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+
+	"github.com/batonhq/baton/internal/model"
+)
+
+// UserCreate is the input of TenancyUserCreate. PasswordHash is the encoded
+// KDF output (never the password); empty for service accounts.
+type UserCreate struct {
+	User         model.User
+	PasswordHash string
+}
+
+// APIKeyCreate is the input of APIKeyCreate: the key's description and the
+// SHA-256 of its secret.
+type APIKeyCreate struct {
+	Key  model.APIKey
+	Hash []byte
+}
+
+// Tenancy manages cloud mode's accounts, users, memberships, workspaces,
+// API keys and browser sessions. Secrets are never stored: keys and session
+// tokens as hashes, passwords as KDF outputs.
+//
+// Not-found lookups wrap ErrNotFound; duplicate handles, e-mails and
+// memberships wrap ErrConflict.
+type Tenancy interface {
+	// AccountCreate adds an account.
+	AccountCreate(ctx context.Context, a model.Account) error
+	// AccountGet returns an account by id.
+	AccountGet(ctx context.Context, id model.ID) (model.Account, error)
+	// AccountByHandle returns an account by its handle.
+	AccountByHandle(ctx context.Context, handle string) (model.Account, error)
+	// AccountUpdate renames an account or changes its handle.
+	AccountUpdate(ctx context.Context, a model.Account) error
+
+	// UserCreate adds a user or a service account.
+	UserCreate(ctx context.Context, u UserCreate) error
+	// UserGet returns a user by id.
+	UserGet(ctx context.Context, id model.ID) (model.User, error)
+	// UserByEmail returns a (non-bot) user and their password hash; the
+	// e-mail is matched case-insensitively.
+	UserByEmail(ctx context.Context, email string) (model.User, string, error)
+	// UserDelete removes a user with their keys, sessions and memberships.
+	UserDelete(ctx context.Context, id model.ID) error
+
+	// MemberSet makes a user a member of an account with a role (insert or
+	// change the role).
+	MemberSet(ctx context.Context, accountID, userID model.ID, role model.Role) error
+	// MemberRemove removes a user from an account and its workspaces.
+	MemberRemove(ctx context.Context, accountID, userID model.ID) error
+	// MemberList returns an account's members, oldest first.
+	MemberList(ctx context.Context, accountID model.ID) ([]model.AccountMember, error)
+	// MemberGet returns one membership.
+	MemberGet(ctx context.Context, accountID, userID model.ID) (model.AccountMember, error)
+	// UserAccounts returns the accounts a user belongs to, with their roles.
+	UserAccounts(ctx context.Context, userID model.ID) ([]model.AccountMember, error)
+	// WorkspaceRoleSet gives a user a role on one workspace (in addition to
+	// any account role); an empty role removes it.
+	WorkspaceRoleSet(ctx context.Context, workspaceID, userID model.ID, role model.Role) error
+
+	// WorkspaceInsert adds a workspace with its description.
+	WorkspaceInsert(ctx context.Context, w model.WorkspaceDetails) error
+	// WorkspaceDetailsGet returns a workspace of an account.
+	WorkspaceDetailsGet(ctx context.Context, accountID, workspaceID model.ID) (model.WorkspaceDetails, error)
+	// WorkspaceDetailsList returns an account's workspaces by name.
+	WorkspaceDetailsList(ctx context.Context, accountID model.ID) ([]model.WorkspaceDetails, error)
+	// WorkspaceUpdate changes a workspace's name, handle and description.
+	WorkspaceUpdate(ctx context.Context, w model.WorkspaceDetails) error
+	// WorkspaceDelete removes a workspace and everything in it.
+	WorkspaceDelete(ctx context.Context, accountID, workspaceID model.ID) error
+	// UserWorkspaces returns every workspace a user reaches, with the
+	// effective role (the stronger of account and workspace role).
+	UserWorkspaces(ctx context.Context, userID model.ID) ([]model.WorkspaceAccess, error)
+	// UserWorkspaceRole returns a user's effective role on a workspace, or
+	// ErrNotFound when the user has none.
+	UserWorkspaceRole(ctx context.Context, userID, workspaceID model.ID) (model.Role, error)
+
+	// APIKeyCreate stores a new key's hash and description.
+	APIKeyCreate(ctx context.Context, k APIKeyCreate) error
+	// APIKeyByHash finds the key whose secret hashes to hash.
+	APIKeyByHash(ctx context.Context, hash []byte) (model.APIKey, error)
+	// APIKeyList returns a user's keys, newest first.
+	APIKeyList(ctx context.Context, userID model.ID) ([]model.APIKey, error)
+	// APIKeyGet returns one of a user's keys.
+	APIKeyGet(ctx context.Context, userID, keyID model.ID) (model.APIKey, error)
+	// APIKeyDelete revokes one of a user's keys.
+	APIKeyDelete(ctx context.Context, userID, keyID model.ID) error
+	// APIKeyRotate replaces a key's secret (hash and prefix) keeping its id,
+	// name and expiry, so the old secret stops working at once.
+	APIKeyRotate(ctx context.Context, userID, keyID model.ID, prefix string, hash []byte) error
+	// APIKeyTouch records that a key was used at t.
+	APIKeyTouch(ctx context.Context, keyID model.ID, t model.Time) error
+
+	// SessionCreate stores a browser session under the hash of its token.
+	SessionCreate(ctx context.Context, hash []byte, s model.Session) error
+	// SessionGet returns the session whose token hashes to hash.
+	SessionGet(ctx context.Context, hash []byte) (model.Session, error)
+	// SessionDelete ends a session.
+	SessionDelete(ctx context.Context, hash []byte) error
+}
