@@ -186,14 +186,14 @@ function TaskRunsCard({ after }: { after: string }) {
   );
 }
 
-function RunRows({ runs, empty, time }: { runs: FlowRun[]; empty: string; time: (r: FlowRun) => React.ReactNode }) {
+function RunRows({ runs, empty, time, badge = true }: { runs: FlowRun[]; empty: string; time: (r: FlowRun) => React.ReactNode; badge?: boolean }) {
   const flows = useFlowNames(runs.map((r) => r.flow_id));
   if (runs.length === 0) return <p className="muted pad">{empty}</p>;
   return (
     <ul className="run-rows">
       {runs.map((r) => (
         <li key={r.id}>
-          <StateBadge type={r.state_type} name={r.state_name} />
+          {badge && <StateBadge type={r.state_type} name={r.state_name} />}
           <FlowRunLink id={r.id} name={r.name} flowName={flows.get(r.flow_id)?.name} />
           <span className="muted right">{time(r)}</span>
         </li>
@@ -287,6 +287,7 @@ function UpcomingCard({ anchor }: { anchor: number }) {
         <RunRows
           runs={q.data}
           empty="Nothing scheduled."
+          badge={false}
           time={(r) => (
             <>
               <Time iso={r.expected_start_time} />

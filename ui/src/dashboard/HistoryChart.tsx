@@ -37,7 +37,7 @@ export function HistoryChart({ buckets, spanSeconds }: { buckets: readonly Bucke
           </g>
         ))}
         {timeTicks(start, end, innerW).map((t) => (
-          <text key={t} x={x(t)} y={H - 6} textAnchor="middle" className="axis">
+          <text key={t} x={x(t)} y={H - 6} textAnchor={x(t) > width - 30 ? "end" : x(t) < PAD.left + 20 ? "start" : "middle"} className="axis">
             {multiDay ? new Date(t).toLocaleDateString(undefined, { month: "short", day: "numeric" }) : formatClock(t, false)}
           </text>
         ))}

@@ -165,9 +165,11 @@ function FilterBar({ filters, update, fixedFlow }: { filters: RunFilters; update
         <span>Search</span>
         <input type="search" placeholder="Run name" value={search} onChange={(e) => setSearch(e.target.value)} />
       </label>
+      <div className="field">
+      <span id="state-filter-label">State</span>
       <details className="multi">
-        <summary>
-          State: {filters.states.length === 0 ? "all" : filters.states.map(choiceLabel).join(", ")}
+        <summary aria-describedby="state-filter-label">
+          {filters.states.length === 0 ? "All states" : filters.states.map(choiceLabel).join(", ")}
         </summary>
         <fieldset>
           <legend className="sr-only">States</legend>
@@ -184,6 +186,7 @@ function FilterBar({ filters, update, fixedFlow }: { filters: RunFilters; update
           )}
         </fieldset>
       </details>
+      </div>
       {!fixedFlow && (
         <label className="field">
           <span>Flow</span>

@@ -29,6 +29,19 @@ function fitView(layout: GraphLayout, width: number): View {
   return { t0: layout.start - PAD_X * msPerPx, msPerPx, y: 0 };
 }
 
+/** Shortens text with an ellipsis to fit maxPx at the context's current font. */
+function fitText(ctx: CanvasRenderingContext2D, text: string, maxPx: number): string {
+  if (ctx.measureText(text).width <= maxPx) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (ctx.measureText(text.slice(0, mid) + "…").width <= maxPx) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo === 0 ? "" : text.slice(0, lo) + "…";
+}
+
 function cssVar(el: Element, name: string, fallback: string): string {
   const v = getComputedStyle(el).getPropertyValue(name).trim();
   return v === "" ? fallback : v;
@@ -61,6 +74,17 @@ export function RunGraph({ layout, now }: { layout: GraphLayout; now: number }) 
   }, [fitKey, layout, width]);
 
   const byId = useMemo(() => new Map(layout.nodes.map((n) => [n.id, n])), [layout]);
+  // Start of the next bar in the same row, to know how much room a label has.
+  const nextStart = useMemo(() => {
+    const out = new Map<string, number>();
+    const lastInRow = new Map<number, GraphNode>();
+    for (const n of layout.nodes) {
+      const prev = lastInRow.get(n.row);
+      if (prev) out.set(prev.id, n.start);
+      lastInRow.set(n.row, n);
+    }
+    return out;
+  }, [layout]);
   const maxY = Math.max(0, contentH - height);
 
   const draw = useCallback(() => {
@@ -171,12 +195,21 @@ export function RunGraph({ layout, now }: { layout: GraphLayout; now: number }) 
       }
       const label = n.kind === "subflow" ? `⤷ ${n.label}` : n.label;
       const textW = ctx.measureText(label).width;
-      if (textW + 12 < x1 - x0) {
+      const inside = Math.min(x1, width) - Math.max(x0, 0) - 12;
+      if (textW <= inside) {
         ctx.fillStyle = "#fff";
         ctx.fillText(label, Math.max(x0, 0) + 6, top + BAR_H / 2 + 0.5);
       } else {
-        ctx.fillStyle = fg;
-        ctx.fillText(label, x1 + 6, top + BAR_H / 2 + 0.5);
+        const next = nextStart.get(n.id);
+        const room = (next === undefined ? width : Math.min(width, x(next))) - x1 - 12;
+        const text = room > 24 ? fitText(ctx, label, room) : "";
+        if (text !== "") {
+          ctx.fillStyle = fg;
+          ctx.fillText(text, x1 + 6, top + BAR_H / 2 + 0.5);
+        } else if (inside > 30) {
+          ctx.fillStyle = "#fff";
+          ctx.fillText(fitText(ctx, label, inside), Math.max(x0, 0) + 6, top + BAR_H / 2 + 0.5);
+        }
       }
     }
 
@@ -192,7 +225,7 @@ export function RunGraph({ layout, now }: { layout: GraphLayout; now: number }) 
     ctx.moveTo(0, AXIS_H + 0.5);
     ctx.lineTo(width, AXIS_H + 0.5);
     ctx.stroke();
-  }, [byId, height, hover, layout, now, view, width]);
+  }, [byId, height, hover, layout, nextStart, now, view, width]);
 
   useEffect(() => {
     const id = requestAnimationFrame(draw);

@@ -121,7 +121,7 @@ export function buildGraph(
  */
 export function layoutGraph(
   graph: { nodes: GraphNode[]; edges: GraphEdge[] },
-  minSpanFraction = 0.02,
+  minSpanFraction = 0.05,
 ): GraphLayout {
   const nodes = [...graph.nodes].sort((a, b) => a.start - b.start || a.end - b.end || a.id.localeCompare(b.id));
   if (nodes.length === 0) return { nodes: [], edges: [], rows: 0, start: 0, end: 0, open: false };
