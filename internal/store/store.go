@@ -36,6 +36,8 @@ type Store interface {
 	Logs
 	Events
 	Concurrency
+	Deployments
+	WorkPools
 	// Close flushes pending writes and releases the database.
 	Close() error
 }
