@@ -25,6 +25,16 @@ var (
 	ErrSlotsBusy = errors.New("concurrency slots busy")
 )
 
+// The well-known tenant that every engine seeds in its first migration.
+// Server mode serves it at /api/...; fixed ids let a fresh database and the
+// URLs of cloud mode agree on it without a lookup.
+var (
+	// DefaultAccountID is the account that owns DefaultWorkspaceID.
+	DefaultAccountID = model.MustID("00000000-0000-4000-8000-00000000a001")
+	// DefaultWorkspaceID is the workspace WorkspaceDefault returns.
+	DefaultWorkspaceID = model.MustID("00000000-0000-4000-8000-00000000b001")
+)
+
 // Store is the whole storage seam. It is the union of small per-entity
 // interfaces so that a consumer can depend on just the part it uses.
 type Store interface {

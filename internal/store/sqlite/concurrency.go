@@ -1,0 +1,372 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// defaultLeaseTTL is used when ConcurrencyAcquire is given no TTL; it is
+// Prefect's default lease duration.
+const defaultLeaseTTL = 300 * time.Second
+
+const limitColumns = `id, name, created, updated, active, "limit", active_slots, denied_slots, slot_decay_per_second, avg_slot_occupancy_seconds`
+
+func scanLimit(sc interface{ Scan(...any) error }) (model.ConcurrencyLimit, error) {
+	var l model.ConcurrencyLimit
+	var id []byte
+	var created, updated int64
+	if err := sc.Scan(&id, &l.Name, &created, &updated, &l.Active, &l.Limit, &l.ActiveSlots, &l.DeniedSlots,
+		&l.SlotDecayPerSecond, &l.AvgSlotOccupancySeconds); err != nil {
+		return l, err
+	}
+	l.Created, l.Updated = model.TimeFromMicros(created), model.TimeFromMicros(updated)
+	var err error
+	l.ID, err = scanID(id)
+	return l, err
+}
+
+// limitKey turns an id-or-name into bind values: the id (or NULL when the
+// string is not a UUID) and the name.
+func limitKey(idOrName string) (any, string) {
+	if id, err := model.ParseID(idOrName); err == nil {
+		return idv(id), idOrName
+	}
+	return nil, idOrName
+}
+
+// ConcurrencyLimitCreate creates a limit; a taken name is store.ErrConflict.
+func (s *Store) ConcurrencyLimitCreate(ctx context.Context, ws model.ID, in model.ConcurrencyLimitCreate) (model.ConcurrencyLimit, error) {
+	t := now()
+	l := model.ConcurrencyLimit{ID: model.NewID(), Created: t, Updated: t, Active: true, Name: in.Name, Limit: in.Limit,
+		ActiveSlots: in.ActiveSlots, DeniedSlots: in.DeniedSlots}
+	if in.Active != nil {
+		l.Active = *in.Active
+	}
+	if in.SlotDecayPerSecond != nil {
+		l.SlotDecayPerSecond = *in.SlotDecayPerSecond
+	}
+	err := s.write(ctx, func(tx *wtx) error {
+		_, err := tx.exec(`INSERT INTO concurrency_limits (workspace_id, `+limitColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			idv(ws), idv(l.ID), l.Name, t.Micros(), t.Micros(), l.Active, l.Limit, l.ActiveSlots, l.DeniedSlots, l.SlotDecayPerSecond, 0.0)
+		if isUnique(err) {
+			return fmt.Errorf("concurrency limit %q: %w", in.Name, store.ErrConflict)
+		}
+		return err
+	})
+	if err != nil {
+		return model.ConcurrencyLimit{}, fmt.Errorf("sqlite: create concurrency limit: %w", err)
+	}
+	return l, nil
+}
+
+// ConcurrencyLimitGet returns the limit with that id or name.
+func (s *Store) ConcurrencyLimitGet(ctx context.Context, ws model.ID, idOrName string) (model.ConcurrencyLimit, error) {
+	id, name := limitKey(idOrName)
+	l, err := scanLimit(s.queryRow(ctx, `SELECT `+limitColumns+` FROM concurrency_limits WHERE workspace_id = ? AND (id = ? OR name = ?)
+ORDER BY id = ? DESC LIMIT 1`, idv(ws), id, name, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, fmt.Errorf("sqlite: %w", notFound("concurrency limit", idOrName))
+	}
+	if err != nil {
+		return l, fmt.Errorf("sqlite: get concurrency limit: %w", err)
+	}
+	return l, nil
+}
+
+// ConcurrencyLimitList lists limits by name.
+func (s *Store) ConcurrencyLimitList(ctx context.Context, ws model.ID, offset, limit int) ([]model.ConcurrencyLimit, error) {
+	win, wargs := window(limit, offset)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+limitColumns+` FROM concurrency_limits WHERE workspace_id = ? ORDER BY name`+win,
+		append([]any{idv(ws)}, wargs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list concurrency limits: %w", err)
+	}
+	defer rows.Close()
+	out := []model.ConcurrencyLimit{}
+	for rows.Next() {
+		l, err := scanLimit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list concurrency limits: %w", err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list concurrency limits: %w", err)
+	}
+	return out, nil
+}
+
+// readLimitID resolves an id-or-name to the limit id inside a write.
+func readLimitID(tx *wtx, ws model.ID, idOrName string) ([]byte, error) {
+	id, name := limitKey(idOrName)
+	var got []byte
+	err := tx.queryRow(`SELECT id FROM concurrency_limits WHERE workspace_id = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1`,
+		idv(ws), id, name, id).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("concurrency limit", idOrName)
+	}
+	return got, err
+}
+
+// ConcurrencyLimitUpdate changes the given fields; renaming onto a taken
+// name is store.ErrConflict.
+func (s *Store) ConcurrencyLimitUpdate(ctx context.Context, ws model.ID, idOrName string, in model.ConcurrencyLimitUpdate) error {
+	err := s.write(ctx, func(tx *wtx) error {
+		id, err := readLimitID(tx, ws, idOrName)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(`UPDATE concurrency_limits SET name = coalesce(?, name), "limit" = coalesce(?, "limit"),
+    active = coalesce(?, active), active_slots = coalesce(?, active_slots), denied_slots = coalesce(?, denied_slots),
+    slot_decay_per_second = coalesce(?, slot_decay_per_second), updated = ?
+WHERE workspace_id = ? AND id = ?`,
+			optVal(in.Name), optVal(in.Limit), optVal(in.Active), optVal(in.ActiveSlots), optVal(in.DeniedSlots),
+			optVal(in.SlotDecayPerSecond), now().Micros(), idv(ws), id)
+		if isUnique(err) {
+			return fmt.Errorf("concurrency limit name: %w", store.ErrConflict)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: update concurrency limit: %w", err)
+	}
+	return nil
+}
+
+// optVal binds *T as NULL or its value.
+func optVal[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// ConcurrencyLimitDelete removes a limit (its leases simply stop counting).
+func (s *Store) ConcurrencyLimitDelete(ctx context.Context, ws model.ID, idOrName string) error {
+	err := s.write(ctx, func(tx *wtx) error {
+		id, err := readLimitID(tx, ws, idOrName)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(`DELETE FROM concurrency_limits WHERE workspace_id = ? AND id = ?`, idv(ws), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete concurrency limit: %w", err)
+	}
+	return nil
+}
+
+// ConcurrencyAcquire takes slots on every active limit named, all or
+// nothing, and records a lease. A denial still commits the denied_slots
+// increment before ErrSlotsBusy is returned.
+func (s *Store) ConcurrencyAcquire(ctx context.Context, ws model.ID, names []string, slots int, ttl time.Duration, holder *model.LeaseHolder) (*model.ConcurrencyLease, []model.MinimalConcurrencyLimit, error) {
+	if ttl <= 0 {
+		ttl = defaultLeaseTTL
+	}
+	names = slices.Compact(slices.Sorted(slices.Values(names)))
+	var lease *model.ConcurrencyLease
+	var limits []model.MinimalConcurrencyLimit
+	busy := false
+	err := s.write(ctx, func(tx *wtx) error {
+		lease, limits, busy = nil, nil, false
+		if len(names) == 0 {
+			return nil
+		}
+		args := append([]any{idv(ws)}, anySlice(names)...)
+		rows, err := tx.Query(`SELECT id, name, "limit", active_slots FROM concurrency_limits
+WHERE workspace_id = ? AND active = 1 AND name IN (`+placeholders(len(names))+`) ORDER BY name`, args...)
+		if err != nil {
+			return err
+		}
+		var ids [][]byte
+		for rows.Next() {
+			var id []byte
+			var m model.MinimalConcurrencyLimit
+			var active int
+			if err := rows.Scan(&id, &m.Name, &m.Limit, &active); err != nil {
+				rows.Close()
+				return err
+			}
+			if m.ID, err = scanID(id); err != nil {
+				rows.Close()
+				return err
+			}
+			if active+slots > m.Limit {
+				busy = true
+			}
+			ids = append(ids, id)
+			limits = append(limits, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(limits) == 0 {
+			return nil
+		}
+		t := now()
+		col := "active_slots"
+		if busy {
+			col = "denied_slots"
+		}
+		for _, id := range ids {
+			if _, err := tx.exec(`UPDATE concurrency_limits SET `+col+` = `+col+` + ?, updated = ? WHERE workspace_id = ? AND id = ?`,
+				slots, t.Micros(), idv(ws), id); err != nil {
+				return err
+			}
+		}
+		if busy {
+			return nil
+		}
+		l := &model.ConcurrencyLease{ID: model.NewID(), Slots: slots, Expiration: model.NewTime(t.Add(ttl)), Holder: holder}
+		for _, m := range limits {
+			l.ResourceIDs = append(l.ResourceIDs, m.ID)
+		}
+		rids, err := json.Marshal(l.ResourceIDs)
+		if err != nil {
+			return err
+		}
+		var h any
+		if holder != nil {
+			b, err := json.Marshal(holder)
+			if err != nil {
+				return err
+			}
+			h = b
+		}
+		if _, err := tx.exec(`INSERT INTO concurrency_leases (workspace_id, id, created, expiration, slots, resource_ids, holder) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			idv(ws), idv(l.ID), t.Micros(), l.Expiration.Micros(), slots, rids, h); err != nil {
+			return err
+		}
+		lease = l
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: acquire concurrency slots: %w", err)
+	}
+	if limits == nil {
+		limits = []model.MinimalConcurrencyLimit{}
+	}
+	if busy {
+		return nil, limits, fmt.Errorf("sqlite: acquire concurrency slots: %w", store.ErrSlotsBusy)
+	}
+	return lease, limits, nil
+}
+
+func anySlice[T any](v []T) []any {
+	out := make([]any, len(v))
+	for i := range v {
+		out[i] = v[i]
+	}
+	return out
+}
+
+// releaseLease frees the lease's slots and deletes it; reports whether the
+// lease existed.
+func releaseLease(tx *wtx, ws, leaseID []byte) (bool, error) {
+	var slots int
+	var rids []byte
+	err := tx.queryRow(`SELECT slots, resource_ids FROM concurrency_leases WHERE workspace_id = ? AND id = ?`, ws, leaseID).Scan(&slots, &rids)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var ids []model.ID
+	if err := json.Unmarshal(rids, &ids); err != nil {
+		return false, fmt.Errorf("lease resource ids: %w", err)
+	}
+	t := now().Micros()
+	for _, id := range ids {
+		if _, err := tx.exec(`UPDATE concurrency_limits SET active_slots = max(0, active_slots - ?), updated = ? WHERE workspace_id = ? AND id = ?`,
+			slots, t, ws, idv(id)); err != nil {
+			return false, err
+		}
+	}
+	_, err = tx.exec(`DELETE FROM concurrency_leases WHERE workspace_id = ? AND id = ?`, ws, leaseID)
+	return err == nil, err
+}
+
+// ConcurrencyRelease frees a lease; unknown leases are ignored.
+func (s *Store) ConcurrencyRelease(ctx context.Context, ws model.ID, leaseID model.ID) error {
+	err := s.write(ctx, func(tx *wtx) error {
+		_, err := releaseLease(tx, idv(ws), idv(leaseID))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: release lease: %w", err)
+	}
+	return nil
+}
+
+// ConcurrencyRenew moves a lease's expiration to now+ttl.
+func (s *Store) ConcurrencyRenew(ctx context.Context, ws model.ID, leaseID model.ID, ttl time.Duration) error {
+	if ttl <= 0 {
+		ttl = defaultLeaseTTL
+	}
+	err := s.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec(`UPDATE concurrency_leases SET expiration = ? WHERE workspace_id = ? AND id = ?`,
+			model.NewTime(time.Now().Add(ttl)).Micros(), idv(ws), idv(leaseID))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("lease", leaseID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: renew lease: %w", err)
+	}
+	return nil
+}
+
+// ConcurrencyExpire releases every lease of any workspace that expired
+// before now.
+func (s *Store) ConcurrencyExpire(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *wtx) error {
+		n = 0
+		rows, err := tx.Query(`SELECT workspace_id, id FROM concurrency_leases WHERE expiration < ?`, now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		var keys [][2][]byte
+		for rows.Next() {
+			var ws, id []byte
+			if err := rows.Scan(&ws, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, [2][]byte{ws, id})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			ok, err := releaseLease(tx, k[0], k[1])
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: expire leases: %w", err)
+	}
+	return n, nil
+}

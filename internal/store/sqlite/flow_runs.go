@@ -1,0 +1,310 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+)
+
+const (
+	insertFlowRunSQL = `INSERT INTO flow_runs (workspace_id, id, flow_id, name, created, updated, state_id, state_type, state_name,
+    state_timestamp, deployment_id, work_queue_name, flow_version, parent_task_run_id, idempotency_key, tags, start_time, end_time,
+    expected_start_time, next_scheduled_start_time, body)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateFlowRunSQL = `UPDATE flow_runs SET name = ?, updated = ?, state_id = ?, state_type = ?, state_name = ?, state_timestamp = ?,
+    deployment_id = ?, work_queue_name = ?, flow_version = ?, parent_task_run_id = ?, idempotency_key = ?, tags = ?, start_time = ?,
+    end_time = ?, expected_start_time = ?, next_scheduled_start_time = ?, body = ?
+WHERE workspace_id = ? AND id = ?`
+	selectFlowRunSQL      = `SELECT body FROM flow_runs WHERE workspace_id = ? AND id = ?`
+	insertFlowRunStateSQL = `INSERT OR IGNORE INTO flow_run_states (workspace_id, id, flow_run_id, timestamp, body) VALUES (?, ?, ?, ?, ?)`
+)
+
+// stateTimestamp is the state_timestamp column of a run with state st.
+func stateTimestamp(st *model.State) any {
+	if st == nil {
+		return nil
+	}
+	return st.Timestamp.Micros()
+}
+
+// syncFlowRunState points the run's state columns at its State.
+func syncFlowRunState(r *model.FlowRun) {
+	if r.State == nil {
+		return
+	}
+	id, typ, name := r.State.ID, r.State.Type, r.State.Name
+	r.StateID, r.StateType, r.StateName = &id, &typ, &name
+}
+
+// FlowRunCreate inserts run, or returns the run of the same flow with the
+// same idempotency key (created=false).
+func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, run model.FlowRun) (model.FlowRun, bool, error) {
+	created := true
+	err := s.write(ctx, func(tx *wtx) error {
+		var one int
+		err := tx.queryRow(`SELECT 1 FROM flows WHERE workspace_id = ? AND id = ?`, idv(ws), idv(run.FlowID)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("flow", run.FlowID)
+		}
+		if err != nil {
+			return err
+		}
+		if run.IdempotencyKey != nil {
+			var body []byte
+			err := tx.queryRow(`SELECT body FROM flow_runs WHERE workspace_id = ? AND flow_id = ? AND idempotency_key = ?`,
+				idv(ws), idv(run.FlowID), *run.IdempotencyKey).Scan(&body)
+			if err == nil {
+				created = false
+				run = model.FlowRun{}
+				return unmarshalBody(body, &run)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if run.ID.IsNil() {
+			run.ID = model.NewID()
+		}
+		t := now()
+		if run.Created.IsZero() {
+			run.Created = t
+		}
+		if run.Updated.IsZero() {
+			run.Updated = t
+		}
+		run.Tags = nonNilTags(run.Tags)
+		run.Labels = nonNilLabels(run.Labels)
+		syncFlowRunState(&run)
+		if err := writeFlowRun(tx, ws, &run, true); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("flow run %s: %w", run.ID, store.ErrConflict)
+			}
+			return err
+		}
+		if run.State != nil {
+			return insertState(tx, insertFlowRunStateSQL, ws, run.ID, run.State)
+		}
+		return nil
+	})
+	if err != nil {
+		return model.FlowRun{}, false, fmt.Errorf("sqlite: create flow run: %w", err)
+	}
+	return run, created, nil
+}
+
+// writeFlowRun inserts or updates the row of r.
+func writeFlowRun(tx *wtx, ws model.ID, r *model.FlowRun, insert bool) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if insert {
+		_, err = tx.exec(insertFlowRunSQL, idv(ws), idv(r.ID), idv(r.FlowID), r.Name, r.Created.Micros(), r.Updated.Micros(),
+			optID(r.StateID), optStr(r.StateType), optStr(r.StateName), stateTimestamp(r.State), optID(r.DeploymentID),
+			optStr(r.WorkQueueName), optStr(r.FlowVersion), optID(r.ParentTaskRunID), optStr(r.IdempotencyKey), tagsJSON(r.Tags),
+			optTime(r.StartTime), optTime(r.EndTime), optTime(r.ExpectedStartTime), optTime(r.NextScheduledStartTime), body)
+		return err
+	}
+	res, err := tx.exec(updateFlowRunSQL, r.Name, r.Updated.Micros(), optID(r.StateID), optStr(r.StateType), optStr(r.StateName),
+		stateTimestamp(r.State), optID(r.DeploymentID), optStr(r.WorkQueueName), optStr(r.FlowVersion), optID(r.ParentTaskRunID),
+		optStr(r.IdempotencyKey), tagsJSON(r.Tags), optTime(r.StartTime), optTime(r.EndTime), optTime(r.ExpectedStartTime),
+		optTime(r.NextScheduledStartTime), body, idv(ws), idv(r.ID))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("flow run", r.ID)
+	}
+	return nil
+}
+
+// insertState appends st to a history table (ignoring a repeated state id).
+func insertState(tx *wtx, q string, ws, runID model.ID, st *model.State) error {
+	body, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(q, idv(ws), idv(st.ID), idv(runID), st.Timestamp.Micros(), body)
+	return err
+}
+
+// readFlowRun loads a run inside a write transaction.
+func readFlowRun(tx *wtx, ws, id model.ID) (model.FlowRun, error) {
+	var r model.FlowRun
+	var body []byte
+	err := tx.queryRow(selectFlowRunSQL, idv(ws), idv(id)).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, notFound("flow run", id)
+	}
+	if err != nil {
+		return r, err
+	}
+	return r, unmarshalBody(body, &r)
+}
+
+// FlowRunGet returns one flow run of ws.
+func (s *Store) FlowRunGet(ctx context.Context, ws, id model.ID) (model.FlowRun, error) {
+	var r model.FlowRun
+	var body []byte
+	err := s.queryRow(ctx, selectFlowRunSQL, idv(ws), idv(id)).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("sqlite: %w", notFound("flow run", id))
+	}
+	if err != nil {
+		return r, fmt.Errorf("sqlite: get flow run: %w", err)
+	}
+	return r, unmarshalBody(body, &r)
+}
+
+// FlowRunList lists flow runs matching q (default sort ID_DESC).
+func (s *Store) FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.FlowRun, error) {
+	w := flowRunsWhere(ws, q)
+	win, wargs := window(q.Limit, q.Offset)
+	sqlText := "SELECT fr.body FROM flow_runs fr WHERE " + w.sql + " ORDER BY " + orderBy(flowRunOrders, q.Sort, "ID_DESC") + win
+	return listBodies[model.FlowRun](ctx, s.rdb, sqlText, append(w.args, wargs...))
+}
+
+// FlowRunCount counts flow runs matching q.
+func (s *Store) FlowRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error) {
+	w := flowRunsWhere(ws, q)
+	return count(ctx, s.rdb, "SELECT count(*) FROM flow_runs fr WHERE "+w.sql, w.args)
+}
+
+// FlowRunUpdate applies fn to the current row and writes it back (Updated
+// is set to now). The id and flow cannot be changed through fn.
+func (s *Store) FlowRunUpdate(ctx context.Context, ws, id model.ID, fn func(*model.FlowRun) error) (model.FlowRun, error) {
+	var r model.FlowRun
+	err := s.write(ctx, func(tx *wtx) error {
+		var err error
+		if r, err = readFlowRun(tx, ws, id); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		r.ID = id
+		r.Updated = now()
+		return writeFlowRun(tx, ws, &r, false)
+	})
+	if err != nil {
+		return model.FlowRun{}, fmt.Errorf("sqlite: update flow run: %w", err)
+	}
+	return r, nil
+}
+
+// FlowRunSetState reads the run, lets decide choose the change, and writes
+// the row, the state history, the parent task run's mirrored state and the
+// events, all in one transaction.
+func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide store.FlowRunDecider) (store.FlowRunChange, error) {
+	var ch store.FlowRunChange
+	err := s.write(ctx, func(tx *wtx) error {
+		cur, err := readFlowRun(tx, ws, id)
+		if err != nil {
+			return err
+		}
+		if ch, err = decide(cur); err != nil {
+			return err
+		}
+		run := &cur
+		if ch.Run != nil {
+			ch.Run.ID = id
+			ch.Run.Updated = now()
+			if err := writeFlowRun(tx, ws, ch.Run, false); err != nil {
+				return err
+			}
+			run = ch.Run
+		}
+		if ch.State != nil {
+			if err := insertState(tx, insertFlowRunStateSQL, ws, id, ch.State); err != nil {
+				return err
+			}
+		}
+		if ch.ParentTaskState != nil && run.ParentTaskRunID != nil {
+			if err := mirrorParentTaskState(tx, ws, *run.ParentTaskRunID, ch.ParentTaskState); err != nil {
+				return err
+			}
+		}
+		_, err = insertEvents(tx, ws, ch.Events)
+		return err
+	})
+	if err != nil {
+		return store.FlowRunChange{}, fmt.Errorf("sqlite: set flow run state: %w", err)
+	}
+	return ch, nil
+}
+
+// mirrorParentTaskState makes st the current state of a subflow's tracking
+// task run and appends it to that task run's history. A parent that is not
+// (or no longer) stored is skipped: the subflow's own transition stands.
+func mirrorParentTaskState(tx *wtx, ws, taskRunID model.ID, st *model.State) error {
+	tr, err := readTaskRun(tx, ws, taskRunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	stCopy := *st
+	tr.State = &stCopy
+	syncTaskRunState(&tr)
+	tr.Updated = now()
+	if err := writeTaskRun(tx, ws, &tr, false); err != nil {
+		return err
+	}
+	return insertState(tx, insertTaskRunStateSQL, ws, taskRunID, st)
+}
+
+// FlowRunStates returns the run's state history, oldest first.
+func (s *Store) FlowRunStates(ctx context.Context, ws, flowRunID model.ID) ([]model.State, error) {
+	return s.states(ctx, `SELECT body FROM flow_run_states WHERE workspace_id = ? AND flow_run_id = ? ORDER BY timestamp, rowid`, ws, flowRunID)
+}
+
+func (s *Store) states(ctx context.Context, q string, ws, runID model.ID) ([]model.State, error) {
+	rows, err := s.query(ctx, q, idv(ws), idv(runID))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: states: %w", err)
+	}
+	defer rows.Close()
+	out := []model.State{}
+	var body []byte
+	for rows.Next() {
+		if err := rows.Scan(&body); err != nil {
+			return nil, fmt.Errorf("sqlite: states: %w", err)
+		}
+		var st model.State
+		if err := unmarshalBody(body, &st); err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: states: %w", err)
+	}
+	return out, nil
+}
+
+// FlowRunDelete removes the run, its task runs and every state history row.
+func (s *Store) FlowRunDelete(ctx context.Context, ws, id model.ID) error {
+	err := s.write(ctx, func(tx *wtx) error {
+		if _, err := tx.exec(`DELETE FROM task_runs WHERE workspace_id = ? AND flow_run_id = ?`, idv(ws), idv(id)); err != nil {
+			return err
+		}
+		res, err := tx.exec(`DELETE FROM flow_runs WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("flow run", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete flow run: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,464 @@
+// Package sqlite is Baton's single-machine storage engine: store.Store over
+// one SQLite file, using the pure-Go modernc.org/sqlite driver.
+//
+// Writes go through one connection owned by one goroutine that commits them
+// in groups (group commit): callers hand over an operation and block until
+// the transaction that ran it has committed, so throughput scales with the
+// number of concurrent writers while each commit pays for one WAL append.
+// Every operation of a group runs inside its own SAVEPOINT, so a failing one
+// is rolled back alone. Reads use a separate pool of read-only connections,
+// which WAL lets proceed while the writer works.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// maxBatch caps how many queued operations one transaction commits, so a
+// flood of writers cannot make a single commit (and its WAL frame) unbounded.
+const maxBatch = 256
+
+// Config configures Open.
+type Config struct {
+	// Path is the database file; it is created (with its directory's
+	// existing permissions) when missing. Required.
+	Path string
+	// Logger receives migration and writer diagnostics; nil discards them.
+	Logger *slog.Logger
+	// ReadConns is the size of the read-only connection pool; 0 picks
+	// max(4, GOMAXPROCS), enough to keep every core busy with queries.
+	ReadConns int
+}
+
+// Store is store.Store over one SQLite database file. It is safe for
+// concurrent use; Close stops the writer after draining queued writes.
+type Store struct {
+	log    *slog.Logger
+	wdb    *sql.DB // exactly one connection, used only by the writer goroutine
+	rdb    *sql.DB // read-only pool
+	wstmts stmtCache
+	rstmts stmtCache
+
+	ops      chan *writeOp
+	mu       sync.RWMutex // guards closed against concurrent submits
+	closed   bool
+	writerWG sync.WaitGroup
+}
+
+var _ store.Store = (*Store)(nil)
+
+// errClosed is returned by writes submitted after Close.
+var errClosed = errors.New("sqlite store: closed")
+
+// dsn builds a driver DSN for path. Pragmas are applied per connection in
+// the order the driver documents: busy_timeout first, then the rest.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(memory)")
+	q.Add("_pragma", "mmap_size(268435456)")
+	if readOnly {
+		q.Add("_pragma", "cache_size(-16000)")
+		q.Add("_pragma", "query_only(1)")
+		q.Set("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(wal)")
+		q.Add("_pragma", "synchronous(normal)")
+		q.Add("_pragma", "cache_size(-64000)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
+		q.Set("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath(), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Open opens (creating if needed) the database at cfg.Path, applies pending
+// migrations and starts the writer.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("sqlite: Config.Path is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	readConns := cfg.ReadConns
+	if readConns <= 0 {
+		readConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	wdb, err := sql.Open("sqlite", dsn(cfg.Path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	s := &Store{log: log, wdb: wdb, ops: make(chan *writeOp, maxBatch)}
+	if err := s.Migrate(ctx); err != nil {
+		_ = wdb.Close()
+		return nil, err
+	}
+	// The readers open after the writer has switched the file to WAL mode.
+	rdb, err := sql.Open("sqlite", dsn(cfg.Path, true))
+	if err != nil {
+		_ = wdb.Close()
+		return nil, fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	rdb.SetMaxOpenConns(readConns)
+	rdb.SetMaxIdleConns(readConns)
+	rdb.SetConnMaxIdleTime(0)
+	if err := rdb.PingContext(ctx); err != nil {
+		_ = wdb.Close()
+		_ = rdb.Close()
+		return nil, fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	s.rdb = rdb
+	s.wstmts.db = wdb
+	s.rstmts.db = rdb
+	s.writerWG.Add(1)
+	go s.writer()
+	return s, nil
+}
+
+// Close drains queued writes, stops the writer and closes the database.
+// Writes submitted afterwards fail.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.ops)
+	s.mu.Unlock()
+	s.writerWG.Wait()
+	s.wstmts.close()
+	s.rstmts.close()
+	return errors.Join(s.rdb.Close(), s.wdb.Close())
+}
+
+// writeOp is one caller's unit of work for the writer.
+type writeOp struct {
+	ctx  context.Context
+	fn   func(tx *wtx) error
+	done chan error
+}
+
+// wtx is the write transaction handed to operations: the *sql.Tx plus
+// helpers that run cached prepared statements inside it.
+type wtx struct {
+	*sql.Tx
+	s *Store
+}
+
+// exec runs a static statement, prepared once per process: the writer
+// connection is busy inside the transaction, so a statement seen for the
+// first time runs unprepared and is prepared after the commit.
+func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st := w.s.wstmts.lookup(q); st != nil {
+		return w.Tx.Stmt(st).Exec(args...)
+	}
+	w.s.wstmts.want(q)
+	return w.Tx.Exec(q, args...)
+}
+
+// queryRow is exec for single-row queries.
+func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	if st := w.s.wstmts.lookup(q); st != nil {
+		return w.Tx.Stmt(st).QueryRow(args...)
+	}
+	w.s.wstmts.want(q)
+	return w.Tx.QueryRow(q, args...)
+}
+
+// write submits fn to the writer and waits until the transaction that ran
+// it has committed (nil) or until fn's own error rolled it back. A caller
+// whose ctx ends while waiting for room in the queue gives up; once queued,
+// an operation whose ctx has ended by the time it runs is skipped.
+func (s *Store) write(ctx context.Context, fn func(tx *wtx) error) error {
+	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case s.ops <- op:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-op.done
+}
+
+// writer is the single goroutine that owns the write connection.
+func (s *Store) writer() {
+	defer s.writerWG.Done()
+	batch := make([]*writeOp, 0, maxBatch)
+	for op := range s.ops {
+		batch = append(batch[:0], op)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+		s.wstmts.preparePending(s.log)
+	}
+}
+
+// commit runs one group of operations in one transaction and reports each
+// operation's outcome to its caller.
+func (s *Store) commit(batch []*writeOp) {
+	errs := make([]error, len(batch))
+	finish := func(shared error) {
+		for i, op := range batch {
+			if errs[i] == nil {
+				errs[i] = shared
+			}
+			op.done <- errs[i]
+		}
+	}
+	tx, err := s.wdb.BeginTx(context.Background(), nil)
+	if err != nil {
+		finish(fmt.Errorf("sqlite: begin: %w", err))
+		return
+	}
+	w := &wtx{Tx: tx, s: s}
+	savepoints := len(batch) > 1
+	for i, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if !savepoints {
+			if errs[i] = runOp(op.fn, w); errs[i] != nil {
+				_ = tx.Rollback()
+				finish(nil)
+				return
+			}
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+			_ = tx.Rollback()
+			finish(fmt.Errorf("sqlite: savepoint: %w", err))
+			return
+		}
+		errs[i] = runOp(op.fn, w)
+		if errs[i] != nil {
+			if _, err := tx.Exec("ROLLBACK TO op"); err != nil {
+				// SQLite may have rolled back the whole transaction (for
+				// instance on SQLITE_FULL); nothing of the batch is safe.
+				_ = tx.Rollback()
+				finish(fmt.Errorf("sqlite: rollback to savepoint after %w: %w", errs[i], err))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE op"); err != nil {
+			_ = tx.Rollback()
+			finish(fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		s.log.Error("sqlite: commit failed", slog.Int("ops", len(batch)), slog.Any("err", err))
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("sqlite: commit: %w", err)
+			}
+		}
+	}
+	finish(nil)
+}
+
+// runOp calls fn, turning a panic into an error so one bad operation cannot
+// kill the writer (and with it every other caller).
+func runOp(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: write operation panicked: %v", r)
+		}
+	}()
+	return fn(w)
+}
+
+// stmtCache keeps one prepared statement per static query text. Only
+// constant SQL goes through it; filter queries vary and are run directly.
+type stmtCache struct {
+	db      *sql.DB
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt
+	pending map[string]bool
+}
+
+// lookup returns the prepared statement for q, or nil.
+func (c *stmtCache) lookup(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[q]
+}
+
+// want records q for preparation by preparePending.
+func (c *stmtCache) want(q string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = make(map[string]bool)
+	}
+	c.pending[q] = true
+}
+
+// preparePending prepares the statements recorded by want; the writer calls
+// it between transactions, when its only connection is free.
+func (c *stmtCache) preparePending(log *slog.Logger) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.pending {
+		delete(c.pending, q)
+		st, err := c.db.Prepare(q)
+		if err != nil {
+			log.Warn("sqlite: prepare statement", slog.Any("err", err))
+			continue
+		}
+		if c.m == nil {
+			c.m = make(map[string]*sql.Stmt)
+		}
+		c.m[q] = st
+	}
+}
+
+// get returns the statement for q, preparing it now (reader pool only: it
+// may wait for a free connection).
+func (c *stmtCache) get(q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	st, err := c.db.Prepare(q)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		_ = st.Close()
+	}
+	c.m = nil
+}
+
+// queryRow runs a static single-row read through the reader cache.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := s.rstmts.get(q)
+	if err != nil {
+		return s.rdb.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a static multi-row read through the reader cache.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.rstmts.get(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// --- value helpers -------------------------------------------------------
+
+// idv binds an id as its 16-byte BLOB.
+func idv(id model.ID) []byte { return id[:] }
+
+// optID binds a nullable id.
+func optID(id *model.ID) any {
+	if id == nil {
+		return nil
+	}
+	return idv(*id)
+}
+
+// optTime binds a nullable instant as unix micros.
+func optTime(t *model.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Micros()
+}
+
+// optStr binds a nullable string.
+func optStr[T ~string](s *T) any {
+	if s == nil {
+		return nil
+	}
+	return string(*s)
+}
+
+// scanID converts a scanned BLOB back into an id.
+func scanID(b []byte) (model.ID, error) {
+	var id model.ID
+	if len(b) != len(id) {
+		return id, fmt.Errorf("sqlite: stored id has %d bytes", len(b))
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+// now is the store's notion of the current time, at model precision.
+func now() model.Time { return model.NewTime(time.Now()) }
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// notFound wraps store.ErrNotFound with what was looked for.
+func notFound(what string, key any) error {
+	return fmt.Errorf("%s %v: %w", what, key, store.ErrNotFound)
+}
+
+// placeholders returns "?,?,…" with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?,", n-1) + "?"
+}

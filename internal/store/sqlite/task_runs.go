@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+)
+
+const (
+	taskRunColumns = `workspace_id, id, flow_run_id, name, task_key, dynamic_key, created, updated, state_id, state_type, state_name,
+    state_timestamp, tags, start_time, end_time, expected_start_time, next_scheduled_start_time, body`
+	insertTaskRunSQL = `INSERT INTO task_runs (` + taskRunColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateTaskRunSQL = `UPDATE task_runs SET flow_run_id = ?, name = ?, task_key = ?, dynamic_key = ?, updated = ?, state_id = ?,
+    state_type = ?, state_name = ?, state_timestamp = ?, tags = ?, start_time = ?, end_time = ?, expected_start_time = ?,
+    next_scheduled_start_time = ?, body = ?
+WHERE workspace_id = ? AND id = ?`
+	// recordTaskRunSQL inserts a task run or overwrites it only when the
+	// incoming state is newer; a row of another workspace with the same id,
+	// or a different id holding the same natural key, is left alone. The
+	// created column is never overwritten (reads take Created from it).
+	recordTaskRunSQL = `INSERT INTO task_runs (` + taskRunColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET flow_run_id = excluded.flow_run_id, name = excluded.name, task_key = excluded.task_key,
+    dynamic_key = excluded.dynamic_key, updated = excluded.updated, state_id = excluded.state_id, state_type = excluded.state_type,
+    state_name = excluded.state_name, state_timestamp = excluded.state_timestamp, tags = excluded.tags,
+    start_time = excluded.start_time, end_time = excluded.end_time, expected_start_time = excluded.expected_start_time,
+    next_scheduled_start_time = excluded.next_scheduled_start_time, body = excluded.body
+WHERE task_runs.workspace_id = excluded.workspace_id
+    AND (task_runs.state_timestamp IS NULL OR excluded.state_timestamp > task_runs.state_timestamp)
+ON CONFLICT DO NOTHING`
+	// insertRecordedStateSQL appends a state only when its task run is this
+	// workspace's (the upsert above may have been skipped).
+	insertRecordedStateSQL = `INSERT INTO task_run_states (workspace_id, id, task_run_id, timestamp, body)
+SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM task_runs WHERE id = ?3 AND workspace_id = ?1)
+ON CONFLICT DO NOTHING`
+	selectTaskRunSQL      = `SELECT created, body FROM task_runs WHERE workspace_id = ? AND id = ?`
+	insertTaskRunStateSQL = `INSERT OR IGNORE INTO task_run_states (workspace_id, id, task_run_id, timestamp, body) VALUES (?, ?, ?, ?, ?)`
+)
+
+// syncTaskRunState points the run's state columns at its State.
+func syncTaskRunState(r *model.TaskRun) {
+	if r.State == nil {
+		return
+	}
+	id, typ, name := r.State.ID, r.State.Type, r.State.Name
+	r.StateID, r.StateType, r.StateName = &id, &typ, &name
+}
+
+// taskRunArgs returns the bound values of taskRunColumns for r.
+func taskRunArgs(ws model.ID, r *model.TaskRun) ([]any, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return []any{idv(ws), idv(r.ID), optID(r.FlowRunID), r.Name, r.TaskKey, r.DynamicKey, r.Created.Micros(), r.Updated.Micros(),
+		optID(r.StateID), optStr(r.StateType), optStr(r.StateName), stateTimestamp(r.State), tagsJSON(r.Tags),
+		optTime(r.StartTime), optTime(r.EndTime), optTime(r.ExpectedStartTime), optTime(r.NextScheduledStartTime), body}, nil
+}
+
+// writeTaskRun inserts or updates the row of r.
+func writeTaskRun(tx *wtx, ws model.ID, r *model.TaskRun, insert bool) error {
+	args, err := taskRunArgs(ws, r)
+	if err != nil {
+		return err
+	}
+	if insert {
+		_, err = tx.exec(insertTaskRunSQL, args...)
+		return err
+	}
+	// Reorder: the UPDATE binds every column but workspace_id, id, created,
+	// then the key.
+	upd := append(append([]any{args[2], args[3], args[4], args[5]}, args[7:]...), args[0], args[1])
+	res, err := tx.exec(updateTaskRunSQL, upd...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("task run", r.ID)
+	}
+	return nil
+}
+
+// decodeTaskRun decodes a row's body, taking Created from its column (the
+// record path never rewrites it).
+func decodeTaskRun(created int64, body []byte) (model.TaskRun, error) {
+	var r model.TaskRun
+	if err := unmarshalBody(body, &r); err != nil {
+		return r, err
+	}
+	r.Created = model.TimeFromMicros(created)
+	return r, nil
+}
+
+func readTaskRun(tx *wtx, ws, id model.ID) (model.TaskRun, error) {
+	var created int64
+	var body []byte
+	err := tx.queryRow(selectTaskRunSQL, idv(ws), idv(id)).Scan(&created, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.TaskRun{}, notFound("task run", id)
+	}
+	if err != nil {
+		return model.TaskRun{}, err
+	}
+	return decodeTaskRun(created, body)
+}
+
+// TaskRunCreate inserts run, or returns the run with the same
+// (flow_run_id, task_key, dynamic_key) with created=false.
+func (s *Store) TaskRunCreate(ctx context.Context, ws model.ID, run model.TaskRun) (model.TaskRun, bool, error) {
+	created := true
+	err := s.write(ctx, func(tx *wtx) error {
+		var c int64
+		var body []byte
+		err := tx.queryRow(`SELECT created, body FROM task_runs WHERE workspace_id = ? AND flow_run_id IS ? AND task_key = ? AND dynamic_key = ?`,
+			idv(ws), optID(run.FlowRunID), run.TaskKey, run.DynamicKey).Scan(&c, &body)
+		if err == nil && run.FlowRunID != nil {
+			created = false
+			run, err = decodeTaskRun(c, body)
+			return err
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if run.ID.IsNil() {
+			run.ID = model.NewID()
+		}
+		t := now()
+		if run.Created.IsZero() {
+			run.Created = t
+		}
+		if run.Updated.IsZero() {
+			run.Updated = t
+		}
+		run.Tags = nonNilTags(run.Tags)
+		run.Labels = nonNilLabels(run.Labels)
+		syncTaskRunState(&run)
+		if err := writeTaskRun(tx, ws, &run, true); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("task run %s: %w", run.ID, store.ErrConflict)
+			}
+			return err
+		}
+		if run.State != nil {
+			return insertState(tx, insertTaskRunStateSQL, ws, run.ID, run.State)
+		}
+		return nil
+	})
+	if err != nil {
+		return model.TaskRun{}, false, fmt.Errorf("sqlite: create task run: %w", err)
+	}
+	return run, created, nil
+}
+
+// TaskRunGet returns one task run of ws.
+func (s *Store) TaskRunGet(ctx context.Context, ws, id model.ID) (model.TaskRun, error) {
+	var created int64
+	var body []byte
+	err := s.queryRow(ctx, selectTaskRunSQL, idv(ws), idv(id)).Scan(&created, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.TaskRun{}, fmt.Errorf("sqlite: %w", notFound("task run", id))
+	}
+	if err != nil {
+		return model.TaskRun{}, fmt.Errorf("sqlite: get task run: %w", err)
+	}
+	return decodeTaskRun(created, body)
+}
+
+// TaskRunList lists task runs matching q (default sort ID_DESC).
+func (s *Store) TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.TaskRun, error) {
+	w := taskRunsWhere(ws, q)
+	win, wargs := window(q.Limit, q.Offset)
+	sqlText := "SELECT tr.created, tr.body FROM task_runs tr WHERE " + w.sql + " ORDER BY " + orderBy(taskRunOrders, q.Sort, "ID_DESC") + win
+	rows, err := s.rdb.QueryContext(ctx, sqlText, append(w.args, wargs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list task runs: %w", err)
+	}
+	defer rows.Close()
+	out := []model.TaskRun{}
+	var created int64
+	var body []byte
+	for rows.Next() {
+		if err := rows.Scan(&created, &body); err != nil {
+			return nil, fmt.Errorf("sqlite: list task runs: %w", err)
+		}
+		r, err := decodeTaskRun(created, body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list task runs: %w", err)
+	}
+	return out, nil
+}
+
+// TaskRunCount counts task runs matching q.
+func (s *Store) TaskRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error) {
+	w := taskRunsWhere(ws, q)
+	return count(ctx, s.rdb, "SELECT count(*) FROM task_runs tr WHERE "+w.sql, w.args)
+}
+
+// TaskRunUpdate applies fn to the current row and writes it back.
+func (s *Store) TaskRunUpdate(ctx context.Context, ws, id model.ID, fn func(*model.TaskRun) error) (model.TaskRun, error) {
+	var r model.TaskRun
+	err := s.write(ctx, func(tx *wtx) error {
+		var err error
+		if r, err = readTaskRun(tx, ws, id); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		r.ID = id
+		r.Updated = now()
+		return writeTaskRun(tx, ws, &r, false)
+	})
+	if err != nil {
+		return model.TaskRun{}, fmt.Errorf("sqlite: update task run: %w", err)
+	}
+	return r, nil
+}
+
+// TaskRunSetState is FlowRunSetState for task runs.
+func (s *Store) TaskRunSetState(ctx context.Context, ws, id model.ID, decide store.TaskRunDecider) (store.TaskRunChange, error) {
+	var ch store.TaskRunChange
+	err := s.write(ctx, func(tx *wtx) error {
+		cur, err := readTaskRun(tx, ws, id)
+		if err != nil {
+			return err
+		}
+		if ch, err = decide(cur); err != nil {
+			return err
+		}
+		if ch.Run != nil {
+			ch.Run.ID = id
+			ch.Run.Updated = now()
+			if err := writeTaskRun(tx, ws, ch.Run, false); err != nil {
+				return err
+			}
+		}
+		if ch.State != nil {
+			if err := insertState(tx, insertTaskRunStateSQL, ws, id, ch.State); err != nil {
+				return err
+			}
+		}
+		_, err = insertEvents(tx, ws, ch.Events)
+		return err
+	})
+	if err != nil {
+		return store.TaskRunChange{}, fmt.Errorf("sqlite: set task run state: %w", err)
+	}
+	return ch, nil
+}
+
+// TaskRunStates returns the task run's state history, oldest first.
+func (s *Store) TaskRunStates(ctx context.Context, ws, taskRunID model.ID) ([]model.State, error) {
+	return s.states(ctx, `SELECT body FROM task_run_states WHERE workspace_id = ? AND task_run_id = ? ORDER BY timestamp, rowid`, ws, taskRunID)
+}
+
+// TaskRunDelete removes the task run and its history.
+func (s *Store) TaskRunDelete(ctx context.Context, ws, id model.ID) error {
+	err := s.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec(`DELETE FROM task_runs WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("task run", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: delete task run: %w", err)
+	}
+	return nil
+}
+
+// TaskRunRecord upserts task runs from client events in one transaction;
+// see store.TaskRuns for the convergence rules.
+func (s *Store) TaskRunRecord(ctx context.Context, ws model.ID, recs []store.TaskRunRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *wtx) error {
+		t := now()
+		for i := range recs {
+			r := recs[i].Run
+			st := recs[i].State
+			r.State = &st
+			syncTaskRunState(&r)
+			if r.Created.IsZero() {
+				r.Created = t
+			}
+			r.Updated = t
+			r.Tags = nonNilTags(r.Tags)
+			r.Labels = nonNilLabels(r.Labels)
+			args, err := taskRunArgs(ws, &r)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.exec(recordTaskRunSQL, args...); err != nil {
+				return fmt.Errorf("task run %s: %w", r.ID, err)
+			}
+			body, err := json.Marshal(&st)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.exec(insertRecordedStateSQL, idv(ws), idv(st.ID), idv(r.ID), st.Timestamp.Micros(), body); err != nil {
+				return fmt.Errorf("task run %s state %s: %w", r.ID, st.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: record task runs: %w", err)
+	}
+	return nil
+}
