@@ -37,7 +37,8 @@ func newTestServer(t *testing.T) *testServer {
 	if err := ing.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(ctx, Config{Store: st, Ingest: ing, Bus: bus, Logger: log, Version: "test"})
+	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
+	srv, err := New(ctx, Config{Store: st, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,11 +45,11 @@ func eventRoutes() []route {
 	return []route{
 		{method: "GET", path: "/events/in", tag: "Events", summary: "Websocket: clients stream events in (subprotocol \"prefect\")", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
-			srv.cfg.Ingest.ServeIn(w, r, workspaceOf(r))
+			srv.cfg.Sockets.ServeIn(w, r, workspaceOf(r))
 		}},
 		{method: "GET", path: "/events/out", tag: "Events", summary: "Websocket: subscribe to events matching a filter (backfill, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
-			srv.cfg.Ingest.ServeOut(w, r, workspaceOf(r))
+			srv.cfg.Sockets.ServeOut(w, r, workspaceOf(r))
 		}},
 		op("POST", "/events", "Events", "Record events over HTTP", 204, func(c *call, b *[]model.Event) (noContent, error) {
 			for i := range *b {
@@ -137,12 +137,7 @@ func (c *call) eventPage(tok pageToken) (eventPage, error) {
 	if next := tok.Offset + tok.Limit; next < page.Total {
 		tok.Offset = next
 		b, _ := json.Marshal(tok)
-		u := url.URL{Path: c.r.URL.Path + "/next"}
-		if len(u.Path) > 5 && u.Path[len(u.Path)-10:] == "/next/next" {
-			u.Path = u.Path[:len(u.Path)-5]
-		}
-		u.RawQuery = url.Values{"page-token": {base64.RawURLEncoding.EncodeToString(b)}}.Encode()
-		s := u.String()
+		s := baseURL(c.r) + "/events/filter/next?" + url.Values{"page-token": {base64.RawURLEncoding.EncodeToString(b)}}.Encode()
 		out.NextPage = &s
 	}
 	return out, nil

@@ -49,6 +49,8 @@ type call struct {
 	r   *http.Request
 	ws  model.ID
 	srv *Server
+	// optional is true when the route accepts an empty body.
+	optional bool
 	// status overrides the route's success status (e.g. 200 for an upsert
 	// that found an existing row).
 	status int
@@ -66,7 +68,7 @@ func op[B any, R any](method, path, tag, summary string, status int, fn func(c *
 	rt.serve = func(c *call) (any, error) {
 		var b B
 		if rt.body != nil {
-			if err := decodeBody(c.w, c.r, &b, rt.optional); err != nil {
+			if err := decodeBody(c.w, c.r, &b, c.optional); err != nil {
 				return nil, err
 			}
 		}

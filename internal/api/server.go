@@ -23,6 +23,7 @@ import (
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/tenancy"
 )
 
 // Config holds what the API needs; every field is required unless noted.
@@ -33,6 +34,8 @@ type Config struct {
 	Ingest *events.Ingest
 	// Bus fans events out to /events/out subscribers.
 	Bus *events.Bus
+	// Sockets serves the event websockets.
+	Sockets *events.Sockets
 	// Logger receives request and error logs.
 	Logger *slog.Logger
 	// Now is the clock (defaults to time.Now).
@@ -41,6 +44,9 @@ type Config struct {
 	Version string
 	// UI serves everything outside /api (optional).
 	UI http.Handler
+	// Tenancy authenticates and authorizes requests (cloud mode, or server
+	// mode's optional key) and serves the cloud endpoints. Nil: open.
+	Tenancy *tenancy.Service
 }
 
 // PrefectVersion is the Prefect release whose API Baton implements; the
@@ -66,8 +72,8 @@ type Server struct {
 
 // New builds the API and resolves the default workspace.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Ingest == nil || cfg.Bus == nil {
-		return nil, errors.New("api: Store, Ingest and Bus are required")
+	if cfg.Store == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil {
+		return nil, errors.New("api: Store, Ingest, Bus and Sockets are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -102,6 +108,9 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, logRoutes()...)
 	rs = append(rs, eventRoutes()...)
 	rs = append(rs, concurrencyRoutes()...)
+	rs = append(rs, deploymentRoutes()...)
+	rs = append(rs, workPoolRoutes()...)
+	rs = append(rs, cloudRoutes()...)
 	return rs
 }
 
@@ -110,7 +119,24 @@ func (s *Server) OpenAPI() []byte { return s.spec }
 
 type ctxKey int
 
-const wsKey ctxKey = 0
+const (
+	wsKey ctxKey = iota
+	prefixKey
+)
+
+// baseURL is the absolute URL of the API root the request came in on
+// ("http://host/api" or ".../api/accounts/{a}/workspaces/{w}").
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	prefix, _ := r.Context().Value(prefixKey).(string)
+	return scheme + "://" + r.Host + prefix
+}
 
 // ServeHTTP routes /api/accounts/{a}/workspaces/{w}/... to that workspace,
 // /api/... to the default one, and everything else to the UI.
@@ -139,8 +165,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest := strings.TrimPrefix(path, "/api")
+	prefix := "/api"
 	ws := s.defWS
-	if strings.HasPrefix(rest, "/accounts/") {
+	if strings.HasPrefix(rest, "/accounts/") && !accountLevel(rest) {
 		parts := strings.SplitN(strings.TrimPrefix(rest, "/accounts/"), "/", 4)
 		if len(parts) < 3 || parts[1] != "workspaces" {
 			writeError(rw, errorf(http.StatusNotFound, "Not Found: expected /api/accounts/{account_id}/workspaces/{workspace_id}/..."))
@@ -158,6 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		ws = found
+		prefix = "/api/accounts/" + parts[0] + "/workspaces/" + parts[2]
 		rest = "/"
 		if len(parts) == 4 {
 			rest += parts[3]
@@ -173,7 +201,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest == "" {
 		rest = "/"
 	}
-	r2 := r.WithContext(context.WithValue(context.WithValue(r.Context(), wsKey, ws.ID), srvKey{}, s))
+	ctx := context.WithValue(context.WithValue(r.Context(), wsKey, ws.ID), srvKey{}, s)
+	r2 := r.WithContext(context.WithValue(ctx, prefixKey, prefix))
 	u := *r.URL
 	u.Path = rest
 	u.RawPath = ""
@@ -190,6 +219,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		writeError(rw, errorf(http.StatusNotFound, "Not Found: %s %s", r.Method, path))
+		return
+	}
+	r2, aerr := s.authorize(r2, pattern)
+	if aerr != nil {
+		writeError(rw, aerr)
 		return
 	}
 	s.mux.ServeHTTP(rw, r2)
@@ -244,7 +278,7 @@ func (s *Server) adapt(rt route) http.Handler {
 			rt.raw(w, r)
 			return
 		}
-		c := &call{ctx: r.Context(), w: w, r: r, ws: ws, srv: s}
+		c := &call{ctx: r.Context(), w: w, r: r, ws: ws, srv: s, optional: rt.optional}
 		for _, p := range rt.params {
 			if p.in == "path" && p.typ == "uuid" {
 				if _, err := c.pathID(p.name); err != nil {

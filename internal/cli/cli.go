@@ -46,6 +46,12 @@ func commands() map[string]command {
 			"up":       {summary: "Apply pending migrations", run: migrateUp},
 			"validate": {summary: "Check applied migrations and database integrity", run: migrateValidate},
 		}},
+		"cloud":   {summary: "Log in to a cloud-mode Baton and switch workspaces", subs: cloudCommands()},
+		"auth":    {summary: "Log in or out (older form of baton cloud)", subs: authCommands()},
+		"backend": {summary: "Switch between a cloud-mode and a server-mode Baton", subs: backendCommands()},
+		"profile": {summary: "Manage client profiles ($BATON_HOME/profiles.toml)", subs: profileCommands()},
+		"config":  {summary: "Set, unset and view client settings in the active profile", subs: configCommandsTable()},
+		"admin":   {summary: "Administer the server's database directly (bootstrap users)", subs: adminCommands()},
 		"version": {summary: "Print Baton's version", run: func(ctx context.Context, env Env, args []string) int {
 			fmt.Fprintf(env.Stdout, "baton %s\n", Version)
 			return 0

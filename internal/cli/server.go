@@ -16,6 +16,7 @@ import (
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/services"
 	"github.com/batonhq/baton/internal/store/sqlite"
+	"github.com/batonhq/baton/internal/tenancy"
 	"github.com/batonhq/baton/internal/ui"
 )
 
@@ -41,6 +42,7 @@ func serverStart(ctx context.Context, env Env, args []string) int {
 	fs.IntVar(&cfg.Port, "port", cfg.Port, "port to listen on (BATON_PORT)")
 	fs.StringVar(&cfg.Home, "home", cfg.Home, "state directory (BATON_HOME)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (BATON_LOG_LEVEL)")
+	fs.StringVar(&cfg.Mode, "mode", cfg.Mode, "server (one open workspace) or cloud (accounts, sign-in, API keys) (BATON_MODE)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,10 +74,17 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger) error {
 	bus := events.NewBus()
 	ingest := events.NewIngest(events.IngestConfig{Store: st, Bus: bus, Logger: log})
 	var group services.Group
-	if err := group.Start(ctx, ingest, services.NewLeaseReaper(st, log, 15*time.Second)); err != nil {
+	if err := group.Start(ctx, services.Named("events-ingest", ingest), services.NewLeaseReaper(st, log, 15*time.Second)); err != nil {
 		return err
 	}
-	srv, err := api.New(ctx, api.Config{Store: st, Ingest: ingest, Bus: bus, Logger: log, Version: Version, UI: ui.Handler()})
+	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log})
+	if err != nil {
+		return err
+	}
+	var srv *api.Server // the socket hook needs the server, built below
+	sockets := events.NewSockets(events.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log,
+		Authenticate: func(r *http.Request, token string) error { return srv.AuthenticateSocket(r, token) }})
+	srv, err = api.New(ctx, api.Config{Store: st, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten})
 	if err != nil {
 		return err
 	}
@@ -87,7 +96,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("baton server started", "version", Version, "url", "http://"+ln.Addr().String(), "api", "http://"+ln.Addr().String()+"/api",
-		"database", cfg.DatabasePath, "startup", time.Since(start).Round(time.Millisecond))
+		"database", cfg.DatabasePath, "mode", cfg.Mode, "startup", time.Since(start).Round(time.Millisecond))
 
 	select {
 	case <-ctx.Done():

@@ -121,3 +121,24 @@ func (g *Group) Stop(ctx context.Context) error {
 	g.started = nil
 	return errors.Join(errs...)
 }
+
+// Named adapts a value with Start/Stop methods (such as events.Ingest) into
+// a Service with the given name.
+func Named(name string, s interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}) Service {
+	return named{name: name, inner: s}
+}
+
+type named struct {
+	name  string
+	inner interface {
+		Start(ctx context.Context) error
+		Stop(ctx context.Context) error
+	}
+}
+
+func (n named) Name() string                    { return n.name }
+func (n named) Start(ctx context.Context) error { return n.inner.Start(ctx) }
+func (n named) Stop(ctx context.Context) error  { return n.inner.Stop(ctx) }

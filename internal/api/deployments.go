@@ -1,0 +1,537 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/schedule"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// deploymentPage is the response of /deployments/paginate.
+type deploymentPage struct {
+	Results []model.Deployment `json:"results"`
+	Count   int                `json:"count"`
+	Limit   int                `json:"limit"`
+	Pages   int                `json:"pages"`
+	Page    int                `json:"page"`
+}
+
+func deploymentRoutes() []route {
+	id := param{name: "id", in: "path", typ: "uuid", required: true}
+	sid := param{name: "schedule_id", in: "path", typ: "uuid", required: true}
+	const tag = "Deployments"
+	return []route{
+		op("POST", "/deployments", tag, "Create a deployment, or replace the one with the same flow and name", 201, createDeployment),
+		op("GET", "/deployments/{id}", tag, "Read a deployment", 200, func(c *call, _ *noBody) (model.Deployment, error) {
+			did, _ := c.pathID("id")
+			return c.getDeployment(did)
+		}, id),
+		op("GET", "/deployments/name/{flow_name}/{deployment_name}", tag, "Read a deployment by flow and deployment name", 200,
+			func(c *call, _ *noBody) (model.Deployment, error) {
+				f, d := c.r.PathValue("flow_name"), c.r.PathValue("deployment_name")
+				dep, err := c.srv.cfg.Store.DeploymentGetByName(c.ctx, c.ws, f, d)
+				return dep, notFoundAs(err, "deployment", f+"/"+d)
+			},
+			param{name: "flow_name", in: "path", typ: "string", required: true}, param{name: "deployment_name", in: "path", typ: "string", required: true}),
+		op("PATCH", "/deployments/{id}", tag, "Update a deployment", 204, updateDeployment, id),
+		op("DELETE", "/deployments/{id}", tag, "Delete a deployment and its future scheduled runs", 204, func(c *call, _ *noBody) (noContent, error) {
+			did, _ := c.pathID("id")
+			return noContent{}, notFoundAs(c.srv.cfg.Store.DeploymentDelete(c.ctx, c.ws, did), "deployment", did)
+		}, id),
+		optionalBody(op("POST", "/deployments/filter", tag, "Query deployments", 200, func(c *call, q *model.DeploymentQuery) ([]model.Deployment, error) {
+			if err := checkDeploymentQuery(q); err != nil {
+				return nil, err
+			}
+			return c.srv.cfg.Store.DeploymentList(c.ctx, c.ws, *q)
+		})),
+		optionalBody(op("POST", "/deployments/count", tag, "Count deployments", 200, func(c *call, q *model.DeploymentQuery) (int, error) {
+			return c.srv.cfg.Store.DeploymentCount(c.ctx, c.ws, *q)
+		})),
+		optionalBody(op("POST", "/deployments/paginate", tag, "Page through deployments", 200, func(c *call, q *model.DeploymentQuery) (deploymentPage, error) {
+			if q.Page == 0 {
+				q.Page = 1
+			}
+			if q.Page < 1 {
+				return deploymentPage{}, errorf(http.StatusUnprocessableEntity, "field \"page\" must be >= 1")
+			}
+			if err := checkDeploymentQuery(q); err != nil {
+				return deploymentPage{}, err
+			}
+			q.Offset = (q.Page - 1) * q.Limit
+			res, err := c.srv.cfg.Store.DeploymentList(c.ctx, c.ws, *q)
+			if err != nil {
+				return deploymentPage{}, err
+			}
+			n, err := c.srv.cfg.Store.DeploymentCount(c.ctx, c.ws, *q)
+			return deploymentPage{Results: res, Count: n, Limit: q.Limit, Page: q.Page, Pages: pages(n, q.Limit)}, err
+		})),
+		op("POST", "/deployments/{id}/pause_deployment", tag, "Pause a deployment: its schedules stop creating runs", 204, func(c *call, _ *noBody) (noContent, error) {
+			return noContent{}, c.setPaused(true)
+		}, id),
+		op("POST", "/deployments/{id}/resume_deployment", tag, "Resume a paused deployment", 204, func(c *call, _ *noBody) (noContent, error) {
+			return noContent{}, c.setPaused(false)
+		}, id),
+		op("GET", "/deployments/{id}/schedules", tag, "List a deployment's schedules", 200, func(c *call, _ *noBody) ([]model.DeploymentSchedule, error) {
+			did, _ := c.pathID("id")
+			d, err := c.getDeployment(did)
+			return d.Schedules, err
+		}, id),
+		op("POST", "/deployments/{id}/schedules", tag, "Add schedules to a deployment", 201, func(c *call, b *[]model.DeploymentScheduleCreate) ([]model.DeploymentSchedule, error) {
+			did, _ := c.pathID("id")
+			added, err := buildSchedules(*b, c.srv.now())
+			if err != nil {
+				return nil, err
+			}
+			_, err = c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+				d.Schedules = append(d.Schedules, added...)
+				return nil
+			})
+			return added, notFoundAs(err, "deployment", did)
+		}, id),
+		op("PATCH", "/deployments/{id}/schedules/{schedule_id}", tag, "Update one schedule of a deployment", 204, updateSchedule, id, sid),
+		op("DELETE", "/deployments/{id}/schedules/{schedule_id}", tag, "Delete one schedule of a deployment", 204, func(c *call, _ *noBody) (noContent, error) {
+			return noContent{}, c.editSchedule(func(d *model.Deployment, i int) error {
+				d.Schedules = slices.Delete(d.Schedules, i, i+1)
+				return nil
+			})
+		}, id, sid),
+		op("POST", "/deployments/{id}/create_flow_run", tag, "Create a flow run of a deployment", 201, createDeploymentFlowRun, id),
+		op("POST", "/deployments/get_scheduled_flow_runs", tag,
+			"Scheduled runs of deployments due before scheduled_before (Baton: wait_seconds long-polls until one is due)", 200, deploymentScheduledRuns),
+	}
+}
+
+func checkDeploymentQuery(q *model.DeploymentQuery) error {
+	if q.Sort != "" && !contains(model.DeploymentSorts, q.Sort) {
+		return errorf(http.StatusUnprocessableEntity, "field \"sort\": %q is not one of %v", q.Sort, model.DeploymentSorts)
+	}
+	if q.Offset < 0 {
+		return errorf(http.StatusUnprocessableEntity, "field \"offset\" must be >= 0")
+	}
+	if q.Limit < 0 || q.Limit > maxLimit {
+		return errorf(http.StatusUnprocessableEntity, "field \"limit\" must be between 0 and %d", maxLimit)
+	}
+	if q.Limit == 0 {
+		q.Limit = 200
+	}
+	return nil
+}
+
+func (c *call) getDeployment(id model.ID) (model.Deployment, error) {
+	d, err := c.srv.cfg.Store.DeploymentGet(c.ctx, c.ws, id)
+	return d, notFoundAs(err, "deployment", id)
+}
+
+func (c *call) setPaused(paused bool) error {
+	did, _ := c.pathID("id")
+	_, err := c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+		d.Paused = paused
+		return nil
+	})
+	return notFoundAs(err, "deployment", did)
+}
+
+// buildSchedules validates schedule definitions and gives them ids.
+func buildSchedules(in []model.DeploymentScheduleCreate, now time.Time) ([]model.DeploymentSchedule, error) {
+	out := make([]model.DeploymentSchedule, 0, len(in))
+	for i, s := range in {
+		if _, err := schedule.FromModel(s.Schedule); err != nil {
+			return nil, errorf(http.StatusUnprocessableEntity, "field \"schedules[%d].schedule\": %v", i, err)
+		}
+		if s.Schedule.Kind() == "interval" && s.Schedule.AnchorDate == nil {
+			s.Schedule.AnchorDate = model.TimePtr(now)
+		}
+		if err := checkObject(s.Parameters, fmt.Sprintf("schedules[%d].parameters", i)); err != nil {
+			return nil, err
+		}
+		if s.MaxScheduledRuns != nil && *s.MaxScheduledRuns < 1 {
+			return nil, errorf(http.StatusUnprocessableEntity, "field \"schedules[%d].max_scheduled_runs\" must be >= 1", i)
+		}
+		active := true
+		if s.Active != nil {
+			active = *s.Active
+		}
+		t := model.NewTime(now)
+		out = append(out, model.DeploymentSchedule{ID: model.NewID(), Created: t, Updated: t, Schedule: s.Schedule, Active: active,
+			MaxScheduledRuns: s.MaxScheduledRuns, Parameters: emptyObject(s.Parameters), Slug: s.Slug})
+	}
+	return out, nil
+}
+
+// resolveQueue points d at its work pool's queue (created if missing); a
+// pool that does not exist is a 404 naming it.
+func (c *call) resolveQueue(d *model.Deployment) error {
+	d.WorkPoolID, d.WorkQueueID = nil, nil
+	if d.WorkPoolName == nil || *d.WorkPoolName == "" {
+		d.WorkPoolName = nil
+		return nil
+	}
+	pool, err := c.srv.cfg.Store.WorkPoolGet(c.ctx, c.ws, *d.WorkPoolName)
+	if err != nil {
+		return notFoundAs(err, "work pool", *d.WorkPoolName)
+	}
+	name := ""
+	if d.WorkQueueName != nil {
+		name = *d.WorkQueueName
+	}
+	q, err := c.srv.cfg.Store.WorkQueueEnsure(c.ctx, c.ws, pool.Name, name)
+	if err != nil {
+		return err
+	}
+	pid, qid, qn := pool.ID, q.ID, q.Name
+	d.WorkPoolID, d.WorkQueueID, d.WorkQueueName = &pid, &qid, &qn
+	return nil
+}
+
+func checkConcurrency(limit *int, opts *model.ConcurrencyOptions) error {
+	if limit != nil && *limit < 0 {
+		return errorf(http.StatusUnprocessableEntity, "field \"concurrency_limit\" must be >= 0")
+	}
+	if opts != nil && opts.CollisionStrategy != "ENQUEUE" && opts.CollisionStrategy != "CANCEL_NEW" {
+		return errorf(http.StatusUnprocessableEntity, "field \"concurrency_options.collision_strategy\" must be ENQUEUE or CANCEL_NEW, got %q", opts.CollisionStrategy)
+	}
+	return nil
+}
+
+func createDeployment(c *call, b *model.DeploymentCreate) (model.Deployment, error) {
+	if b.Name == "" {
+		return model.Deployment{}, errorf(http.StatusUnprocessableEntity, "field \"name\" must not be empty")
+	}
+	for _, f := range []struct {
+		v    json.RawMessage
+		name string
+	}{{b.Parameters, "parameters"}, {b.JobVariables, "job_variables"}, {b.ParameterOpenAPISchema, "parameter_openapi_schema"}} {
+		if err := checkObject(f.v, f.name); err != nil {
+			return model.Deployment{}, err
+		}
+	}
+	if err := checkConcurrency(b.ConcurrencyLimit, b.ConcurrencyOptions); err != nil {
+		return model.Deployment{}, err
+	}
+	scheds, err := buildSchedules(b.Schedules, c.srv.now())
+	if err != nil {
+		return model.Deployment{}, err
+	}
+	enforce := true
+	if b.EnforceParameterSchema != nil {
+		enforce = *b.EnforceParameterSchema
+	}
+	d := model.Deployment{
+		Name: b.Name, FlowID: b.FlowID, Paused: b.Paused, Schedules: scheds, ConcurrencyLimit: b.ConcurrencyLimit,
+		ConcurrencyOptions: b.ConcurrencyOptions, EnforceParameterSchema: enforce, ParameterOpenAPISchema: b.ParameterOpenAPISchema,
+		Parameters: emptyObject(b.Parameters), Tags: nonNil(b.Tags), Labels: b.Labels, PullSteps: b.PullSteps,
+		WorkQueueName: b.WorkQueueName, WorkPoolName: b.WorkPoolName, StorageDocumentID: b.StorageDocumentID,
+		InfrastructureDocumentID: b.InfrastructureDocumentID, Description: b.Description, Path: b.Path, Version: b.Version,
+		Entrypoint: b.Entrypoint, JobVariables: emptyObject(b.JobVariables),
+	}
+	if err := c.resolveQueue(&d); err != nil {
+		return model.Deployment{}, err
+	}
+	out, created, err := c.srv.cfg.Store.DeploymentUpsert(c.ctx, c.ws, d)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return out, errorf(http.StatusNotFound, "flow %s not found (field \"flow_id\")", b.FlowID)
+		}
+		return out, err
+	}
+	if !created {
+		c.setStatus(http.StatusOK)
+	}
+	return out, nil
+}
+
+func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
+	did, _ := c.pathID("id")
+	for _, f := range []struct {
+		v    json.RawMessage
+		name string
+	}{{b.Parameters, "parameters"}, {b.JobVariables, "job_variables"}, {b.ParameterOpenAPISchema, "parameter_openapi_schema"}} {
+		if err := checkObject(f.v, f.name); err != nil {
+			return noContent{}, err
+		}
+	}
+	if err := checkConcurrency(b.ConcurrencyLimit, b.ConcurrencyOptions); err != nil {
+		return noContent{}, err
+	}
+	var scheds []model.DeploymentSchedule
+	if b.Schedules != nil {
+		var err error
+		if scheds, err = buildSchedules(*b.Schedules, c.srv.now()); err != nil {
+			return noContent{}, err
+		}
+	}
+	cur, err := c.getDeployment(did)
+	if err != nil {
+		return noContent{}, err
+	}
+	// The queue is resolved outside the write (it may create a queue).
+	next := cur
+	if b.WorkPoolName != nil {
+		next.WorkPoolName = b.WorkPoolName
+	}
+	if b.WorkQueueName != nil {
+		next.WorkQueueName = b.WorkQueueName
+	}
+	if b.WorkPoolName != nil || b.WorkQueueName != nil {
+		if err := c.resolveQueue(&next); err != nil {
+			return noContent{}, err
+		}
+	}
+	set := func(dst *json.RawMessage, src json.RawMessage) {
+		if len(src) > 0 && string(src) != "null" {
+			*dst = src
+		}
+	}
+	_, err = c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+		if b.Version != nil {
+			d.Version = b.Version
+		}
+		if b.Description != nil {
+			d.Description = b.Description
+		}
+		if b.Paused != nil {
+			d.Paused = *b.Paused
+		}
+		if b.Schedules != nil {
+			d.Schedules = scheds
+		}
+		if b.ConcurrencyLimit != nil {
+			d.ConcurrencyLimit = b.ConcurrencyLimit
+		}
+		if b.ConcurrencyOptions != nil {
+			d.ConcurrencyOptions = b.ConcurrencyOptions
+		}
+		set(&d.Parameters, b.Parameters)
+		set(&d.ParameterOpenAPISchema, b.ParameterOpenAPISchema)
+		set(&d.JobVariables, b.JobVariables)
+		set(&d.PullSteps, b.PullSteps)
+		if b.Tags != nil {
+			d.Tags = nonNil(*b.Tags)
+		}
+		if b.WorkPoolName != nil || b.WorkQueueName != nil {
+			d.WorkPoolName, d.WorkPoolID, d.WorkQueueName, d.WorkQueueID = next.WorkPoolName, next.WorkPoolID, next.WorkQueueName, next.WorkQueueID
+		}
+		if b.Path != nil {
+			d.Path = b.Path
+		}
+		if b.Entrypoint != nil {
+			d.Entrypoint = b.Entrypoint
+		}
+		if b.StorageDocumentID != nil {
+			d.StorageDocumentID = b.StorageDocumentID
+		}
+		if b.InfrastructureDocumentID != nil {
+			d.InfrastructureDocumentID = b.InfrastructureDocumentID
+		}
+		if b.EnforceParameterSchema != nil {
+			d.EnforceParameterSchema = *b.EnforceParameterSchema
+		}
+		return nil
+	})
+	return noContent{}, notFoundAs(err, "deployment", did)
+}
+
+// editSchedule finds the addressed schedule and lets fn change the
+// deployment around it.
+func (c *call) editSchedule(fn func(d *model.Deployment, i int) error) error {
+	did, _ := c.pathID("id")
+	sid, _ := c.pathID("schedule_id")
+	_, err := c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+		i := slices.IndexFunc(d.Schedules, func(s model.DeploymentSchedule) bool { return s.ID == sid })
+		if i < 0 {
+			return notFound("schedule", sid)
+		}
+		return fn(d, i)
+	})
+	return notFoundAs(err, "deployment", did)
+}
+
+func updateSchedule(c *call, b *model.DeploymentScheduleUpdate) (noContent, error) {
+	if b.Schedule != nil {
+		if _, err := schedule.FromModel(*b.Schedule); err != nil {
+			return noContent{}, errorf(http.StatusUnprocessableEntity, "field \"schedule\": %v", err)
+		}
+	}
+	if err := checkObject(b.Parameters, "parameters"); err != nil {
+		return noContent{}, err
+	}
+	return noContent{}, c.editSchedule(func(d *model.Deployment, i int) error {
+		s := d.Schedules[i]
+		if b.Active != nil {
+			s.Active = *b.Active
+		}
+		if b.Schedule != nil {
+			s.Schedule = *b.Schedule
+			if s.Schedule.Kind() == "interval" && s.Schedule.AnchorDate == nil {
+				s.Schedule.AnchorDate = model.TimePtr(c.srv.now())
+			}
+		}
+		if b.MaxScheduledRuns != nil {
+			s.MaxScheduledRuns = b.MaxScheduledRuns
+		}
+		if len(b.Parameters) > 0 && string(b.Parameters) != "null" {
+			s.Parameters = b.Parameters
+		}
+		if b.Slug != nil {
+			s.Slug = b.Slug
+		}
+		s.Updated = model.NewTime(c.srv.now())
+		d.Schedules[i] = s
+		return nil
+	})
+}
+
+// mergeParams overlays override's keys onto base (both JSON objects).
+func mergeParams(base, override json.RawMessage) (map[string]any, error) {
+	out := map[string]any{}
+	if len(base) > 0 && string(base) != "null" {
+		if err := json.Unmarshal(base, &out); err != nil {
+			return nil, err
+		}
+	}
+	if len(override) > 0 && string(override) != "null" {
+		var o map[string]any
+		if err := json.Unmarshal(override, &o); err != nil {
+			return nil, errorf(http.StatusUnprocessableEntity, "field \"parameters\" must be an object")
+		}
+		maps.Copy(out, o)
+	}
+	return out, nil
+}
+
+func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.FlowRun, error) {
+	did, _ := c.pathID("id")
+	dep, err := c.getDeployment(did)
+	if err != nil {
+		return model.FlowRun{}, err
+	}
+	for _, f := range []struct {
+		v    json.RawMessage
+		name string
+	}{{b.Parameters, "parameters"}, {b.Context, "context"}, {b.JobVariables, "job_variables"}} {
+		if err := checkObject(f.v, f.name); err != nil {
+			return model.FlowRun{}, err
+		}
+	}
+	params, err := mergeParams(dep.Parameters, b.Parameters)
+	if err != nil {
+		return model.FlowRun{}, err
+	}
+	params = hydrateParams(params)
+	enforce := dep.EnforceParameterSchema
+	if b.EnforceParameterSchema != nil {
+		enforce = *b.EnforceParameterSchema
+	}
+	if enforce {
+		if err := validateParameters(dep.ParameterOpenAPISchema, params); err != nil {
+			return model.FlowRun{}, errorf(http.StatusConflict, "Error creating flow run: Validation failed. %v", err)
+		}
+	}
+	rawParams, _ := json.Marshal(params)
+	now := c.srv.now()
+	run := model.FlowRun{
+		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now), FlowID: dep.FlowID,
+		DeploymentID: &dep.ID, DeploymentVersion: dep.Version, Parameters: rawParams, Context: emptyObject(b.Context),
+		Tags: mergeTags(dep.Tags, b.Tags), Labels: model.Labels{}, IdempotencyKey: b.IdempotencyKey, ParentTaskRunID: b.ParentTaskRunID,
+		InfrastructureDocumentID: b.InfrastructureDocumentID, JobVariables: emptyObject(b.JobVariables),
+		WorkQueueName: dep.WorkQueueName, WorkQueueID: dep.WorkQueueID, WorkPoolID: dep.WorkPoolID, WorkPoolName: dep.WorkPoolName,
+		CreatedBy: &model.CreatedBy{Type: "USER", DisplayValue: "API"},
+	}
+	if b.WorkQueueName != nil && *b.WorkQueueName != "" && dep.WorkPoolName != nil {
+		q, err := c.srv.cfg.Store.WorkQueueEnsure(c.ctx, c.ws, *dep.WorkPoolName, *b.WorkQueueName)
+		if err != nil {
+			return model.FlowRun{}, notFoundAs(err, "work pool", *dep.WorkPoolName)
+		}
+		qid, qn := q.ID, q.Name
+		run.WorkQueueID, run.WorkQueueName = &qid, &qn
+	}
+	maps.Copy(run.Labels, dep.Labels)
+	maps.Copy(run.Labels, b.Labels)
+	run.Labels["prefect.deployment.id"] = dep.ID.String()
+	if b.Name != nil && *b.Name != "" {
+		run.Name = *b.Name
+	} else {
+		run.Name = runName()
+	}
+	if b.EmpiricalPolicy != nil {
+		run.EmpiricalPolicy = *b.EmpiricalPolicy
+	}
+	if run.EmpiricalPolicy.PauseKeys == nil {
+		run.EmpiricalPolicy.PauseKeys = []string{}
+	}
+	proposed := model.StateCreate{Type: model.StateScheduled, StateDetails: model.StateDetails{ScheduledTime: model.TimePtr(now)}}
+	if b.State != nil {
+		proposed = *b.State
+		if proposed.Type == model.StateScheduled && proposed.StateDetails.ScheduledTime == nil {
+			proposed.StateDetails.ScheduledTime = model.TimePtr(now)
+		}
+	}
+	out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: proposed, Force: true, Now: now,
+		Related: orchestration.RelatedResources{DeploymentName: dep.Name, DeploymentTags: dep.Tags, FlowName: dep.FlowName}})
+	if out.Run != nil {
+		run = *out.Run
+	}
+	saved, created, err := c.srv.cfg.Store.FlowRunCreate(c.ctx, c.ws, run)
+	if err != nil {
+		return saved, err
+	}
+	if !created {
+		c.setStatus(http.StatusOK)
+		return saved, nil
+	}
+	c.srv.publish(c, out.Events)
+	dispatchSignalOf(c.srv).notify()
+	return saved, nil
+}
+
+func mergeTags(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, t := range b {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return nonNil(out)
+}
+
+// scheduledWindow turns a request's scheduled_before into an offset from
+// now, so that a long poll keeps the client's look-ahead as time passes.
+func scheduledWindow(c *call, before *model.Time) time.Duration {
+	if before == nil {
+		return 0
+	}
+	return before.Sub(c.srv.now())
+}
+
+func deploymentScheduledRuns(c *call, b *model.DeploymentScheduledQuery) ([]model.FlowRun, error) {
+	if len(b.DeploymentIDs) == 0 {
+		return []model.FlowRun{}, nil
+	}
+	limit := 100
+	if b.Limit != nil && *b.Limit > 0 {
+		limit = min(*b.Limit, maxLimit)
+	}
+	ahead := scheduledWindow(c, b.ScheduledBefore)
+	if err := c.srv.cfg.Store.DeploymentsMarkPolled(c.ctx, c.ws, b.DeploymentIDs, c.srv.now()); err != nil {
+		return nil, err
+	}
+	fetch := func() ([]model.FlowRun, error) {
+		f := &model.FlowRunFilter{
+			DeploymentID: &model.OptionalIDFilter{Any: b.DeploymentIDs},
+			State:        &model.StateFilter{Type: &model.StateTypeFilter{Any: []model.StateType{model.StateScheduled}}},
+		}
+		if b.ScheduledBefore != nil {
+			f.NextScheduledStartTime = &model.TimeFilter{Before: model.TimePtr(c.srv.now().Add(ahead))}
+		}
+		return c.srv.cfg.Store.FlowRunList(c.ctx, c.ws, model.RunQuery{FlowRuns: f, Sort: "NEXT_SCHEDULED_START_TIME_ASC", Limit: limit})
+	}
+	return longPoll(c, b.WaitSeconds, fetch)
+}
