@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -53,9 +54,10 @@ func eventRoutes() []route {
 		}},
 		op("POST", "/events", "Events", "Record events over HTTP", 204, func(c *call, b *[]model.Event) (noContent, error) {
 			for i := range *b {
-				if err := validateEvent(&(*b)[i]); err != nil {
+				if err := events.Validate(&(*b)[i]); err != nil {
 					return noContent{}, errorf(http.StatusUnprocessableEntity, "event [%d]: %v", i, err)
 				}
+				events.Normalize(&(*b)[i])
 			}
 			return noContent{}, c.srv.cfg.Ingest.Accept(c.ctx, c.ws, *b)
 		}),
@@ -156,26 +158,6 @@ func decodePageToken(s string) (pageToken, error) {
 		return tok, errorf(http.StatusUnprocessableEntity, "bad token window")
 	}
 	return tok, nil
-}
-
-// validateEvent applies the limits of the events contract to one event.
-func validateEvent(e *model.Event) error {
-	switch {
-	case e.ID.IsNil():
-		return errorf(http.StatusUnprocessableEntity, "field \"id\" is required")
-	case e.Event == "" || len(e.Event) > 1024:
-		return errorf(http.StatusUnprocessableEntity, "field \"event\" must be 1 to 1024 characters")
-	case e.Resource["prefect.resource.id"] == "":
-		return errorf(http.StatusUnprocessableEntity, "field \"resource\" needs a \"prefect.resource.id\" label")
-	case len(e.Resource) > 500:
-		return errorf(http.StatusUnprocessableEntity, "field \"resource\" has more than 500 labels")
-	case len(e.Related) > 100:
-		return errorf(http.StatusUnprocessableEntity, "field \"related\" has more than 100 resources")
-	}
-	if e.Occurred.IsZero() {
-		return errorf(http.StatusUnprocessableEntity, "field \"occurred\" is required")
-	}
-	return nil
 }
 
 type srvKey struct{}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -142,7 +143,8 @@ func createFlowRun(c *call, b *model.FlowRunCreate) (model.FlowRun, error) {
 	if b.State != nil {
 		proposed = *b.State
 	}
-	out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: proposed, Force: true, Now: now})
+	out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: proposed, Force: true, Now: now,
+		Related: orchestration.RelatedResources{FlowName: c.srv.flowName(c.ctx, c.ws, run.FlowID)}})
 	if out.Run != nil {
 		run = *out.Run
 	}
@@ -210,7 +212,8 @@ func setFlowRunState(c *call, b *model.SetStateRequest) (model.OrchestrationResu
 	var out orchestration.Outcome
 	ver := orchestration.ClientVersionFromUserAgent(c.r.UserAgent())
 	change, err := c.srv.cfg.Store.FlowRunSetState(c.ctx, c.ws, rid, func(run model.FlowRun) (store.FlowRunChange, error) {
-		out = orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: b.State, Force: b.Force, Now: c.srv.now(), ClientVersion: ver})
+		out = orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: b.State, Force: b.Force, Now: c.srv.now(), ClientVersion: ver,
+			Related: orchestration.RelatedResources{FlowName: c.srv.flowName(c.ctx, c.ws, run.FlowID)}})
 		return store.FlowRunChange{Run: out.Run, State: out.State, ParentTaskState: out.ParentTaskState, Events: out.Events}, nil
 	})
 	if err != nil {
@@ -232,4 +235,19 @@ func (s *Server) publish(c *call, evs []model.Event) {
 	if err := s.cfg.Ingest.Accept(c.ctx, c.ws, evs); err != nil {
 		s.log.Warn("could not record server events", "err", err, "count", len(evs))
 	}
+}
+
+// flowName returns a flow's name for event labels, from a small cache (flow
+// names never change; a miss costs one read).
+func (s *Server) flowName(ctx context.Context, ws, flowID model.ID) string {
+	key := [2]model.ID{ws, flowID}
+	if v, ok := s.flowNames.Load(key); ok {
+		return v.(string)
+	}
+	f, err := s.cfg.Store.FlowGet(ctx, ws, flowID)
+	if err != nil {
+		return ""
+	}
+	s.flowNames.Store(key, f.Name)
+	return f.Name
 }

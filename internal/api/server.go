@@ -68,6 +68,8 @@ type Server struct {
 	wsMu    sync.RWMutex
 	wsCache map[[2]model.ID]model.Workspace
 	spec    []byte
+	// flowNames caches flow names for event labels.
+	flowNames sync.Map
 }
 
 // New builds the API and resolves the default workspace.
