@@ -412,3 +412,37 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 }
 
 func newUUID() string { return model.NewID().String() }
+
+func TestFlowRunHistory(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	flow := s.must("POST", "/api/flows/", map[string]any{"name": "h"}, 201)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, st := range []string{"COMPLETED", "COMPLETED", "FAILED"} {
+		s.must("POST", "/api/flow_runs/", map[string]any{"flow_id": flow["id"], "state": map[string]any{"type": "SCHEDULED",
+			"state_details": map[string]any{"scheduled_time": base.Add(time.Duration(i) * 90 * time.Minute).Format(time.RFC3339)}}}, 201)
+		_ = st
+	}
+	_, out := s.do("POST", "/api/flow_runs/history", map[string]any{"history_start": base.Format(time.RFC3339),
+		"history_end": base.Add(4 * time.Hour).Format(time.RFC3339), "history_interval_seconds": 3600})
+	iv, ok := out.([]any)
+	if !ok || len(iv) != 4 {
+		t.Fatalf("want 4 intervals, got %v", out)
+	}
+	counts := []int{}
+	for _, x := range iv {
+		n := 0
+		for _, st := range x.(map[string]any)["states"].([]any) {
+			n += int(st.(map[string]any)["count_runs"].(float64))
+		}
+		counts = append(counts, n)
+	}
+	if counts[0] != 1 || counts[1] != 1 || counts[2] != 0 || counts[3] != 1 {
+		t.Fatalf("bucket counts %v, want [1 1 0 1]", counts)
+	}
+	code, _ := s.do("POST", "/api/flow_runs/history", map[string]any{"history_start": base.Format(time.RFC3339),
+		"history_end": base.Add(1000 * time.Hour).Format(time.RFC3339), "history_interval_seconds": 60})
+	if code != 422 {
+		t.Fatalf("too many intervals: %d", code)
+	}
+}

@@ -106,6 +106,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, rootRoutes()...)
 	rs = append(rs, flowRoutes()...)
 	rs = append(rs, flowRunRoutes()...)
+	rs = append(rs, historyRoutes()...)
 	rs = append(rs, taskRunRoutes()...)
 	rs = append(rs, logRoutes()...)
 	rs = append(rs, eventRoutes()...)

@@ -249,3 +249,20 @@ func (e *Event) RelatedOfRole(role string) (string, bool) {
 	}
 	return "", false
 }
+
+// HistoryState counts the runs of one state in one history interval.
+type HistoryState struct {
+	StateType            StateType `json:"state_type"`
+	StateName            string    `json:"state_name"`
+	CountRuns            int       `json:"count_runs"`
+	SumEstimatedRunTime  Duration  `json:"sum_estimated_run_time"`
+	SumEstimatedLateness Duration  `json:"sum_estimated_lateness"`
+}
+
+// HistoryInterval is one bucket of POST /flow_runs/history: runs whose
+// expected start time falls in [IntervalStart, IntervalEnd), by state.
+type HistoryInterval struct {
+	IntervalStart Time           `json:"interval_start"`
+	IntervalEnd   Time           `json:"interval_end"`
+	States        []HistoryState `json:"states"`
+}

@@ -116,6 +116,10 @@ type FlowRuns interface {
 	// FlowRunStates returns the state history, oldest first.
 	FlowRunStates(ctx context.Context, ws, flowRunID model.ID) ([]model.State, error)
 	FlowRunDelete(ctx context.Context, ws, id model.ID) error
+	// FlowRunHistory counts runs matching q by state in consecutive
+	// intervals of width every from start to end (bucketed by expected start
+	// time); it returns one entry per interval, empty ones included.
+	FlowRunHistory(ctx context.Context, ws model.ID, q model.RunQuery, start, end time.Time, every time.Duration) ([]model.HistoryInterval, error)
 }
 
 // TaskRunChange mirrors FlowRunChange for task runs.
