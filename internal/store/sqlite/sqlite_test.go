@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+func openTemp(t testing.TB) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	s, err := Open(context.Background(), Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, path
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
+// TestGroupCommitIsolatesFailures queues a failing and a succeeding
+// operation behind a blocked one so the writer commits them in one group:
+// the failing one must be rolled back alone and get its own error.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		_ = s.write(ctx, func(*wtx) error { close(started); <-release; return nil })
+	}()
+	<-started
+	boom := errors.New("boom")
+	var errBad, errGood error
+	go func() {
+		defer wg.Done()
+		errBad = s.write(ctx, func(tx *wtx) error {
+			if _, err := tx.exec(`INSERT INTO flows (workspace_id, id, name, created, updated, body) VALUES (?, ?, 'bad', 0, 0, '{}')`,
+				idv(store.DefaultWorkspaceID), idv(model.NewID())); err != nil {
+				return err
+			}
+			return boom
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		errGood = s.write(ctx, func(tx *wtx) error {
+			_, err := tx.exec(`INSERT INTO flows (workspace_id, id, name, created, updated, body) VALUES (?, ?, 'good', 0, 0, '{}')`,
+				idv(store.DefaultWorkspaceID), idv(model.NewID()))
+			return err
+		})
+	}()
+	for len(s.ops) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if !errors.Is(errBad, boom) || errGood != nil {
+		t.Fatalf("errors: bad=%v good=%v", errBad, errGood)
+	}
+	var names []string
+	rows, err := s.rdb.Query(`SELECT name FROM flows ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if strings.Join(names, ",") != "good" {
+		t.Fatalf("flows after group = %v, want [good]", names)
+	}
+}
+
+func TestWriteHonoursContextAndClose(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := s.write(ctx, func(*wtx) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("cancelled write: err=%v ran=%v", err, ran)
+	}
+	// A panicking operation becomes an error and the writer survives.
+	if err := s.write(context.Background(), func(*wtx) error { panic("bad op") }); err == nil {
+		t.Fatal("panic not reported")
+	}
+	if _, _, err := s.FlowUpsert(context.Background(), store.DefaultWorkspaceID, model.FlowCreate{Name: "after-panic"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.FlowUpsert(context.Background(), store.DefaultWorkspaceID, model.FlowCreate{Name: "x"}); !errors.Is(err, errClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+}
+
+func TestMigrateAndValidate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, path := openTemp(t)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if err := Validate(ctx, path); err != nil {
+		t.Fatalf("Validate fresh db: %v", err)
+	}
+	// Reopening applies nothing new.
+	s2, err := Open(ctx, Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.write(ctx, func(tx *wtx) error {
+		_, err := tx.Exec(`UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Validate(ctx, path); err == nil || !strings.Contains(err.Error(), "different content") {
+		t.Fatalf("Validate tampered db: %v", err)
+	}
+	if _, err := Open(ctx, Config{Path: path}); err == nil {
+		t.Fatal("Open accepted a tampered schema")
+	}
+	if err := Validate(ctx, filepath.Join(t.TempDir(), "missing.db")); err == nil {
+		t.Fatal("Validate accepted a missing file")
+	}
+}
+
+// TestDurableAfterKill commits writes in a child process that then kills
+// itself with SIGKILL (no Close, no checkpoint) and checks every committed
+// write is there on reopen.
+func TestDurableAfterKill(t *testing.T) {
+	if path := os.Getenv("BATON_SQLITE_KILL_CHILD"); path != "" {
+		ctx := context.Background()
+		s, err := Open(ctx, Config{Path: path})
+		if err != nil {
+			os.Exit(3)
+		}
+		f, _, err := s.FlowUpsert(ctx, store.DefaultWorkspaceID, model.FlowCreate{Name: "durable"})
+		if err != nil {
+			os.Exit(4)
+		}
+		for i := range 100 {
+			if _, _, err := s.FlowRunCreate(ctx, store.DefaultWorkspaceID, model.FlowRun{FlowID: f.ID, Name: "r" + string(rune('a'+i%26))}); err != nil {
+				os.Exit(5)
+			}
+		}
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDurableAfterKill$")
+	cmd.Env = append(os.Environ(), "BATON_SQLITE_KILL_CHILD="+path)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die by SIGKILL: %v", err)
+	}
+	s, err := Open(context.Background(), Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, err := s.FlowRunCount(context.Background(), store.DefaultWorkspaceID, model.RunQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 {
+		t.Fatalf("runs after kill -9 = %d, want 100", n)
+	}
+}
