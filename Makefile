@@ -3,6 +3,8 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/baton
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# PKGS excludes Go files that npm packages ship inside node_modules.
+PKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 
 .PHONY: help build run test test-go test-compat vet fmt-check bench bench-quick clean
@@ -17,13 +19,13 @@ run: build ## Build and start the server on 127.0.0.1:4200 (SQLite in $$BATON_HO
 	./$(BIN) server start
 
 vet: ## go vet
-	$(GO) vet ./...
+	$(GO) vet $(PKGS)
 
 fmt-check: ## Fail if any Go file needs gofmt
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v /node_modules/)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 test-go: ## Go tests with the race detector
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $(PKGS)
 
 test-compat: build ## Real Prefect client against a real baton (Python venv, pinned prefect)
 	bash compat/run.sh
