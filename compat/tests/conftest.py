@@ -256,6 +256,8 @@ class Baton:
             out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
             err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
             pytest.fail(f"client script {path} did not finish within {timeout}s\n--- stdout ---\n{out}\n--- stderr ---\n{err}")
+        # Keep the output next to the script, for looking at after a run (pytest --basetemp=DIR).
+        path.with_suffix(".out").write_text(f"exit code {p.returncode}\n--- stdout ---\n{p.stdout}\n--- stderr ---\n{p.stderr}")
         return RunResult(p.returncode, p.stdout, p.stderr)
 
     def popen_py(self, script_text: str, out_path: Path) -> subprocess.Popen[bytes]:

@@ -78,6 +78,16 @@ if __name__ == "__main__":
     assert len(found) == 1, f"warning stored {len(found)} times: {found}"
     assert found[0]["level"] == 30, found[0]
     assert found[0]["flow_run_id"] == flow_run["id"]
+    assert found[0]["task_run_id"] is None, found[0]
+
+    # The engine's own lines are stored too, and the run's timing and history are filled in.
+    messages = [l["message"] for l in baton.logs_of(flow_run["id"])]
+    assert any(m.startswith("Finished in state Completed") for m in messages), messages
+    assert flow_run.get("start_time") and flow_run.get("end_time"), flow_run
+    assert ts(flow_run["start_time"]) <= ts(flow_run["end_time"])
+    assert flow_run["run_count"] == 1, flow_run["run_count"]
+    history = [s["name"] for s in baton.flow_run_states(flow_run["id"])]
+    assert history == ["Pending", "Running", "Completed"], history
 
 
 def test_task_consumes_other_task_result(baton: Baton):
@@ -117,6 +127,9 @@ emit({"flow_run_id": state.state_details.flow_run_id, "type": state.type.value, 
     a, b = by_name["produce"], by_name["consume"]
     inputs = b.get("task_inputs") or {}
     assert inputs.get("x") == [{"input_type": "task_run", "id": a["id"]}], f"consume.task_inputs = {inputs}"
+    for name, tr in by_name.items():
+        history = [s["name"] for s in baton.task_run_states(tr["id"])]
+        assert history == ["Pending", "Running", "Completed"], (name, history)
     # Reading a single task run gives the same answer as the filter.
     assert baton.task_run(b["id"])["task_inputs"]["x"][0]["id"] == a["id"]
 
@@ -189,7 +202,7 @@ emit({"flow_run_id": state.state_details.flow_run_id, "type": state.type.value, 
     assert "AwaitingRetry" in names, f"flow run state history: {names}"
     awaiting = next(s for s in states if s.get("name") == "AwaitingRetry")
     assert awaiting["type"] == "SCHEDULED", awaiting
-    assert names.count("Running") == 2, f"expected two Running states: {names}"
+    assert names == ["Pending", "Running", "AwaitingRetry", "Running", "Completed"], names
 
 
 def test_subflow(baton: Baton):

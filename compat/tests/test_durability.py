@@ -85,6 +85,10 @@ def test_kill_9_loses_nothing_acknowledged(needs_binary, tmp_path: Path):
         )
         assert len(task_runs) < TASKS, "all task runs were recorded before the kill; the test needs a slower flow"
 
+        print(
+            f"killing baton with {len(task_runs)}/{TASKS} task runs, "
+            f"{sum(len(v) for v in task_states.values())} task-run states and {len(flow_states)} flow-run states visible"
+        )
         server.kill()
         client.kill()
         client.wait(timeout=30)
