@@ -16,9 +16,12 @@ mkdir -p "$here/artifacts" docs/screenshots
 
 py="${E2E_PYTHON:-}"
 if [[ -z "$py" ]]; then
-  for cand in "$root/compat/.venv/bin/python" /work/venv-cache/prefect/bin/python; do
-    if [[ -x "$cand" ]] && "$cand" -c 'import prefect' 2>/dev/null; then py="$cand"; break; fi
-  done
+  # compat/.venv counts only once compat/run.sh finished it (it writes the stamp last).
+  if [[ -f "$root/compat/.venv/.requirements.sha256" && -x "$root/compat/.venv/bin/python" ]]; then
+    py="$root/compat/.venv/bin/python"
+  elif [[ -x /work/venv-cache/prefect/bin/python ]]; then
+    py=/work/venv-cache/prefect/bin/python
+  fi
 fi
 if [[ -z "$py" ]]; then
   echo "e2e: creating compat/.venv from compat/requirements.txt" >&2
@@ -46,6 +49,14 @@ BATON_HOME="$home" bin/baton server start --host 127.0.0.1 --port "$port" >"$her
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$server" 2>/dev/null; then
+    echo "e2e: baton did not stop within 10s of SIGTERM; killing it" >&2
+    kill -9 "$server" 2>/dev/null || true
+  fi
   wait "$server" 2>/dev/null || true
   rm -rf "$home"
 }
@@ -63,8 +74,12 @@ for _ in $(seq 1 100); do
 done
 
 echo "e2e: running Prefect flows against $url/api" >&2
-PREFECT_API_URL="$url/api" PREFECT_HOME="$home/prefect" PREFECT_SERVER_ANALYTICS_ENABLED=false \
-  timeout 300 "$py" "$here/flows.py" >"$here/artifacts/runs.json"
+if ! PREFECT_API_URL="$url/api" PREFECT_HOME="$home/prefect" PREFECT_SERVER_ANALYTICS_ENABLED=false \
+  timeout 300 "$py" "$here/flows.py" >"$here/artifacts/runs.json"; then
+  echo "e2e: the Prefect flows did not finish (python: $py); server log tail:" >&2
+  tail -n 40 "$here/artifacts/server.log" >&2
+  exit 1
+fi
 
 echo "e2e: driving chromium" >&2
 set +e
