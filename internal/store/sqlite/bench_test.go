@@ -23,7 +23,7 @@ func BenchmarkFlowRunLifecycle(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetParallelism(16)
+	b.SetParallelism(64)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -50,6 +50,7 @@ func BenchmarkFlowRunLifecycle(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lifecycles/s")
+	reportBatch(b, s)
 }
 
 // BenchmarkTaskRunRecord measures task-run state events as the recorder
@@ -66,7 +67,7 @@ func BenchmarkTaskRunRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetParallelism(16)
+	b.SetParallelism(64)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		id := model.NewID()
@@ -90,4 +91,12 @@ func BenchmarkTaskRunRecord(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	reportBatch(b, s)
+}
+
+// reportBatch reports the mean group-commit size.
+func reportBatch(b *testing.B, s *Store) {
+	if n := s.batches.Load(); n > 0 {
+		b.ReportMetric(float64(s.batchOps.Load())/float64(n), "ops/commit")
+	}
 }

@@ -16,27 +16,44 @@ import (
 const (
 	insertEventSQL = `INSERT INTO events (workspace_id, id, occurred, received, event, resource_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING`
-	insertEventResourceSQL = `INSERT INTO event_resources (workspace_id, event_id, resource_id, role, occurred) VALUES (?, ?, ?, ?, ?)`
+	insertEventResourceSQL = `INSERT OR IGNORE INTO event_resources (workspace_id, event_id, resource_id, role, occurred) VALUES (?, ?, ?, ?, ?)`
 )
 
-// insertEvents stores events (dropping ids already stored in ws) with one
-// event_resources row per resource, and returns the fresh ones.
-func insertEvents(tx *wtx, ws model.ID, events []model.Event) ([]model.Event, error) {
-	if len(events) == 0 {
-		return nil, nil
-	}
-	fresh := make([]model.Event, 0, len(events))
+// eventRow is an event ready to insert: defaults applied, body encoded.
+type eventRow struct {
+	ev   model.Event
+	body []byte
+}
+
+// encodeEvents prepares events for insertEvents (outside the writer when
+// possible: encoding is the costly part).
+func encodeEvents(events []model.Event) ([]eventRow, error) {
+	rows := make([]eventRow, len(events))
 	t := now()
-	for _, ev := range events {
+	for i, ev := range events {
 		if ev.Received.IsZero() {
 			ev.Received = t
 		}
 		body, err := json.Marshal(&ev)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
+		rows[i] = eventRow{ev: ev, body: body}
+	}
+	return rows, nil
+}
+
+// insertEvents stores events (dropping ids already stored in ws) with one
+// event_resources row per resource, and returns the fresh ones.
+func insertEvents(tx *wtx, ws model.ID, rows []eventRow) ([]model.Event, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	fresh := make([]model.Event, 0, len(rows))
+	for _, row := range rows {
+		ev := &row.ev
 		occurred := ev.Occurred.Micros()
-		res, err := tx.exec(insertEventSQL, idv(ws), idv(ev.ID), occurred, ev.Received.Micros(), ev.Event, ev.ResourceID(), body)
+		res, err := tx.exec(insertEventSQL, idv(ws), idv(ev.ID), occurred, ev.Received.Micros(), ev.Event, ev.ResourceID(), row.body)
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
@@ -51,17 +68,21 @@ func insertEvents(tx *wtx, ws model.ID, events []model.Event) ([]model.Event, er
 				return nil, err
 			}
 		}
-		fresh = append(fresh, ev)
+		fresh = append(fresh, *ev)
 	}
 	return fresh, nil
 }
 
 // EventInsert stores events and returns the ones not seen before.
 func (s *Store) EventInsert(ctx context.Context, ws model.ID, events []model.Event) ([]model.Event, error) {
+	rows, err := encodeEvents(events)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: insert events: %w", err)
+	}
 	var fresh []model.Event
-	err := s.write(ctx, func(tx *wtx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		var err error
-		fresh, err = insertEvents(tx, ws, events)
+		fresh, err = insertEvents(tx, ws, rows)
 		return err
 	})
 	if err != nil {
@@ -143,12 +164,22 @@ func labels(obj string, ls map[string][]string) expr {
 	return combine("", parts...)
 }
 
+// Which resources of an event a resourceRows lookup considers.
+const (
+	anyRole     = iota // the primary resource and every related one
+	primaryOnly        // the primary resource (stored with role '')
+	relatedOnly        // related resources (role not empty)
+)
+
 // resourceRows matches events having an event_resources row that satisfies
-// f (id, id prefix, role, [id, role] pairs); related restricts it to related
-// resources (role not empty).
-func resourceRows(ws model.ID, f model.ResourceFilter, related bool) expr {
+// f (id, id prefix, role, [id, role] pairs) among the resources of kind.
+func resourceRows(ws model.ID, f model.ResourceFilter, kind int) expr {
 	var parts []expr
-	if related {
+	switch kind {
+	case primaryOnly:
+		parts = append(parts, expr{sql: "er.role = ''"})
+		f.Role, f.ResourcesInRoles = nil, nil
+	case relatedOnly:
 		parts = append(parts, expr{sql: "er.role <> ''"})
 	}
 	parts = append(parts, in("er.resource_id", f.ID, strArg, false), prefix("er.resource_id", f.IDPrefix), in("er.role", f.Role, strArg, false))
@@ -163,6 +194,9 @@ func resourceRows(ws model.ID, f model.ResourceFilter, related bool) expr {
 			pairs = append(pairs, expr{sql: "0"})
 		}
 		parts = append(parts, combine("or_", pairs...))
+	}
+	if len(parts) == 1 && kind != anyRole {
+		return expr{}
 	}
 	inner := combine("", parts...)
 	if inner.empty() {
@@ -201,17 +235,16 @@ func eventWhere(ws model.ID, f model.EventFilter) expr {
 		}
 	}
 	if r := f.Resource; r != nil {
-		parts = append(parts, in("e.resource_id", r.ID, strArg, false), prefix("e.resource_id", r.IDPrefix),
-			labels("json_extract(e.body, '$.resource')", r.Labels))
+		parts = append(parts, resourceRows(ws, *r, primaryOnly), labels("json_extract(e.body, '$.resource')", r.Labels))
 		if r.Role != nil {
 			parts = append(parts, in("coalesce(json_extract(e.body, '$.resource.\"prefect.resource.role\"'), '')", r.Role, strArg, false))
 		}
 	}
 	for _, r := range f.Related {
-		parts = append(parts, resourceRows(ws, r, true), relatedLabels(r))
+		parts = append(parts, resourceRows(ws, r, relatedOnly), relatedLabels(r))
 	}
 	for _, r := range f.AnyResource {
-		parts = append(parts, resourceRows(ws, r, false))
+		parts = append(parts, resourceRows(ws, r, anyRole))
 		if l := labels("json_extract(e.body, '$.resource')", r.Labels); !l.empty() {
 			rl := relatedLabels(r)
 			parts = append(parts, combine("or_", l, rl))

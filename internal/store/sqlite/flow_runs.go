@@ -229,7 +229,11 @@ func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide sto
 				return err
 			}
 		}
-		_, err = insertEvents(tx, ws, ch.Events)
+		rows, err := encodeEvents(ch.Events)
+		if err != nil {
+			return err
+		}
+		_, err = insertEvents(tx, ws, rows)
 		return err
 	})
 	if err != nil {

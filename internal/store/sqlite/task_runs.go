@@ -248,7 +248,11 @@ func (s *Store) TaskRunSetState(ctx context.Context, ws, id model.ID, decide sto
 				return err
 			}
 		}
-		_, err = insertEvents(tx, ws, ch.Events)
+		rows, err := encodeEvents(ch.Events)
+		if err != nil {
+			return err
+		}
+		_, err = insertEvents(tx, ws, rows)
 		return err
 	})
 	if err != nil {
@@ -286,32 +290,43 @@ func (s *Store) TaskRunRecord(ctx context.Context, ws model.ID, recs []store.Tas
 	if len(recs) == 0 {
 		return nil
 	}
+	// Everything but the statements is computed before the write, so the
+	// writer goroutine only runs SQL.
+	type row struct {
+		id        model.ID
+		args      []any
+		stateArgs []any
+	}
+	rows := make([]row, len(recs))
+	t := now()
+	for i := range recs {
+		r := recs[i].Run
+		st := recs[i].State
+		r.State = &st
+		syncTaskRunState(&r)
+		if r.Created.IsZero() {
+			r.Created = t
+		}
+		r.Updated = t
+		r.Tags = nonNilTags(r.Tags)
+		r.Labels = nonNilLabels(r.Labels)
+		args, err := taskRunArgs(ws, &r)
+		if err != nil {
+			return fmt.Errorf("sqlite: record task run %s: %w", r.ID, err)
+		}
+		body, err := json.Marshal(&st)
+		if err != nil {
+			return fmt.Errorf("sqlite: record task run %s: %w", r.ID, err)
+		}
+		rows[i] = row{id: r.ID, args: args, stateArgs: []any{idv(ws), idv(st.ID), idv(r.ID), st.Timestamp.Micros(), body}}
+	}
 	err := s.write(ctx, func(tx *wtx) error {
-		t := now()
-		for i := range recs {
-			r := recs[i].Run
-			st := recs[i].State
-			r.State = &st
-			syncTaskRunState(&r)
-			if r.Created.IsZero() {
-				r.Created = t
+		for _, r := range rows {
+			if _, err := tx.exec(recordTaskRunSQL, r.args...); err != nil {
+				return fmt.Errorf("task run %s: %w", r.id, err)
 			}
-			r.Updated = t
-			r.Tags = nonNilTags(r.Tags)
-			r.Labels = nonNilLabels(r.Labels)
-			args, err := taskRunArgs(ws, &r)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.exec(recordTaskRunSQL, args...); err != nil {
-				return fmt.Errorf("task run %s: %w", r.ID, err)
-			}
-			body, err := json.Marshal(&st)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.exec(insertRecordedStateSQL, idv(ws), idv(st.ID), idv(r.ID), st.Timestamp.Micros(), body); err != nil {
-				return fmt.Errorf("task run %s state %s: %w", r.ID, st.ID, err)
+			if _, err := tx.exec(insertRecordedStateSQL, r.stateArgs...); err != nil {
+				return fmt.Errorf("task run %s state: %w", r.id, err)
 			}
 		}
 		return nil

@@ -2,6 +2,8 @@
 -- workspace_id, and it leads every index that serves a scoped query.
 -- Ids are 16-byte BLOBs; instants are INTEGER unix microseconds; tags are a
 -- JSON array; body holds the full serialized model object that reads return.
+-- Indexes are kept to the filters that need them: every index is paid for
+-- on each insert, and run/task-run/event inserts are the hot path.
 
 CREATE TABLE accounts (
     id      BLOB PRIMARY KEY NOT NULL,
@@ -66,15 +68,9 @@ CREATE UNIQUE INDEX flow_runs_ws_idempotency ON flow_runs (workspace_id, flow_id
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX flow_runs_ws_flow ON flow_runs (workspace_id, flow_id);
 CREATE INDEX flow_runs_ws_state_type ON flow_runs (workspace_id, state_type);
-CREATE INDEX flow_runs_ws_state_name ON flow_runs (workspace_id, state_name);
-CREATE INDEX flow_runs_ws_name ON flow_runs (workspace_id, name);
 CREATE INDEX flow_runs_ws_deployment ON flow_runs (workspace_id, deployment_id);
-CREATE INDEX flow_runs_ws_work_queue ON flow_runs (workspace_id, work_queue_name);
 CREATE INDEX flow_runs_ws_parent_task ON flow_runs (workspace_id, parent_task_run_id);
-CREATE INDEX flow_runs_ws_start ON flow_runs (workspace_id, start_time);
-CREATE INDEX flow_runs_ws_end ON flow_runs (workspace_id, end_time);
 CREATE INDEX flow_runs_ws_expected ON flow_runs (workspace_id, expected_start_time);
-CREATE INDEX flow_runs_ws_next_scheduled ON flow_runs (workspace_id, next_scheduled_start_time);
 
 CREATE TABLE flow_run_states (
     workspace_id BLOB NOT NULL,
@@ -83,8 +79,9 @@ CREATE TABLE flow_run_states (
     timestamp    INTEGER NOT NULL,
     body         TEXT NOT NULL
 );
-CREATE INDEX flow_run_states_ws_run ON flow_run_states (workspace_id, flow_run_id, timestamp);
-CREATE INDEX flow_run_states_run ON flow_run_states (flow_run_id);
+-- History is read per run (and the run's workspace is checked in the same
+-- query); one index serves that, the ordering and the cascade.
+CREATE INDEX flow_run_states_run ON flow_run_states (flow_run_id, timestamp);
 
 -- task_runs.flow_run_id has no foreign key: client events may name a flow run
 -- this server has not seen (or has deleted); deletes cascade in code.
@@ -110,11 +107,7 @@ CREATE TABLE task_runs (
 );
 CREATE UNIQUE INDEX task_runs_ws_natural_key ON task_runs (workspace_id, flow_run_id, task_key, dynamic_key);
 CREATE INDEX task_runs_ws_state_type ON task_runs (workspace_id, state_type);
-CREATE INDEX task_runs_ws_name ON task_runs (workspace_id, name);
-CREATE INDEX task_runs_ws_start ON task_runs (workspace_id, start_time);
-CREATE INDEX task_runs_ws_end ON task_runs (workspace_id, end_time);
 CREATE INDEX task_runs_ws_expected ON task_runs (workspace_id, expected_start_time);
-CREATE INDEX task_runs_ws_next_scheduled ON task_runs (workspace_id, next_scheduled_start_time);
 
 CREATE TABLE task_run_states (
     workspace_id BLOB NOT NULL,
@@ -123,8 +116,7 @@ CREATE TABLE task_run_states (
     timestamp    INTEGER NOT NULL,
     body         TEXT NOT NULL
 );
-CREATE INDEX task_run_states_ws_run ON task_run_states (workspace_id, task_run_id, timestamp);
-CREATE INDEX task_run_states_run ON task_run_states (task_run_id);
+CREATE INDEX task_run_states_run ON task_run_states (task_run_id, timestamp);
 
 CREATE TABLE logs (
     workspace_id BLOB NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
@@ -155,20 +147,20 @@ CREATE TABLE events (
 );
 CREATE INDEX events_ws_occurred ON events (workspace_id, occurred);
 CREATE INDEX events_ws_event ON events (workspace_id, event, occurred);
-CREATE INDEX events_ws_resource ON events (workspace_id, resource_id, occurred);
 
 -- One row per resource of an event: the primary resource (role '') and every
--- related one, so related/any_resource filters are index lookups.
+-- related one, so resource/related/any_resource filters are index lookups.
+-- The table is its own index (no rowid, no foreign key): rows of a deleted
+-- event are never matched (lookups join back to events), and retention
+-- deletes them by occurred.
 CREATE TABLE event_resources (
     workspace_id BLOB NOT NULL,
-    event_id     BLOB NOT NULL,
     resource_id  TEXT NOT NULL,
-    role         TEXT NOT NULL,
     occurred     INTEGER NOT NULL,
-    FOREIGN KEY (workspace_id, event_id) REFERENCES events (workspace_id, id) ON DELETE CASCADE
-);
-CREATE INDEX event_resources_ws_resource ON event_resources (workspace_id, resource_id, occurred);
-CREATE INDEX event_resources_ws_event ON event_resources (workspace_id, event_id);
+    event_id     BLOB NOT NULL,
+    role         TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, resource_id, occurred, event_id, role)
+) WITHOUT ROWID;
 
 CREATE TABLE concurrency_limits (
     workspace_id               BLOB NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
