@@ -446,3 +446,28 @@ func TestFlowRunHistory(t *testing.T) {
 		t.Fatalf("too many intervals: %d", code)
 	}
 }
+
+func TestMetricsAndRequestID(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	s.must("GET", "/api/health", nil, 200)
+	s.do("GET", "/api/flow_runs/"+newUUID(), nil)
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Fatal("responses carry a request id")
+	}
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`baton_http_request_duration_seconds_count{route="GET /health",status="200"} 1`,
+		`baton_http_request_duration_seconds_count{route="GET /flow_runs/{id}",status="404"} 1`,
+		"baton_events_received_total",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

@@ -68,6 +68,8 @@ type Server struct {
 	wsMu    sync.RWMutex
 	wsCache map[[2]model.ID]model.Workspace
 	spec    []byte
+	// metrics counts requests for GET /metrics.
+	metrics *metrics
 	// flowNames caches flow names for event labels.
 	flowNames sync.Map
 }
@@ -87,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics()}
 	s.routes = s.allRoutes()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.muxPattern(), s.adapt(rt))
@@ -144,8 +146,14 @@ func baseURL(r *http.Request) string {
 // ServeHTTP routes /api/accounts/{a}/workspaces/{w}/... to that workspace,
 // /api/... to the default one, and everything else to the UI.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := s.now()
+	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w, status: 200}
+	reqID := r.Header.Get("X-Request-Id")
+	if reqID == "" || len(reqID) > 128 {
+		reqID = model.NewIDv7().String()
+	}
+	rw.Header().Set("X-Request-Id", reqID)
+	pattern := "unmatched"
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -156,10 +164,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(rw, &Error{Status: 500, Detail: "Internal Server Error"})
 			}
 		}
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rw.status, "duration", s.now().Sub(start))
+		d := time.Since(start)
+		s.metrics.observe(pattern, rw.status, d)
+		s.log.Debug("request", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "status", rw.status, "duration", d)
 	}()
 	path := r.URL.Path
+	if path == "/metrics" && r.Method == http.MethodGet {
+		pattern = "GET /metrics"
+		s.serveMetrics(rw, r)
+		return
+	}
 	if path != "/api" && !strings.HasPrefix(path, "/api/") {
+		pattern = "ui"
 		if s.cfg.UI != nil {
 			s.cfg.UI.ServeHTTP(rw, r)
 			return
@@ -210,8 +226,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.Path = rest
 	u.RawPath = ""
 	r2.URL = &u
-	_, pattern := s.mux.Handler(r2)
+	_, pattern = s.mux.Handler(r2)
 	if pattern == "" {
+		pattern = "unmatched"
 		// Distinguish an unknown path from a known path with the wrong method.
 		for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
 			probe := r2.Clone(r2.Context())

@@ -1,0 +1,108 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// latencyBuckets are the upper bounds (seconds) of the request-duration
+// histogram.
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+
+// routeStats is the per-route, per-status request histogram.
+type routeStats struct {
+	count   atomic.Uint64
+	sumNano atomic.Uint64
+	buckets []atomic.Uint64
+}
+
+// metrics collects request counters for GET /metrics (Prometheus text
+// format). Labels are route patterns, never raw paths, so cardinality is
+// bounded by the number of declared routes.
+type metrics struct {
+	mu     sync.RWMutex
+	routes map[[2]string]*routeStats // {pattern, status}
+	start  time.Time
+}
+
+func newMetrics() *metrics {
+	return &metrics{routes: map[[2]string]*routeStats{}, start: time.Now()}
+}
+
+func (m *metrics) observe(pattern string, status int, d time.Duration) {
+	key := [2]string{pattern, fmt.Sprint(status)}
+	m.mu.RLock()
+	rs := m.routes[key]
+	m.mu.RUnlock()
+	if rs == nil {
+		m.mu.Lock()
+		if rs = m.routes[key]; rs == nil {
+			rs = &routeStats{buckets: make([]atomic.Uint64, len(latencyBuckets))}
+			m.routes[key] = rs
+		}
+		m.mu.Unlock()
+	}
+	rs.count.Add(1)
+	rs.sumNano.Add(uint64(d.Nanoseconds()))
+	secs := d.Seconds()
+	for i, b := range latencyBuckets {
+		if secs <= b {
+			rs.buckets[i].Add(1)
+		}
+	}
+}
+
+// write renders every metric in the Prometheus text exposition format.
+func (m *metrics) write(w io.Writer, s *Server) {
+	m.mu.RLock()
+	keys := make([][2]string, 0, len(m.routes))
+	for k := range m.routes {
+		keys = append(keys, k)
+	}
+	m.mu.RUnlock()
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
+
+	fmt.Fprintln(w, "# HELP baton_http_request_duration_seconds Duration of API requests by route and status.")
+	fmt.Fprintln(w, "# TYPE baton_http_request_duration_seconds histogram")
+	for _, k := range keys {
+		m.mu.RLock()
+		rs := m.routes[k]
+		m.mu.RUnlock()
+		labels := fmt.Sprintf("route=%q,status=%q", k[0], k[1])
+		for i, b := range latencyBuckets {
+			fmt.Fprintf(w, "baton_http_request_duration_seconds_bucket{%s,le=\"%g\"} %d\n", labels, b, rs.buckets[i].Load())
+		}
+		n := rs.count.Load()
+		fmt.Fprintf(w, "baton_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", labels, n)
+		fmt.Fprintf(w, "baton_http_request_duration_seconds_sum{%s} %g\n", labels, float64(rs.sumNano.Load())/1e9)
+		fmt.Fprintf(w, "baton_http_request_duration_seconds_count{%s} %d\n", labels, n)
+	}
+	st := s.cfg.Ingest.Stats()
+	counter := func(name, help string, v uint64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+	}
+	counter("baton_events_received_total", "Events handed to the ingest path.", st.Events)
+	counter("baton_events_stored_total", "Events that were new and stored.", st.Fresh)
+	counter("baton_events_duplicate_total", "Events dropped as duplicates of stored ones.", st.Duplicates)
+	counter("baton_task_run_records_total", "Task-run writes made from client events.", st.Records)
+	counter("baton_events_skipped_total", "Task-run events that could not be converted.", st.Skipped)
+	counter("baton_event_batches_total", "Store round trips of the ingest batcher.", st.Batches)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(w, "# HELP baton_go_heap_bytes Bytes of allocated heap objects.\n# TYPE baton_go_heap_bytes gauge\nbaton_go_heap_bytes %d\n", ms.HeapAlloc)
+	fmt.Fprintf(w, "# HELP baton_goroutines Number of goroutines.\n# TYPE baton_goroutines gauge\nbaton_goroutines %d\n", runtime.NumGoroutine())
+	fmt.Fprintf(w, "# HELP baton_event_subscribers Live /events/out subscriptions.\n# TYPE baton_event_subscribers gauge\nbaton_event_subscribers %d\n", s.cfg.Bus.Subscribers())
+	fmt.Fprintf(w, "# HELP baton_uptime_seconds Seconds since the API started.\n# TYPE baton_uptime_seconds gauge\nbaton_uptime_seconds %g\n", time.Since(m.start).Seconds())
+}
+
+// serveMetrics answers GET /metrics.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.metrics.write(w, s)
+}
