@@ -5,7 +5,7 @@ import type { FlowRunQuery } from "../api/types";
 import { bucketEdges, bucketRuns, bucketsFromHistory, pickInterval, type Bucket } from "../lib/history";
 
 /** How many runs the client-side fallback reads at most to build the chart. */
-const FALLBACK_CAP = 2000;
+const FALLBACK_CAP = 1000;
 
 export interface HistoryResult {
   buckets: Bucket[];

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate } from "react-router";
 import type { GraphLayout, GraphNode } from "../lib/graph";
-import { formatClock, formatDuration } from "../lib/format";
+import { formatClock, formatDuration, formatLogTime } from "../lib/format";
 import { STATE_COLORS, stateLabel } from "../lib/states";
 import { timeTicks } from "../lib/ticks";
 import { useWidth } from "../lib/useWidth";
@@ -23,7 +23,7 @@ interface View {
 }
 
 function fitView(layout: GraphLayout, width: number): View {
-  const span = Math.max(1000, layout.end - layout.start);
+  const span = Math.max(5, layout.end - layout.start);
   const usable = Math.max(50, width - PAD_X * 2 - 120);
   const msPerPx = span / usable;
   return { t0: layout.start - PAD_X * msPerPx, msPerPx, y: 0 };
@@ -114,7 +114,8 @@ export function RunGraph({ layout, now }: { layout: GraphLayout; now: number }) 
     ctx.font = "11px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     const ticks = timeTicks(view.t0, tEnd, width, 110);
-    const withSeconds = (ticks[1] ?? 0) - (ticks[0] ?? 0) < 60_000;
+    const tickStep = (ticks[1] ?? 0) - (ticks[0] ?? 0);
+    const tickLabel = (t: number) => (tickStep < 1000 ? formatLogTime(new Date(t).toISOString()) : formatClock(t, tickStep < 60_000));
     for (const t of ticks) {
       const px = Math.round(x(t)) + 0.5;
       ctx.strokeStyle = grid;
@@ -123,7 +124,7 @@ export function RunGraph({ layout, now }: { layout: GraphLayout; now: number }) 
       ctx.lineTo(px, height);
       ctx.stroke();
       ctx.fillStyle = muted;
-      ctx.fillText(formatClock(t, withSeconds), px + 4, AXIS_H / 2);
+      ctx.fillText(tickLabel(t), px + 4, AXIS_H / 2);
     }
     if (layout.open) {
       const px = Math.round(x(now)) + 0.5;
@@ -219,7 +220,7 @@ export function RunGraph({ layout, now }: { layout: GraphLayout; now: number }) 
     ctx.fillRect(0, 0, width, AXIS_H);
     ctx.globalAlpha = 1;
     ctx.fillStyle = muted;
-    for (const t of ticks) ctx.fillText(formatClock(t, withSeconds), Math.round(x(t)) + 4, AXIS_H / 2);
+    for (const t of ticks) ctx.fillText(tickLabel(t), Math.round(x(t)) + 4, AXIS_H / 2);
     ctx.strokeStyle = grid;
     ctx.beginPath();
     ctx.moveTo(0, AXIS_H + 0.5);

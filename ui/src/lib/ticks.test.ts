@@ -27,3 +27,12 @@ describe("timeTicks", () => {
     expect(timeTicks(5, 5, 100)).toEqual([]);
   });
 });
+
+describe("timeTicks below a second", () => {
+  it("uses millisecond steps for a 3 ms span", () => {
+    const start = Date.parse("2026-01-10T00:00:00.000Z");
+    const ticks = timeTicks(start, start + 3, 900, 90);
+    expect(ticks.length).toBeGreaterThan(1);
+    expect((ticks[1] ?? 0) - (ticks[0] ?? 0)).toBe(1);
+  });
+});

@@ -12,7 +12,7 @@ export function countTicks(max: number, target = 4): number[] {
   return out;
 }
 
-const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400].map((s) => s * 1000);
+const TIME_STEPS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400].map((s) => s * 1000);
 
 /** Round instants between start and end (ms) at most every minPx pixels. */
 export function timeTicks(start: number, end: number, widthPx: number, minPx = 90): number[] {
@@ -22,6 +22,6 @@ export function timeTicks(start: number, end: number, widthPx: number, minPx = 9
   const offset = new Date(start).getTimezoneOffset() * 60_000;
   const first = Math.ceil((start - offset) / step) * step + offset;
   const out: number[] = [];
-  for (let t = first; t <= end; t += step) out.push(t);
+  for (let i = 0; first + i * step <= end; i++) out.push(first + i * step);
   return out;
 }
