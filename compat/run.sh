@@ -5,7 +5,8 @@
 # changes (a stamp file holds the hash it was built from). Extra arguments go to pytest, e.g.
 #   compat/run.sh -k retry -x
 # Environment: PYTHON (interpreter that creates the venv, default python3), COMPAT_TIMEOUT (seconds
-# for the whole pytest run, default 900).
+# for the whole pytest run, default 900), BATON_BIN (test this already-built binary instead of
+# building bin/baton, e.g. the one `make build` made with its ldflags).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,8 +25,14 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null || true)" != "$want
 fi
 
 cd "$root"
-echo "compat: building bin/baton" >&2
-go build -o bin/baton ./cmd/baton
+if [[ -n "${BATON_BIN:-}" ]]; then
+  BATON_BIN="$(realpath "$BATON_BIN")"
+  [[ -x "$BATON_BIN" ]] || { echo "compat: BATON_BIN=$BATON_BIN is not an executable" >&2; exit 1; }
+  export BATON_BIN
+else
+  echo "compat: building bin/baton" >&2
+  go build -o bin/baton ./cmd/baton
+fi
 
 set +e
 timeout --kill-after=30 "${COMPAT_TIMEOUT:-900}" "$venv/bin/python" -m pytest compat/tests -q "$@"
