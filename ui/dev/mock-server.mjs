@@ -47,7 +47,7 @@ for (let i = 0; i < 120; i++) {
   flowRuns.push(fr);
   states.set(fr.id, future ? [mkState("SCHEDULED", exp - 1000)] : [mkState("PENDING", start - 500), mkState("RUNNING", start), ...(type === "RUNNING" ? [] : [fr.state])]);
   if (future) continue;
-  const nTasks = i === 1 ? 400 : i === 0 ? 12 : 6;
+  const nTasks = i === 1 ? Number(process.env.MOCK_BIG ?? 400) : i === 0 ? 12 : 6;
   const ids = [];
   let t = start;
   for (let k = 0; k < nTasks; k++) {

@@ -208,8 +208,8 @@ function TaskRunsTable({ runs, now }: { runs: TaskRun[]; now: number }) {
             <th scope="col">State</th>
             <th scope="col">Task run</th>
             <th scope="col">Started</th>
-            <th scope="col">Duration</th>
-            <th scope="col">Runs</th>
+            <th scope="col" className="num">Duration</th>
+            <th scope="col" className="num">Runs</th>
             <th scope="col">Tags</th>
           </tr>
         </thead>

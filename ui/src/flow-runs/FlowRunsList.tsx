@@ -95,7 +95,7 @@ function RunsTable({ runs, flowName, now }: { runs: FlowRun[]; flowName: (id: st
             <th scope="col">Run</th>
             <th scope="col">Scheduled</th>
             <th scope="col">Started</th>
-            <th scope="col">Duration</th>
+            <th scope="col" className="num">Duration</th>
             <th scope="col">Tags</th>
           </tr>
         </thead>
