@@ -77,6 +77,13 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger) error {
 	if err := group.Start(ctx, services.Named("events-ingest", ingest), services.NewLeaseReaper(st, log, 15*time.Second)); err != nil {
 		return err
 	}
+	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Bus: bus, Logger: log}, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := group.Start(ctx, runSvcs...); err != nil {
+		return err
+	}
 	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log})
 	if err != nil {
 		return err

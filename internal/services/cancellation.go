@@ -1,0 +1,135 @@
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// DefaultCancellingTimeout is how long a run may stay CANCELLING before the
+// server gives up on its infrastructure and forces it CANCELLED.
+const DefaultCancellingTimeout = 300 * time.Second
+
+// Cancellation is the cancellation backstop: CANCELLING runs that nobody
+// finished cancelling within the timeout are forced CANCELLED, and the
+// non-terminal task runs and subflow runs of cancelled flow runs are
+// cancelled too.
+type Cancellation struct {
+	deps    RunDeps
+	timeout time.Duration
+	// since is where the next look for newly cancelled runs starts.
+	since time.Time
+}
+
+// NewCancellation returns the backstop; timeout <= 0 means
+// DefaultCancellingTimeout.
+func NewCancellation(deps RunDeps, timeout time.Duration) *Cancellation {
+	if timeout <= 0 {
+		timeout = DefaultCancellingTimeout
+	}
+	return &Cancellation{deps: deps, timeout: timeout}
+}
+
+// Service wraps the backstop in the periodic loop.
+func (c *Cancellation) Service(every time.Duration) *Periodic {
+	return &Periodic{ServiceName: "cancellation-cleanup", Interval: every, Now: c.deps.Now, Logger: c.deps.logger(), Tick: c.Tick}
+}
+
+// Tick does one round. Ticks must not run concurrently.
+func (c *Cancellation) Tick(ctx context.Context, now time.Time) error {
+	var errs []error
+	cutoff := now.Add(-c.timeout)
+	stuck, err := c.deps.Store.FlowRunSweep(ctx, store.RunSweepQuery{StateTypes: []model.StateType{model.StateCancelling}, StateBefore: &cutoff, Limit: 500})
+	if err != nil {
+		return fmt.Errorf("cancellation: %w", err)
+	}
+	for _, sr := range stuck {
+		msg := "Flow run cancellation timed out."
+		if _, err := transition(ctx, c.deps, sr, true, now, model.StateCreate{Type: model.StateCancelled, Message: &msg}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	since := c.since
+	if since.IsZero() {
+		since = now.Add(-10 * time.Minute)
+	}
+	// Overlap a little with the previous round: a run cancelled while the
+	// last sweep read is picked up now (cancelling children is idempotent).
+	after := since.Add(-time.Minute)
+	cancelled, err := c.deps.Store.FlowRunSweep(ctx, store.RunSweepQuery{StateTypes: []model.StateType{model.StateCancelled}, StateAfter: &after, Limit: 1000})
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("cancellation: %w", err))...)
+	}
+	for _, sr := range cancelled {
+		if err := c.cancelChildren(ctx, sr.Workspace, sr.Run.ID, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		c.since = now
+	}
+	return errors.Join(errs...)
+}
+
+var notTerminal = &model.StateTypeFilter{NotAny: []model.StateType{model.StateCompleted, model.StateFailed, model.StateCancelled, model.StateCrashed}}
+
+// cancelChildren forces the unfinished task runs and subflow runs of a
+// cancelled flow run to CANCELLED.
+func (c *Cancellation) cancelChildren(ctx context.Context, ws, runID model.ID, now time.Time) error {
+	st := c.deps.Store
+	msg := "The parent flow run was cancelled."
+	tasks, err := st.TaskRunList(ctx, ws, model.RunQuery{TaskRuns: &model.TaskRunFilter{
+		FlowRunID: &model.OptionalIDFilter{Any: []model.ID{runID}}, State: &model.StateFilter{Type: notTerminal}}, Limit: 1000})
+	if err != nil {
+		return fmt.Errorf("cancellation: task runs of %s: %w", runID, err)
+	}
+	for _, tr := range tasks {
+		ch, err := st.TaskRunSetState(ctx, ws, tr.ID, func(run model.TaskRun) (store.TaskRunChange, error) {
+			if run.StateType != nil && run.StateType.Terminal() {
+				return store.TaskRunChange{}, nil
+			}
+			out := orchestration.ProposeTaskRunState(orchestration.TaskRunInput{Run: run, Force: true, Now: now,
+				Proposed: model.StateCreate{Type: model.StateCancelled, Message: &msg}, EmitEvents: true})
+			return store.TaskRunChange{Run: out.TaskRun, State: out.State, Events: out.Events}, nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("cancellation: task run %s: %w", tr.ID, err)
+		}
+		c.deps.publish(ws, ch.Events)
+	}
+	subs, err := st.FlowRunList(ctx, ws, model.RunQuery{FlowRuns: &model.FlowRunFilter{
+		ParentFlowRunID: &model.OptionalIDFilter{Any: []model.ID{runID}}, State: &model.StateFilter{Type: notTerminal}}, Limit: 1000})
+	if err != nil {
+		return fmt.Errorf("cancellation: subflows of %s: %w", runID, err)
+	}
+	for _, sub := range subs {
+		if _, err := transition(ctx, c.deps, store.SweptRun{Workspace: ws, Run: sub}, true, now,
+			model.StateCreate{Type: model.StateCancelled, Message: &msg}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NewForeman returns the service that marks silent workers OFFLINE, pools
+// without online workers NOT_READY, and queues and deployments nobody
+// polled within pollWindow NOT_READY.
+func NewForeman(deps RunDeps, every, pollWindow time.Duration) *Periodic {
+	return &Periodic{ServiceName: "foreman", Interval: every, Now: deps.Now, Logger: deps.logger(),
+		Tick: func(ctx context.Context, now time.Time) error {
+			res, err := deps.Store.WorkPoolsSweep(ctx, now, pollWindow)
+			if err != nil {
+				return fmt.Errorf("foreman: %w", err)
+			}
+			if res != (store.PoolSweep{}) {
+				deps.logger().Info("foreman: statuses changed", "workers_offline", res.WorkersOffline, "pools_not_ready", res.PoolsNotReady,
+					"queues_not_ready", res.QueuesNotReady, "deployments_not_ready", res.DeploymentsNotReady)
+			}
+			return nil
+		}}
+}

@@ -1,0 +1,313 @@
+package services
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/sqlite"
+)
+
+func openStore(t *testing.T) (*sqlite.Store, model.ID) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "baton.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ws, err := st.WorkspaceDefault(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, ws.ID
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// deployment creates a flow and a deployment with the given schedules.
+func deployment(t *testing.T, st store.Store, ws model.ID, name string, scheds ...model.Schedule) model.Deployment {
+	t.Helper()
+	ctx := context.Background()
+	f, _, err := st.FlowUpsert(ctx, ws, model.FlowCreate{Name: "flow-" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := model.Deployment{Name: name, FlowID: f.ID, Parameters: json.RawMessage(`{"a":1}`)}
+	for _, s := range scheds {
+		d.Schedules = append(d.Schedules, model.DeploymentSchedule{ID: model.NewID(), Schedule: s, Active: true, Parameters: json.RawMessage(`{"b":2}`)})
+	}
+	d, _, err = st.DeploymentUpsert(ctx, ws, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func runsOf(t *testing.T, st store.Store, ws, dep model.ID) []model.FlowRun {
+	t.Helper()
+	runs, err := st.FlowRunList(context.Background(), ws, model.RunQuery{FlowRuns: &model.FlowRunFilter{
+		DeploymentID: &model.OptionalIDFilter{Any: []model.ID{dep}}}, Sort: "NEXT_SCHEDULED_START_TIME_ASC", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+func TestSchedulerCreatesRunsAheadIdempotently(t *testing.T) {
+	t.Parallel()
+	st, ws := openStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Hour).Add(time.Hour + 30*time.Second)
+	hourly := model.Schedule{Interval: ptr(3600.0), AnchorDate: model.TimePtr(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))}
+	minutely := model.Schedule{Cron: ptr("* * * * *")}
+	d1 := deployment(t, st, ws, "hourly", hourly)
+	d2 := deployment(t, st, ws, "minutely", minutely)
+
+	// Two scheduler loops race over the same deployments.
+	var wg sync.WaitGroup
+	for range 2 {
+		s := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				if err := s.Tick(ctx, now); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	h := runsOf(t, st, ws, d1.ID)
+	if len(h) != 3 { // at least 3 runs, 1 hour is already covered by them
+		t.Fatalf("hourly: %d runs, want 3", len(h))
+	}
+	if got := h[0].NextScheduledStartTime.Time; !got.Equal(now.Truncate(time.Hour).Add(time.Hour)) {
+		t.Fatalf("first hourly run at %v", got)
+	}
+	var params map[string]any
+	_ = json.Unmarshal(h[0].Parameters, &params)
+	if params["a"] != float64(1) || params["b"] != float64(2) || !h[0].AutoScheduled || h[0].Tags[0] != "auto-scheduled" {
+		t.Fatalf("run fields: %+v params %v", h[0], params)
+	}
+	if h[0].State == nil || h[0].State.Type != model.StateScheduled || h[0].State.Name != "Scheduled" {
+		t.Fatalf("state: %+v", h[0].State)
+	}
+	m := runsOf(t, st, ws, d2.ID)
+	if len(m) != 60 { // every minute from 10:01 through 11:00 (one hour ahead)
+		t.Fatalf("minutely: %d runs, want 60", len(m))
+	}
+	seen := map[string]bool{}
+	for _, r := range m {
+		if seen[*r.IdempotencyKey] {
+			t.Fatalf("duplicate run %s", *r.IdempotencyKey)
+		}
+		seen[*r.IdempotencyKey] = true
+	}
+
+	// Later, only the missing runs are added.
+	s := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy)
+	n, err := s.Run(ctx, now.Add(10*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 10 {
+		t.Fatalf("second round created %d runs, want 10", n)
+	}
+
+	// Replacing the deployment drops its future auto-scheduled runs.
+	d2.Schedules = []model.DeploymentSchedule{{ID: model.NewID(), Schedule: model.Schedule{Cron: ptr("0 0 * * *")}, Active: true}}
+	if _, _, err := st.DeploymentUpsert(ctx, ws, d2); err != nil {
+		t.Fatal(err)
+	}
+	if got := runsOf(t, st, ws, d2.ID); len(got) != 0 {
+		t.Fatalf("%d stale runs survived the upsert", len(got))
+	}
+	// A paused deployment gets nothing.
+	if _, err := st.DeploymentUpdate(ctx, ws, d2.ID, func(d *model.Deployment) error { d.Paused = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Run(ctx, time.Now()); n != 0 {
+		t.Fatalf("paused deployment scheduled %d runs", n)
+	}
+}
+
+func TestMarkLateRuns(t *testing.T) {
+	t.Parallel()
+	st, ws := openStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	d := deployment(t, st, ws, "late", model.Schedule{Interval: ptr(60.0), AnchorDate: model.TimePtr(now.Add(-time.Hour))})
+	if _, err := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy).Run(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	first := runsOf(t, st, ws, d.ID)[0]
+	due := first.NextScheduledStartTime.Time
+	if n, err := MarkLateRuns(ctx, RunDeps{Store: st}, due.Add(10*time.Second)); err != nil || n != 0 {
+		t.Fatalf("marked %d runs 10s after their time (err %v)", n, err)
+	}
+	n, err := MarkLateRuns(ctx, RunDeps{Store: st}, due.Add(16*time.Second))
+	if err != nil || n != 1 {
+		t.Fatalf("marked %d runs, want 1 (err %v)", n, err)
+	}
+	got, _ := st.FlowRunGet(ctx, ws, first.ID)
+	if got.State.Type != model.StateScheduled || got.State.Name != "Late" {
+		t.Fatalf("state %s/%s", got.State.Type, got.State.Name)
+	}
+	if n, _ := MarkLateRuns(ctx, RunDeps{Store: st}, due.Add(30*time.Second)); n != 0 {
+		t.Fatalf("marked a Late run again")
+	}
+}
+
+// setState forces a state on a run.
+func setState(t *testing.T, st store.Store, ws, id model.ID, typ model.StateType, at time.Time) {
+	t.Helper()
+	_, err := st.FlowRunSetState(context.Background(), ws, id, func(run model.FlowRun) (store.FlowRunChange, error) {
+		out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: model.StateCreate{Type: typ}, Force: true, Now: at})
+		return store.FlowRunChange{Run: out.Run, State: out.State}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCrashDetection(t *testing.T) {
+	t.Parallel()
+	st, ws := openStore(t)
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Second)
+	pool, err := st.WorkPoolCreate(ctx, ws, model.WorkPool{Name: "P", Type: "process"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ := st.FlowUpsert(ctx, ws, model.FlowCreate{Name: "f"})
+	mk := func(labels model.Labels) model.ID {
+		r, _, err := st.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "r", Labels: labels, Parameters: json.RawMessage("{}")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setState(t, st, ws, r.ID, model.StatePending, t0)
+		setState(t, st, ws, r.ID, model.StateRunning, t0)
+		return r.ID
+	}
+	workerLabels := model.Labels{"prefect.worker.name": "w1", "prefect.work-pool.id": pool.ID.String()}
+	byWorker := mk(workerLabels)
+	byHeartbeat := mk(nil)
+	unwatched := mk(nil)
+	goneWorker := mk(model.Labels{"prefect.worker.name": "ghost", "prefect.work-pool.id": pool.ID.String()})
+	if _, err := st.WorkerHeartbeat(ctx, ws, "P", "w1", ptr(30), t0.Add(60*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	hb := model.Event{ID: model.NewID(), Occurred: model.NewTime(t0.Add(70 * time.Second)), Event: "prefect.flow-run.heartbeat",
+		Resource: map[string]string{"prefect.resource.id": "prefect.flow-run." + byHeartbeat.String()}}
+	if _, err := st.EventInsert(ctx, ws, []model.Event{hb}); err != nil {
+		t.Fatal(err)
+	}
+	det := NewCrashDetector(RunDeps{Store: st}, 90*time.Second)
+	state := func(id model.ID) model.StateType {
+		r, _ := st.FlowRunGet(ctx, ws, id)
+		return r.State.Type
+	}
+	// 120 s in: the ghost-worker run is crashed; the worker (last seen at
+	// 60 s) and the heartbeat (70 s) are still within the window.
+	if n, err := det.Run(ctx, t0.Add(120*time.Second)); err != nil || n != 1 {
+		t.Fatalf("round 1 ended %d runs (err %v)", n, err)
+	}
+	if state(goneWorker) != model.StateCrashed || state(byWorker) != model.StateRunning || state(byHeartbeat) != model.StateRunning {
+		t.Fatalf("round 1: %s %s %s", state(goneWorker), state(byWorker), state(byHeartbeat))
+	}
+	if n, _ := det.Run(ctx, t0.Add(155*time.Second)); n != 1 || state(byWorker) != model.StateCrashed {
+		t.Fatalf("round 2: worker run is %s", state(byWorker))
+	}
+	if n, _ := det.Run(ctx, t0.Add(165*time.Second)); n != 1 || state(byHeartbeat) != model.StateCrashed {
+		t.Fatalf("round 3: heartbeat run is %s", state(byHeartbeat))
+	}
+	if n, _ := det.Run(ctx, t0.Add(time.Hour)); n != 0 || state(unwatched) != model.StateRunning {
+		t.Fatalf("a run without any liveness source was touched: %s", state(unwatched))
+	}
+}
+
+func TestJudgeRunCancelling(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	old := model.NewTime(now.Add(-time.Hour))
+	sr := store.SweptRun{Run: model.FlowRun{State: &model.State{Type: model.StateCancelling, Timestamp: old}}, LastRunHeartbeat: ptr(now.Add(-2 * time.Minute))}
+	if v := JudgeRun(sr, now, 90*time.Second); !v.Crash {
+		t.Fatal("stale heartbeat not judged")
+	}
+	sr.LastRunHeartbeat = ptr(now.Add(-time.Minute))
+	if v := JudgeRun(sr, now, 90*time.Second); v.Crash {
+		t.Fatal("fresh heartbeat judged stale")
+	}
+}
+
+func TestCancellationBackstop(t *testing.T) {
+	t.Parallel()
+	st, ws := openStore(t)
+	ctx := context.Background()
+	t0 := time.Now().UTC()
+	f, _, _ := st.FlowUpsert(ctx, ws, model.FlowCreate{Name: "c"})
+	parent, _, _ := st.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "p", Parameters: json.RawMessage("{}")})
+	setState(t, st, ws, parent.ID, model.StatePending, t0)
+	setState(t, st, ws, parent.ID, model.StateRunning, t0)
+	task, _, err := st.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &parent.ID, TaskKey: "t", DynamicKey: "0", Name: "t",
+		State: &model.State{ID: model.NewID(), Type: model.StateRunning, Name: "Running", Timestamp: model.NewTime(t0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setState(t, st, ws, parent.ID, model.StateCancelling, t0)
+	c := NewCancellation(RunDeps{Store: st}, 300*time.Second)
+	if err := c.Tick(ctx, t0.Add(100*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := st.FlowRunGet(ctx, ws, parent.ID); r.State.Type != model.StateCancelling {
+		t.Fatalf("cancelled too early: %s", r.State.Type)
+	}
+	if err := c.Tick(ctx, t0.Add(301*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := st.FlowRunGet(ctx, ws, parent.ID); r.State.Type != model.StateCancelled {
+		t.Fatalf("backstop did not cancel: %s", r.State.Type)
+	}
+	if err := c.Tick(ctx, t0.Add(302*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if tr, _ := st.TaskRunGet(ctx, ws, task.ID); tr.State == nil || tr.State.Type != model.StateCancelled {
+		t.Fatalf("child task run not cancelled: %+v", tr.State)
+	}
+}
+
+func TestForeman(t *testing.T) {
+	t.Parallel()
+	st, ws := openStore(t)
+	ctx := context.Background()
+	t0 := time.Now().UTC()
+	if _, err := st.WorkPoolCreate(ctx, ws, model.WorkPool{Name: "F", Type: "process"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.WorkerHeartbeat(ctx, ws, "F", "w", ptr(10), t0); err != nil {
+		t.Fatal(err)
+	}
+	fm := NewForeman(RunDeps{Store: st}, time.Second, time.Minute)
+	if err := fm.Tick(ctx, t0.Add(25*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := st.WorkPoolGet(ctx, ws, "F"); p.Status != model.PoolReady {
+		t.Fatalf("pool %s before expiry", p.Status)
+	}
+	if err := fm.Tick(ctx, t0.Add(31*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	ws2, _ := st.WorkerList(ctx, ws, "F", model.WorkerQuery{})
+	if p, _ := st.WorkPoolGet(ctx, ws, "F"); p.Status != model.PoolNotReady || ws2[0].Status != model.WorkerOffline {
+		t.Fatalf("after expiry: pool %s worker %s", p.Status, ws2[0].Status)
+	}
+}

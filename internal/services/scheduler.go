@@ -1,0 +1,260 @@
+package services
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton/internal/events"
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/schedule"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// RunDeps is what the run-managing services (scheduler, late runs, crash
+// detection, cancellation, foreman) need.
+type RunDeps struct {
+	// Store is the system of record.
+	Store store.Store
+	// Bus receives the state-change events the services cause (optional).
+	Bus *events.Bus
+	// Logger receives diagnostics (slog.Default when nil).
+	Logger *slog.Logger
+	// Now is the clock (time.Now when nil); tests inject their own.
+	Now func() time.Time
+}
+
+func (d RunDeps) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.Default()
+	}
+	return d.Logger
+}
+
+func (d RunDeps) publish(ws model.ID, evs []model.Event) {
+	if d.Bus != nil && len(evs) > 0 {
+		d.Bus.Publish(ws, evs)
+	}
+}
+
+// SchedulerPolicy bounds how far ahead the scheduler creates runs: for each
+// active schedule at least MinRuns runs and MinHorizon of time, and at most
+// MaxRuns runs (or the schedule's max_scheduled_runs) within MaxHorizon.
+type SchedulerPolicy struct {
+	MinRuns    int
+	MaxRuns    int
+	MinHorizon time.Duration
+	MaxHorizon time.Duration
+	// Batch is how many deployments one tick handles at most.
+	Batch int
+}
+
+// DefaultSchedulerPolicy is Prefect's: 3 runs and 1 hour at least, 100 runs
+// and 100 days at most.
+var DefaultSchedulerPolicy = SchedulerPolicy{MinRuns: 3, MaxRuns: 100, MinHorizon: time.Hour, MaxHorizon: 100 * 24 * time.Hour, Batch: 1000}
+
+// minRecheck keeps a deployment whose runs are all generated from being
+// looked at again on every tick.
+const minRecheck = 5 * time.Second
+
+// Scheduler creates SCHEDULED runs ahead of time for the active schedules
+// of unpaused deployments. Every run carries the idempotency key
+// "scheduled <deployment> <schedule> <time>", and the store skips keys it
+// has, so any number of scheduler loops may run at once without creating a
+// run twice.
+type Scheduler struct {
+	deps   RunDeps
+	policy SchedulerPolicy
+}
+
+// NewScheduler returns the scheduler; Tick does one round.
+func NewScheduler(deps RunDeps, policy SchedulerPolicy) *Scheduler {
+	if policy.MinRuns <= 0 {
+		policy = DefaultSchedulerPolicy
+	}
+	return &Scheduler{deps: deps, policy: policy}
+}
+
+// Service wraps the scheduler in the periodic loop.
+func (s *Scheduler) Service(every time.Duration) *Periodic {
+	return &Periodic{ServiceName: "scheduler", Interval: every, Tick: s.Tick, Now: s.deps.Now, Logger: s.deps.logger()}
+}
+
+// Tick schedules every deployment that is due at now and returns how many
+// runs it created.
+func (s *Scheduler) Tick(ctx context.Context, now time.Time) error {
+	_, err := s.Run(ctx, now)
+	return err
+}
+
+// Run is Tick that also reports how many runs were created.
+func (s *Scheduler) Run(ctx context.Context, now time.Time) (int, error) {
+	targets, err := s.deps.Store.DeploymentsDue(ctx, now, s.policy.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("scheduler: %w", err)
+	}
+	total := 0
+	var errs []error
+	for _, t := range targets {
+		runs, next := s.plan(t, now)
+		n, err := s.deps.Store.DeploymentScheduleRuns(ctx, t, runs, next)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("scheduler: deployment %s: %w", t.Deployment.ID, err))
+			continue
+		}
+		total += n
+	}
+	if total > 0 {
+		s.deps.logger().Info("scheduled flow runs", "runs", total, "deployments", len(targets))
+	}
+	return total, errors.Join(errs...)
+}
+
+// plan computes the runs a deployment should have from now on and when to
+// look at it again.
+func (s *Scheduler) plan(t store.ScheduleTarget, now time.Time) ([]model.FlowRun, time.Time) {
+	d := t.Deployment
+	p := s.policy
+	next := now.Add(p.MaxHorizon)
+	var runs []model.FlowRun
+	for _, sc := range d.Schedules {
+		if !sc.Active {
+			continue
+		}
+		sched, err := schedule.FromModel(sc.Schedule)
+		if err != nil {
+			s.deps.logger().Warn("scheduler: skipping invalid schedule", "deployment", d.ID, "schedule", sc.ID, "err", err)
+			continue
+		}
+		maxRuns := p.MaxRuns
+		if sc.MaxScheduledRuns != nil {
+			maxRuns = min(maxRuns, *sc.MaxScheduledRuns)
+		}
+		var times []time.Time
+		for _, at := range schedule.Between(sched, now, now.Add(p.MaxHorizon), maxRuns) {
+			if len(times) >= p.MinRuns && at.After(now.Add(p.MinHorizon)) {
+				break
+			}
+			times = append(times, at)
+		}
+		if len(times) == 0 {
+			continue
+		}
+		// Regenerate once fewer than MinRuns remain or the last run is
+		// closer than MinHorizon.
+		check := times[len(times)-1].Add(-p.MinHorizon)
+		if len(times) >= p.MinRuns {
+			check = minTime(check, times[len(times)-p.MinRuns])
+		}
+		next = minTime(next, check)
+		for _, at := range times {
+			runs = append(runs, s.autoRun(d, sc, at, now))
+		}
+	}
+	if next.Before(now.Add(minRecheck)) {
+		next = now.Add(minRecheck)
+	}
+	return runs, next
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// IdempotencyKey is the key of the auto-scheduled run of a schedule at at.
+func IdempotencyKey(deployment, sched model.ID, at time.Time) string {
+	return "scheduled " + deployment.String() + " " + sched.String() + " " + at.UTC().Format(time.RFC3339)
+}
+
+// autoRun builds the SCHEDULED run of schedule sc at at.
+func (s *Scheduler) autoRun(d model.Deployment, sc model.DeploymentSchedule, at, now time.Time) model.FlowRun {
+	params := map[string]any{}
+	_ = json.Unmarshal(d.Parameters, &params)
+	var extra map[string]any
+	if json.Unmarshal(sc.Parameters, &extra) == nil {
+		maps.Copy(params, extra)
+	}
+	rawParams, _ := json.Marshal(params)
+	key := IdempotencyKey(d.ID, sc.ID, at)
+	labels := model.Labels{}
+	maps.Copy(labels, d.Labels)
+	labels["prefect.deployment.id"] = d.ID.String()
+	tags := append([]string{"auto-scheduled"}, slices.DeleteFunc(slices.Clone(d.Tags), func(t string) bool { return t == "auto-scheduled" })...)
+	run := model.FlowRun{
+		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now), Name: autoRunName(), FlowID: d.FlowID,
+		DeploymentID: &d.ID, DeploymentVersion: d.Version, Parameters: rawParams, Context: json.RawMessage("{}"),
+		IdempotencyKey: &key, Tags: tags, Labels: labels, AutoScheduled: true, JobVariables: json.RawMessage("{}"),
+		WorkQueueName: d.WorkQueueName, WorkQueueID: d.WorkQueueID, WorkPoolID: d.WorkPoolID, WorkPoolName: d.WorkPoolName,
+		EmpiricalPolicy: model.FlowRunPolicy{PauseKeys: []string{}},
+		CreatedBy:       &model.CreatedBy{ID: &sc.ID, Type: "SCHEDULE", DisplayValue: sc.Schedule.Kind() + " schedule"},
+	}
+	out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{
+		Run: run, Force: true, Now: now,
+		Proposed: model.StateCreate{Type: model.StateScheduled, StateDetails: model.StateDetails{ScheduledTime: model.TimePtr(at)}},
+	})
+	if out.Run != nil {
+		return *out.Run
+	}
+	return run
+}
+
+var (
+	autoAdjectives = []string{"amber", "brisk", "calm", "dapper", "eager", "fuzzy", "gentle", "hasty", "jolly", "lucid", "mellow", "nimble", "plucky", "quiet", "rosy", "sunny", "tidy", "vivid", "witty", "zesty"}
+	autoNouns      = []string{"aardvark", "bison", "cougar", "dingo", "egret", "ferret", "gopher", "heron", "ibex", "jackdaw", "kiwi", "lemming", "marten", "newt", "oriole", "puma", "quokka", "robin", "shrew", "tern"}
+)
+
+func autoRunName() string {
+	return autoAdjectives[rand.IntN(len(autoAdjectives))] + "-" + autoNouns[rand.IntN(len(autoNouns))]
+}
+
+// RunServices returns the services that manage runs over time (scheduler,
+// late runs, crash detection, cancellation backstop, foreman), configured
+// from the environment:
+//
+//	BATON_CRASH_WINDOW         silence before a run is CRASHED (default 90s)
+//	BATON_CANCELLING_TIMEOUT   CANCELLING before it is forced CANCELLED (default 300s)
+//
+// Values are Go durations ("90s", "2m") or plain seconds.
+func RunServices(deps RunDeps, getenv func(string) string) ([]Service, error) {
+	window, err := envDuration(getenv, "BATON_CRASH_WINDOW", DefaultCrashWindow)
+	if err != nil {
+		return nil, err
+	}
+	cancelling, err := envDuration(getenv, "BATON_CANCELLING_TIMEOUT", DefaultCancellingTimeout)
+	if err != nil {
+		return nil, err
+	}
+	crashEvery := min(max(window/6, time.Second), 15*time.Second)
+	return []Service{
+		NewScheduler(deps, DefaultSchedulerPolicy).Service(5 * time.Second),
+		NewLateRuns(deps, 5*time.Second),
+		NewCrashDetector(deps, window).Service(crashEvery),
+		NewCancellation(deps, cancelling).Service(20 * time.Second),
+		NewForeman(deps, 15*time.Second, 60*time.Second),
+	}, nil
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d, nil
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	return 0, fmt.Errorf("%s: %q is not a positive duration (e.g. 90s) or number of seconds", name, v)
+}
