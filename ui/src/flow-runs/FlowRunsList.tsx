@@ -18,7 +18,7 @@ import {
   type StateChoice,
   type WindowKey,
 } from "../lib/filters";
-import { formatCount, formatDuration, runDuration } from "../lib/format";
+import { formatCount, formatDuration, fromLocalInput, runDuration, toLocalInput } from "../lib/format";
 import { stateLabel } from "../lib/states";
 import { useNow } from "../lib/useNow";
 
@@ -220,16 +220,39 @@ function FilterBar({ filters, update, fixedFlow }: { filters: RunFilters; update
         <span>Time</span>
         <select
           value={filters.window}
-          onChange={(e) => update({ window: e.target.value as WindowKey, from: null, to: null })}
+          onChange={(e) => {
+            if (e.target.value === "custom") {
+              const to = new Date();
+              update({ window: "custom", from: new Date(to.getTime() - 86_400_000).toISOString(), to: to.toISOString() });
+            } else {
+              update({ window: e.target.value as WindowKey, from: null, to: null });
+            }
+          }}
         >
-          {filters.window === "custom" && <option value="custom">Custom range</option>}
           {(Object.keys(WINDOWS) as WindowKey[]).map((k) => (
             <option key={k} value={k}>
               {WINDOW_LABEL[k]}
             </option>
           ))}
+          <option value="custom">Custom range…</option>
         </select>
       </label>
+      {filters.window === "custom" && (
+        <>
+          <label className="field">
+            <span>From</span>
+            <input
+              type="datetime-local"
+              value={toLocalInput(filters.from)}
+              onChange={(e) => update({ from: fromLocalInput(e.target.value) })}
+            />
+          </label>
+          <label className="field">
+            <span>To</span>
+            <input type="datetime-local" value={toLocalInput(filters.to)} onChange={(e) => update({ to: fromLocalInput(e.target.value) })} />
+          </label>
+        </>
+      )}
       <label className="field">
         <span>Sort</span>
         <select value={filters.sort} onChange={(e) => update({ sort: e.target.value as FlowRunSort })}>

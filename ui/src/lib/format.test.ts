@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAbsolute, formatDuration, formatPercent, formatRelative, levelName, runDuration } from "./format";
+import { formatAbsolute, formatDuration, formatPercent, formatRelative, fromLocalInput, levelName, runDuration, toLocalInput } from "./format";
 
 describe("formatDuration", () => {
   it.each([
@@ -71,5 +71,17 @@ describe("levelName and formatPercent", () => {
   it("percent", () => {
     expect(formatPercent(1, 3)).toBe("33%");
     expect(formatPercent(1, 0)).toBe("—");
+  });
+});
+
+describe("datetime-local round trip", () => {
+  it("keeps the instant to the minute", () => {
+    const iso = "2026-01-10T12:34:00.000Z";
+    expect(fromLocalInput(toLocalInput(iso))).toBe(iso);
+  });
+  it("handles empty and bad values", () => {
+    expect(toLocalInput(null)).toBe("");
+    expect(fromLocalInput("")).toBeNull();
+    expect(fromLocalInput("nope")).toBeNull();
   });
 });

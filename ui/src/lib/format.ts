@@ -131,3 +131,20 @@ export function formatPercent(part: number, whole: number): string {
   if (whole <= 0) return "—";
   return `${Math.round((part / whole) * 100)}%`;
 }
+
+/** Turns an ISO instant into the value of an <input type="datetime-local"> in the user's zone ("2026-01-10T13:05"). */
+export function toLocalInput(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "";
+  const d = new Date(t);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Reads an <input type="datetime-local"> value (the user's zone) back into an ISO instant, or null when empty. */
+export function fromLocalInput(value: string): string | null {
+  if (value === "") return null;
+  const t = new Date(value).getTime();
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
