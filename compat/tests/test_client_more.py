@@ -159,3 +159,58 @@ emit({
     assert res["task_states"] == [["Pending", "Running", "Completed"]] * 2, res["task_states"]
     assert "reading back" in res["messages"], res["messages"]
     assert res["one"], res
+
+
+def test_task_failure_fails_the_flow(baton: Baton):
+    """A task that keeps failing: task run FAILED with its error, flow run FAILED."""
+    script = '''
+from prefect import flow, task
+
+@task(name="broken", retries=1)
+def broken():
+    raise KeyError("no such row")
+
+@flow(name="compat-task-fails")
+def task_fails_flow():
+    return broken()
+
+state = task_fails_flow(return_state=True)
+emit({"flow_run_id": state.state_details.flow_run_id, "type": state.type.value})
+'''
+    run = baton.run_py(script).ok()
+    assert_no_client_warnings(run)
+    res = run.result()
+    assert res["type"] == "FAILED", res
+    assert baton.flow_run(res["flow_run_id"])["state_type"] == "FAILED"
+    (tr,) = wait_task_runs(baton, res["flow_run_id"], 1)
+    assert tr["state_type"] == "FAILED", tr.get("state")
+    assert tr["run_count"] == 2, tr["run_count"]
+    assert "no such row" in (tr["state"].get("message") or ""), tr["state"]
+
+
+def test_mapped_tasks(baton: Baton):
+    """task.map over 25 items in a thread pool: 25 distinct COMPLETED task runs, none lost."""
+    script = '''
+from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
+
+@task(name="double")
+def double(x):
+    return x * 2
+
+@flow(name="compat-map", task_runner=ThreadPoolTaskRunner(max_workers=8))
+def mapped():
+    return sum(double.map(list(range(25))).result())
+
+state = mapped(return_state=True)
+emit({"flow_run_id": state.state_details.flow_run_id, "type": state.type.value, "result": state.result()})
+'''
+    run = baton.run_py(script).ok()
+    assert_no_client_warnings(run)
+    res = run.result()
+    assert res["type"] == "COMPLETED" and res["result"] == 600, res
+    runs = wait_task_runs(baton, res["flow_run_id"], 25)
+    assert all(r["state_type"] == "COMPLETED" for r in runs)
+    assert len({r["id"] for r in runs}) == 25
+    inputs = [r["task_inputs"].get("x") for r in runs]
+    assert all(i == [] for i in inputs), inputs[:3]
