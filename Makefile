@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 
-.PHONY: help build run test test-go test-compat vet fmt-check bench bench-quick clean
+.PHONY: help build run test test-go test-compat test-ui test-e2e vet fmt-check bench bench-quick clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -28,9 +28,16 @@ test-go: ## Go tests with the race detector
 	$(GO) test -race -count=1 $(PKGS)
 
 test-compat: build ## Real Prefect client against a real baton (Python venv, pinned prefect)
-	bash compat/run.sh
+	BATON_BIN=$(BIN) bash compat/run.sh
 
-test: fmt-check vet test-go test-compat ## The whole test suite (what CI runs)
+test-ui: ## Web UI: strict type check, lint, unit tests, and the committed build matches the sources
+	cd ui && npm ci --no-audit --no-fund && npm run check
+	bash ui/check-dist.sh
+
+test-e2e: build ## Browser test of the UI (Debian's Chromium) against a real baton and real Prefect flows
+	bash e2e/run.sh
+
+test: fmt-check vet test-go test-compat test-ui test-e2e ## The whole test suite (what CI runs)
 
 clean: ## Remove build outputs
 	rm -rf bin
