@@ -46,12 +46,16 @@ func commands() map[string]command {
 			"up":       {summary: "Apply pending migrations", run: migrateUp},
 			"validate": {summary: "Check applied migrations and database integrity", run: migrateValidate},
 		}},
-		"cloud":   {summary: "Log in to a cloud-mode Baton and switch workspaces", subs: cloudCommands()},
-		"auth":    {summary: "Log in or out (older form of baton cloud)", subs: authCommands()},
-		"backend": {summary: "Switch between a cloud-mode and a server-mode Baton", subs: backendCommands()},
-		"profile": {summary: "Manage client profiles ($BATON_HOME/profiles.toml)", subs: profileCommands()},
-		"config":  {summary: "Set, unset and view client settings in the active profile", subs: configCommandsTable()},
-		"admin":   {summary: "Administer the server's database directly (bootstrap users)", subs: adminCommands()},
+		"cloud":      {summary: "Log in to a cloud-mode Baton and switch workspaces", subs: cloudCommands()},
+		"auth":       {summary: "Log in or out (older form of baton cloud)", subs: authCommands()},
+		"backend":    {summary: "Switch between a cloud-mode and a server-mode Baton", subs: backendCommands()},
+		"profile":    {summary: "Manage client profiles ($BATON_HOME/profiles.toml)", subs: profileCommands()},
+		"config":     {summary: "Set, unset and view client settings in the active profile", subs: configCommandsTable()},
+		"admin":      {summary: "Administer the server's database directly (bootstrap users)", subs: adminCommands()},
+		"worker":     {summary: "Run flow runs of a work pool as local processes", subs: workerCommands()},
+		"deployment": {summary: "List, inspect, run, pause and resume deployments", subs: deploymentCommands()},
+		"work-pool":  {summary: "Create, list, inspect and pause work pools", subs: workPoolCommands()},
+		"flow-run":   {summary: "List, inspect and cancel flow runs, and print their logs", subs: flowRunCommands()},
 		"version": {summary: "Print Baton's version", run: func(ctx context.Context, env Env, args []string) int {
 			fmt.Fprintf(env.Stdout, "baton %s\n", Version)
 			return 0
