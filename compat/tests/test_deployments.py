@@ -1,0 +1,341 @@
+"""Deployments, schedules, work pools and workers with the real Prefect client (issue 5).
+
+- `flow.serve(interval=...)`: the scheduler creates runs ahead of time, the runner picks them up,
+  they complete with the deployment's parameters.
+- `prefect work-pool create` + `prefect deploy` + `prefect worker start`: `prefect deployment run`
+  completes with its parameters; cancelling a running run ends CANCELLED with its process gone.
+- Machine death (SIGKILL of the worker and its flow-run process): Baton's crash detection ends the run
+  CRASHED within BATON_CRASH_WINDOW (set short on a private server).
+- The same with `baton worker start` and a shell-command deployment.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BATON_BIN, Baton, BatonServer, tail
+
+PREFECT_BIN = str(Path(sys.executable).with_name("prefect"))
+
+FLOWS_PY = '''
+import time
+from prefect import flow, get_run_logger
+
+@flow(name="greeter")
+def greet(who: str = "world", n: int = 1, sleep: float = 0):
+    get_run_logger().info("hello %s x%s", who, n)
+    time.sleep(sleep)
+    return f"{who}:{n}"
+'''
+
+
+class Background:
+    """A background process with its output in a file; stopped (by pid) at the end of the test."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, out: Path) -> None:
+        self.out = out
+        with open(out, "wb") as fh:
+            self.proc = subprocess.Popen(args, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=fh,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self) -> str:
+        return tail(self.out, 60)
+
+    def kill_group(self) -> None:
+        """SIGKILL the process and everything in its process group, as a machine dying would."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill_group()
+
+
+def client_env(api: Baton, **extra: str) -> dict[str, str]:
+    env = api.client_env()
+    env.update(extra)
+    return env
+
+
+def fast_worker_env(api: Baton) -> dict[str, str]:
+    return client_env(api, PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_WORKER_HEARTBEAT_SECONDS="2",
+                      PREFECT_RUNNER_POLL_FREQUENCY="1")
+
+
+def prefect(api: Baton, cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    p = subprocess.run([PREFECT_BIN, "--no-prompt", *args], env=fast_worker_env(api), cwd=str(cwd),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, f"prefect {' '.join(args)} failed ({p.returncode})\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+def baton_cli(api: Baton, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BATON_"))}
+    env.update(BATON_API_URL=api.api_url, BATON_HOME=str(api.work_dir / "baton-client"))
+    p = subprocess.run([str(BATON_BIN), *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, f"baton {' '.join(args)} failed ({p.returncode})\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+def baton_worker(api: Baton, pool: str, out: Path, *extra: str) -> Background:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BATON_"))}
+    env.update(BATON_API_URL=api.api_url, BATON_HOME=str(api.work_dir / "baton-client"))
+    return Background([str(BATON_BIN), "worker", "start", "--pool", pool, "--heartbeat", "1s", "--kill-grace", "5s", *extra],
+                      env, api.work_dir, out)
+
+
+def run_state(api: Baton, run_id: str) -> dict:
+    return api.flow_run(run_id)
+
+
+def wait_state(api: Baton, run_id: str, names: tuple[str, ...], timeout: float, proc: Background | None = None) -> dict:
+    def check():
+        run = run_state(api, run_id)
+        assert run["state"]["name"] in names, f"state is {run['state']['type']}/{run['state']['name']}"
+        return run
+    try:
+        return Baton.poll(check, f"flow run {run_id} to reach {names}", timeout=timeout, interval=0.25)
+    except BaseException:
+        if proc is not None:
+            print(f"--- process log ---\n{proc.log()}")
+        raise
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie counts as gone: it runs nothing.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def infra_pid(run: dict) -> int:
+    raw = run.get("infrastructure_pid") or ""
+    return int(str(raw).rsplit(":", 1)[-1])
+
+
+def create_deployment_run(api: Baton, cwd: Path, ref: str, *params: str) -> str:
+    args = ["deployment", "run", ref]
+    for p in params:
+        args += ["-p", p]
+    out = prefect(api, cwd, *args).stdout
+    for line in out.splitlines():
+        if "UUID:" in line:
+            return line.split("UUID:")[-1].strip()
+    pytest.fail(f"no flow run id in `prefect deployment run` output:\n{out}")
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def test_serve_interval_runs_complete(baton: Baton, tmp_path: Path):
+    script = baton.write_script('''
+from prefect import flow, get_run_logger
+
+@flow(name="compat-served")
+def served(x: int = 1):
+    get_run_logger().info("served x=%s", x)
+    return x * 2
+
+if __name__ == "__main__":
+    served.serve(name="every3", interval=3, parameters={"x": 21})
+''', prelude=False)
+    proc = Background([sys.executable, str(script)], fast_worker_env(baton), script.parent, tmp_path / "serve.out")
+    try:
+        dep = Baton.poll(lambda: (baton.call("GET", "/deployments/name/compat-served/every3", expect=(200, 404)) or {}).get("id") and
+                         baton.call("GET", "/deployments/name/compat-served/every3"),
+                         "the served deployment to be registered", timeout=60)
+        assert dep["schedules"] and dep["schedules"][0]["schedule"]["interval"] == 3
+
+        def completed():
+            runs = baton.call("POST", "/flow_runs/filter", {"flow_runs": {
+                "deployment_id": {"any_": [dep["id"]]}, "state": {"type": {"any_": ["COMPLETED"]}}}}, expect=(200,))
+            return runs if len(runs) >= 2 else None
+        runs = Baton.poll(completed, "two scheduled runs of the served deployment to complete", timeout=60)
+        for run in runs:
+            assert run["auto_scheduled"] is True, run
+            assert run["parameters"] == {"x": 21}, run["parameters"]
+            assert "auto-scheduled" in run["tags"]
+        upcoming = baton.call("POST", "/flow_runs/filter", {"flow_runs": {
+            "deployment_id": {"any_": [dep["id"]]}, "state": {"type": {"any_": ["SCHEDULED"]}}}}, expect=(200,))
+        assert upcoming, "the scheduler keeps runs scheduled ahead"
+        keys = [r["idempotency_key"] for r in runs + upcoming]
+        assert len(keys) == len(set(keys)), "a scheduled time was turned into two runs"
+    finally:
+        proc.stop()
+        if proc.proc.returncode not in (0, -signal.SIGTERM, 143, 1):
+            print(proc.log())
+
+
+@pytest.fixture(scope="module")
+def prefect_pool(baton: Baton, tmp_path_factory: pytest.TempPathFactory):
+    """A process pool with `prefect deploy`ed greeter/compat-dep and a `prefect worker` serving it."""
+    work = tmp_path_factory.mktemp("prefect-deploy")
+    (work / "flows.py").write_text(FLOWS_PY)
+    prefect(baton, work, "work-pool", "create", "compat-process", "--type", "process")
+    pool = baton.call("GET", "/work_pools/compat-process")
+    assert pool["type"] == "process" and pool["default_queue_id"], pool
+    prefect(baton, work, "deploy", "flows.py:greet", "--name", "compat-dep", "--pool", "compat-process")
+    worker = Background([PREFECT_BIN, "worker", "start", "--pool", "compat-process"], fast_worker_env(baton), work, work / "worker.out")
+    try:
+        Baton.poll(lambda: baton.call("POST", "/work_pools/compat-process/workers/filter", {}, expect=(200,)),
+                   "the prefect worker to heartbeat", timeout=60)
+        yield work, worker
+    finally:
+        worker.stop()
+
+
+def test_prefect_worker_runs_deployment_with_parameters(baton: Baton, prefect_pool):
+    work, worker = prefect_pool
+    run_id = create_deployment_run(baton, work, "greeter/compat-dep", "who=baton", "n=3")
+    run = wait_state(baton, run_id, ("Completed",), timeout=90, proc=worker)
+    assert run["parameters"] == {"who": "baton", "n": 3}, run["parameters"]
+    assert run["labels"].get("prefect.work-pool.name") == "compat-process", run["labels"]
+    Baton.poll(lambda: any("hello baton x3" in l["message"] for l in baton.logs_of(run_id)),
+               "the flow's log line (sent after the run ends)", timeout=30)
+
+
+def test_prefect_worker_cancellation_kills_process(baton: Baton, prefect_pool):
+    work, worker = prefect_pool
+    run_id = create_deployment_run(baton, work, "greeter/compat-dep", "sleep=120")
+    run = wait_state(baton, run_id, ("Running",), timeout=90, proc=worker)
+    pid = Baton.poll(lambda: infra_pid(run_state(baton, run_id)) or None, "the worker to record the process id", timeout=20)
+    assert pid_alive(pid)
+    prefect(baton, work, "flow-run", "cancel", run_id)
+    wait_state(baton, run_id, ("Cancelled",), timeout=60, proc=worker)
+    Baton.poll(lambda: not pid_alive(pid), f"flow-run process {pid} to exit", timeout=30)
+
+
+def crash_server(tmp_path: Path, window: str) -> BatonServer:
+    class CrashServer(BatonServer):
+        def env(self) -> dict[str, str]:
+            env = super().env()
+            env["BATON_CRASH_WINDOW"] = window
+            return env
+    server = CrashServer(tmp_path / "home", tmp_path / "server.log")
+    server.start()
+    return server
+
+
+def test_prefect_worker_machine_death_is_crashed(needs_binary, tmp_path: Path):
+    server = crash_server(tmp_path, "5s")
+    worker = None
+    try:
+        api = Baton(server.api_url, tmp_path / "client", server.log_path)
+        work = tmp_path / "project"
+        work.mkdir()
+        (work / "flows.py").write_text(FLOWS_PY)
+        prefect(api, work, "work-pool", "create", "doomed", "--type", "process")
+        prefect(api, work, "deploy", "flows.py:greet", "--name", "doomed", "--pool", "doomed")
+        worker = Background([PREFECT_BIN, "worker", "start", "--pool", "doomed"], fast_worker_env(api), work, work / "worker.out")
+        run_id = create_deployment_run(api, work, "greeter/doomed", "sleep=300")
+        wait_state(api, run_id, ("Running",), timeout=90, proc=worker)
+        pid = Baton.poll(lambda: infra_pid(run_state(api, run_id)) or None, "the worker to record the process id", timeout=20)
+        # The machine dies: the worker and the flow-run process vanish at once.
+        worker.kill_group()
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        run = wait_state(api, run_id, ("Crashed",), timeout=30)
+        took = time.monotonic() - killed
+        assert took < 20, f"crashed after {took:.1f}s with a 5s window"
+        assert "sign of life" in (run["state"]["message"] or ""), run["state"]
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.stop()
+
+
+# ---- Baton's own worker with a shell-command deployment -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def baton_pool(baton: Baton, tmp_path_factory: pytest.TempPathFactory):
+    if not BATON_BIN.exists():
+        pytest.skip("needs the baton binary")
+    work = tmp_path_factory.mktemp("baton-worker")
+    baton_cli(baton, "work-pool", "create", "compat-baton")
+    baton_cli(baton, "deployment", "create", "shell-hello", "--pool", "compat-baton", "--flow", "compat-shell",
+              "--command", 'echo "hello $BATON_PARAM_WHO x$BATON_PARAM_N"; sleep "${BATON_PARAM_SLEEP:-0}"', "--param", "who=world")
+    worker = baton_worker(baton, "compat-baton", work / "worker.out")
+    try:
+        Baton.poll(lambda: baton.call("POST", "/work_pools/compat-baton/workers/filter", {}, expect=(200,)),
+                   "baton worker to heartbeat", timeout=30)
+        yield work, worker
+    finally:
+        worker.stop()
+
+
+def test_baton_worker_runs_shell_deployment(baton: Baton, baton_pool):
+    work, worker = baton_pool
+    started = time.monotonic()
+    out = baton_cli(baton, "deployment", "run", "compat-shell/shell-hello", "--param", "who=baton", "--param", "n=3",
+                    "--watch", "--timeout", "60s").stdout
+    took = time.monotonic() - started
+    run_id = out.split("(")[1].split(")")[0]
+    run = run_state(baton, run_id)
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    assert run["parameters"] == {"who": "baton", "n": 3}, run["parameters"]
+    assert took < 10, f"the long-polling worker took {took:.1f}s to run a trivial command"
+    logs = baton_cli(baton, "flow-run", "logs", run_id).stdout
+    assert "hello baton x3" in logs, logs
+
+
+def test_baton_worker_cancellation_kills_process(baton: Baton, baton_pool):
+    work, worker = baton_pool
+    out = baton_cli(baton, "deployment", "run", "compat-shell/shell-hello", "--param", "sleep=300").stdout
+    run_id = out.split("(")[1].split(")")[0]
+    wait_state(baton, run_id, ("Running",), timeout=30, proc=worker)
+    pid = Baton.poll(lambda: infra_pid(run_state(baton, run_id)) or None, "the worker to record the process id", timeout=20)
+    baton_cli(baton, "flow-run", "cancel", run_id)
+    wait_state(baton, run_id, ("Cancelled",), timeout=30, proc=worker)
+    Baton.poll(lambda: not pid_alive(pid), f"shell process {pid} to exit", timeout=20)
+
+
+def test_baton_worker_machine_death_is_crashed(needs_binary, tmp_path: Path):
+    server = crash_server(tmp_path, "4s")
+    worker = None
+    try:
+        api = Baton(server.api_url, tmp_path / "client", server.log_path)
+        baton_cli(api, "work-pool", "create", "doomed")
+        baton_cli(api, "deployment", "create", "long", "--pool", "doomed", "--command", "sleep 300")
+        worker = baton_worker(api, "doomed", tmp_path / "worker.out")
+        out = baton_cli(api, "deployment", "run", "long/long").stdout
+        run_id = out.split("(")[1].split(")")[0]
+        wait_state(api, run_id, ("Running",), timeout=30, proc=worker)
+        pid = infra_pid(run_state(api, run_id))
+        worker.kill_group()
+        if pid_alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        run = wait_state(api, run_id, ("Crashed",), timeout=30)
+        assert time.monotonic() - killed < 15
+        assert "sign of life" in (run["state"]["message"] or ""), run["state"]
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.stop()
