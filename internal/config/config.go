@@ -28,6 +28,12 @@ type Server struct {
 	LogLevel string
 	// LogFormat is text or json (BATON_LOG_FORMAT, default text).
 	LogFormat string
+	// Mode is server (one open workspace) or cloud (accounts, sign-in, API
+	// keys on every request) (BATON_MODE, default server).
+	Mode string
+	// APIKey, in server mode, is required from non-loopback clients
+	// (BATON_API_KEY, default none: open).
+	APIKey string
 }
 
 // DefaultHome returns $BATON_HOME or ~/.baton.
@@ -63,6 +69,8 @@ func ServerFromEnv() (Server, error) {
 	if v := os.Getenv("BATON_LOG_FORMAT"); v != "" {
 		c.LogFormat = strings.ToLower(v)
 	}
+	c.Mode = strings.ToLower(os.Getenv("BATON_MODE"))
+	c.APIKey = os.Getenv("BATON_API_KEY")
 	return c, nil
 }
 
@@ -87,6 +95,13 @@ func (c *Server) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("log format: %q is not one of text, json", c.LogFormat))
+	}
+	switch c.Mode {
+	case "":
+		c.Mode = "server"
+	case "server", "cloud":
+	default:
+		errs = append(errs, fmt.Errorf("mode: %q is not one of server, cloud", c.Mode))
 	}
 	if c.DatabasePath == "" {
 		c.DatabasePath = filepath.Join(c.Home, "baton.db")
