@@ -531,7 +531,14 @@ func deploymentScheduledRuns(c *call, b *model.DeploymentScheduledQuery) ([]mode
 		if b.ScheduledBefore != nil {
 			f.NextScheduledStartTime = &model.TimeFilter{Before: model.TimePtr(c.srv.now().Add(ahead))}
 		}
-		return c.srv.cfg.Store.FlowRunList(c.ctx, c.ws, model.RunQuery{FlowRuns: f, Sort: "NEXT_SCHEDULED_START_TIME_ASC", Limit: limit})
+		runs, err := c.srv.cfg.Store.FlowRunList(c.ctx, c.ws, model.RunQuery{FlowRuns: f, Sort: "NEXT_SCHEDULED_START_TIME_ASC", Limit: limit + 50})
+		if err != nil {
+			return nil, err
+		}
+		if runs, err = c.srv.cfg.Store.DeploymentAdmitRuns(c.ctx, c.ws, runs); err != nil {
+			return nil, err
+		}
+		return runs[:min(len(runs), limit)], nil
 	}
 	return longPoll(c, b.WaitSeconds, fetch)
 }

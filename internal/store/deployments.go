@@ -40,6 +40,12 @@ type Deployments interface {
 	// inserts nothing when the deployment changed since target.Generation
 	// was read. It returns how many runs were new.
 	DeploymentScheduleRuns(ctx context.Context, target ScheduleTarget, runs []model.FlowRun, nextCheck time.Time) (int, error)
+	// DeploymentAdmitRuns keeps, in order, the scheduled runs that may be
+	// dispatched now under their deployments' concurrency limits (a
+	// deployment at its limit of PENDING, RUNNING and CANCELLING runs gets
+	// none; slots are counted from states, so every way a run ends frees
+	// its slot).
+	DeploymentAdmitRuns(ctx context.Context, ws model.ID, runs []model.FlowRun) ([]model.FlowRun, error)
 }
 
 // ScheduleTarget is a deployment the scheduler must generate runs for.

@@ -589,6 +589,7 @@ func (s *Store) WorkPoolScheduledRuns(ctx context.Context, ws model.ID, pq store
 		return nil, err
 	}
 	out := []model.WorkerFlowRun{}
+	admit := s.DeploymentAdmitter()
 	if p.IsPaused {
 		return out, nil
 	}
@@ -634,17 +635,89 @@ func (s *Store) WorkPoolScheduledRuns(ctx context.Context, ws model.ID, pq store
 			parts = append(parts, expr{sql: "fr.next_scheduled_start_time >= ?", args: []any{model.NewTime(*pq.After).Micros()}})
 		}
 		w := combine("", parts...)
+		// Fetch a few more than there is room for: runs of deployments at
+		// their concurrency limit are skipped.
 		runs, err := listBodies[model.FlowRun](ctx, s.rdb, `SELECT fr.body FROM flow_runs fr WHERE `+w.sql+
-			` ORDER BY fr.next_scheduled_start_time, fr.id LIMIT ?`, append(w.args, room))
+			` ORDER BY fr.next_scheduled_start_time, fr.id LIMIT ?`, append(w.args, room+50))
 		if err != nil {
 			return nil, err
 		}
+		taken := 0
 		for _, r := range runs {
+			if taken >= room {
+				break
+			}
+			ok, err := admit(ctx, ws, r)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
 			out = append(out, model.WorkerFlowRun{WorkPoolID: p.ID, WorkQueueID: q.ID, FlowRun: r})
+			taken++
 		}
-		limit -= len(runs)
+		limit -= taken
 	}
 	return out, nil
+}
+
+// DeploymentAdmitRuns filters runs through a fresh DeploymentAdmitter.
+func (s *Store) DeploymentAdmitRuns(ctx context.Context, ws model.ID, runs []model.FlowRun) ([]model.FlowRun, error) {
+	admit := s.DeploymentAdmitter()
+	out := make([]model.FlowRun, 0, len(runs))
+	for _, r := range runs {
+		ok, err := admit(ctx, ws, r)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// DeploymentAdmitter returns a function that admits scheduled runs for
+// dispatch while their deployment has concurrency room: a deployment with a
+// concurrency_limit gets at most limit minus its PENDING, RUNNING and
+// CANCELLING runs handed out per call. Slots are counted from run states,
+// never leased, so a run frees its slot on every path out of those states
+// (completion, failure, crash, cancellation, deletion).
+func (s *Store) DeploymentAdmitter() func(ctx context.Context, ws model.ID, r model.FlowRun) (bool, error) {
+	room := map[model.ID]int{}
+	return func(ctx context.Context, ws model.ID, r model.FlowRun) (bool, error) {
+		if r.DeploymentID == nil {
+			return true, nil
+		}
+		id := *r.DeploymentID
+		left, seen := room[id]
+		if !seen {
+			var limit sql.NullInt64
+			err := s.queryRow(ctx, `SELECT concurrency_limit FROM deployments WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id)).Scan(&limit)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && !limit.Valid) {
+				left = -1 // no limit
+			} else if err != nil {
+				return false, fmt.Errorf("sqlite: deployment limit: %w", err)
+			} else {
+				n, err := count(ctx, s.rdb, `SELECT count(*) FROM flow_runs WHERE workspace_id = ? AND deployment_id = ? AND state_type IN `+activeTypesSQL,
+					[]any{idv(ws), idv(id)})
+				if err != nil {
+					return false, err
+				}
+				left = max(int(limit.Int64)-n, 0)
+			}
+			room[id] = left
+		}
+		if left < 0 {
+			return true, nil
+		}
+		if left == 0 {
+			return false, nil
+		}
+		room[id] = left - 1
+		return true, nil
+	}
 }
 
 func contains(xs []string, x string) bool {
