@@ -104,6 +104,21 @@ func (s *Server) authorize(r *http.Request, pattern string) (*http.Request, *Err
 		return r, s.authError(r, err)
 	}
 	ctx = context.WithValue(ctx, principalKey{}, p)
+	if strings.HasPrefix(path, "/accounts/{account_id}") {
+		// Account administration: membership (404) and, for writes, an
+		// admin role (403) are checked before the body is even read.
+		perm := tenancy.PermManage
+		if IsReadRoute(method, path) {
+			perm = tenancy.PermRead
+		}
+		acc, err := model.ParseID(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/accounts/"), "/", 2)[0])
+		if err != nil {
+			return r, errorf(http.StatusNotFound, "account not found")
+		}
+		if _, err := t.AuthorizeAccount(ctx, p, acc, perm); err != nil {
+			return r, s.authError(r, err)
+		}
+	}
 	if !identityRoute(path) {
 		perm := tenancy.PermWrite
 		if IsReadRoute(method, path) {
