@@ -241,8 +241,8 @@ type SignUp struct {
 
 // SignUpResult is what SignUp created.
 type SignUpResult struct {
-	User      model.User               `json:"user"`
-	Account   model.Account            `json:"account"`
+	User      model.User              `json:"user"`
+	Account   model.Account           `json:"account"`
 	Workspace *model.WorkspaceDetails `json:"workspace"`
 }
 
