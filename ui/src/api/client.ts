@@ -31,10 +31,17 @@ export class ApiError extends Error {
   }
 }
 
-const API_BASE = "/api";
+let apiBase = "/api";
+let apiHeaders: Record<string, string> = {};
+
+/** Points every request at a workspace's API (cloud mode) and adds headers such as the CSRF token. */
+export function configureApi(base: string, headers: Record<string, string> = {}) {
+  apiBase = base;
+  apiHeaders = headers;
+}
 
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...apiHeaders };
   const init: RequestInit = { method, headers };
   if (signal) init.signal = signal;
   if (body !== undefined) {
@@ -43,7 +50,7 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   }
   let res: Response;
   try {
-    res = await fetch(API_BASE + path, init);
+    res = await fetch(apiBase + path, init);
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(0, "Can't reach the Baton server");

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { Link, NavLink, Outlet } from "react-router";
 import { api } from "../api/client";
 import { Empty } from "../components/common";
+import { WorkspaceSwitcher } from "../cloud/WorkspaceSwitcher";
 import { applyTheme, nextTheme, readTheme, type ThemeChoice } from "../lib/theme";
 
 interface NavItem {
@@ -20,8 +21,8 @@ export const NAV: readonly NavItem[] = [
   { to: "/deployments", label: "Deployments", ready: false },
   { to: "/work-pools", label: "Work pools", ready: false },
   { to: "/events", label: "Events", ready: true },
-  { to: "/workspaces", label: "Workspaces", ready: false },
-  { to: "/api-keys", label: "API keys", ready: false },
+  { to: "/workspaces", label: "Workspaces", ready: true },
+  { to: "/api-keys", label: "API keys", ready: true },
 ];
 
 const THEME_LABEL: Record<ThemeChoice, string> = { system: "Theme: system", light: "Theme: light", dark: "Theme: dark" };
@@ -69,6 +70,7 @@ export function Shell() {
           </ul>
         </nav>
         <div className="sidebar-foot">
+          <WorkspaceSwitcher />
           <span className={`health ${health.isError ? "down" : health.isSuccess ? "up" : ""}`} role="status">
             {health.isError ? "API unreachable" : health.isSuccess ? "API connected" : "Connecting…"}
           </span>

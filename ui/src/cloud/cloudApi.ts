@@ -1,0 +1,109 @@
+// Cloud mode's identity and account endpoints (sign-in, workspaces, API
+// keys). Browser writes carry the session's CSRF token; the workspace data
+// pages keep using the shared client, pointed at the chosen workspace by
+// CloudGate through configureApi.
+
+import { ApiError } from "../api/client";
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  is_bot: boolean;
+}
+
+export interface Session {
+  user?: User;
+  csrf_token: string;
+  mode: "cloud" | "server";
+}
+
+export interface MeWorkspace {
+  account_id: string;
+  account_name: string;
+  account_handle: string;
+  workspace_id: string;
+  workspace_name: string;
+  workspace_description: string;
+  workspace_handle: string;
+  role: "owner" | "admin" | "developer" | "viewer";
+}
+
+export interface Workspace {
+  id: string;
+  account_id: string;
+  name: string;
+  handle: string;
+  description: string;
+  is_default: boolean;
+  created: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  created: string;
+  expires: string | null;
+  last_used: string | null;
+}
+
+/** A key as returned once, on creation or rotation. */
+export interface NewApiKey extends ApiKey {
+  key: string;
+}
+
+let csrfToken = "";
+
+/** Remembers the session's CSRF token for later writes. */
+export function setCsrfToken(token: string) {
+  csrfToken = token;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch("/api" + path, { method, headers, body: body === undefined ? null : JSON.stringify(body), credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "Can't reach the Baton server");
+  }
+  if (!res.ok) {
+    let detail = `${res.status} ${res.statusText}`;
+    try {
+      const data = (await res.json()) as { detail?: unknown };
+      if (typeof data.detail === "string") detail = data.detail;
+    } catch {
+      // keep the status line
+    }
+    throw new ApiError(res.status, detail);
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+const ws = (accountId: string, workspaceId?: string) =>
+  `/accounts/${encodeURIComponent(accountId)}/workspaces` + (workspaceId ? `/${encodeURIComponent(workspaceId)}` : "");
+
+export const cloudApi = {
+  session: () => call<Session>("GET", "/auth/session"),
+  signIn: (email: string, password: string) => call<Session>("POST", "/auth/signin", { email, password }),
+  signUp: (body: { email: string; password: string; name?: string; account_handle?: string; workspace_handle?: string }) =>
+    call<{ csrf_token: string; user: User }>("POST", "/auth/signup", body),
+  signOut: () => call<undefined>("POST", "/auth/signout"),
+
+  myWorkspaces: () => call<MeWorkspace[]>("GET", "/me/workspaces"),
+  workspace: (accountId: string, workspaceId: string) => call<Workspace>("GET", ws(accountId, workspaceId)),
+  createWorkspace: (accountId: string, body: { name: string; handle: string; description: string }) =>
+    call<Workspace>("POST", ws(accountId), body),
+  updateWorkspace: (accountId: string, workspaceId: string, body: { name?: string; handle?: string; description?: string }) =>
+    call<Workspace>("PATCH", ws(accountId, workspaceId), body),
+  deleteWorkspace: (accountId: string, workspaceId: string) => call<undefined>("DELETE", ws(accountId, workspaceId)),
+
+  apiKeys: () => call<ApiKey[]>("GET", "/me/api_keys"),
+  createApiKey: (name: string, expiration: string | null) => call<NewApiKey>("POST", "/me/api_keys", { name, expiration }),
+  rotateApiKey: (id: string) => call<NewApiKey>("POST", `/me/api_keys/${encodeURIComponent(id)}/rotate`),
+  deleteApiKey: (id: string) => call<undefined>("DELETE", `/me/api_keys/${encodeURIComponent(id)}`),
+};
