@@ -39,5 +39,11 @@ test-e2e: build ## Browser test of the UI (Debian's Chromium) against a real bat
 
 test: fmt-check vet test-go test-compat test-ui test-e2e ## The whole test suite (what CI runs)
 
+bench: ## Baton vs the Prefect server, full run (~15-30 min): rewrites docs/benchmarks.md and the chart
+	bash bench/run.sh --command "make bench"
+
+bench-quick: ## The same benchmark with reduced sizes (under 3 minutes)
+	bash bench/run.sh --quick --command "make bench-quick"
+
 clean: ## Remove build outputs
 	rm -rf bin
