@@ -102,8 +102,8 @@ func TestSchedulerCreatesRunsAheadIdempotently(t *testing.T) {
 		t.Fatalf("state: %+v", h[0].State)
 	}
 	m := runsOf(t, st, ws, d2.ID)
-	if len(m) != 60 { // every minute from 10:01 through 11:00 (one hour ahead)
-		t.Fatalf("minutely: %d runs, want 60", len(m))
+	if len(m) != 100 { // two hours ahead, capped at 100 runs
+		t.Fatalf("minutely: %d runs, want 100", len(m))
 	}
 	seen := map[string]bool{}
 	for _, r := range m {
@@ -113,14 +113,18 @@ func TestSchedulerCreatesRunsAheadIdempotently(t *testing.T) {
 		seen[*r.IdempotencyKey] = true
 	}
 
-	// Later, only the missing runs are added.
+	// Nothing is due while more than an hour of runs is left; then only
+	// the missing runs are added.
 	s := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy)
-	n, err := s.Run(ctx, now.Add(10*time.Minute))
+	if n, err := s.Run(ctx, now.Add(30*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("round at +30m created %d runs (err %v), want 0", n, err)
+	}
+	n, err := s.Run(ctx, now.Add(45*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 10 {
-		t.Fatalf("second round created %d runs, want 10", n)
+	if n != 45 {
+		t.Fatalf("round at +45m created %d runs, want 45", n)
 	}
 
 	// Replacing the deployment drops its future auto-scheduled runs.

@@ -59,7 +59,7 @@ type SchedulerPolicy struct {
 
 // DefaultSchedulerPolicy is Prefect's: 3 runs and 1 hour at least, 100 runs
 // and 100 days at most.
-var DefaultSchedulerPolicy = SchedulerPolicy{MinRuns: 3, MaxRuns: 100, MinHorizon: time.Hour, MaxHorizon: 100 * 24 * time.Hour, Batch: 1000}
+var DefaultSchedulerPolicy = SchedulerPolicy{MinRuns: 3, MaxRuns: 100, MinHorizon: time.Hour, MaxHorizon: 100 * 24 * time.Hour, Batch: 250}
 
 // minRecheck keeps a deployment whose runs are all generated from being
 // looked at again on every tick.
@@ -140,7 +140,10 @@ func (s *Scheduler) plan(t store.ScheduleTarget, now time.Time) ([]model.FlowRun
 		}
 		var times []time.Time
 		for _, at := range schedule.Between(sched, now, now.Add(p.MaxHorizon), maxRuns) {
-			if len(times) >= p.MinRuns && at.After(now.Add(p.MinHorizon)) {
+			// Generate two horizons ahead and come back when one is left,
+			// so a frequent schedule is revisited every MinHorizon or so
+			// rather than on every tick.
+			if len(times) >= p.MinRuns && at.After(now.Add(2*p.MinHorizon)) {
 				break
 			}
 			times = append(times, at)
@@ -148,9 +151,11 @@ func (s *Scheduler) plan(t store.ScheduleTarget, now time.Time) ([]model.FlowRun
 		if len(times) == 0 {
 			continue
 		}
-		// Regenerate once fewer than MinRuns remain or the last run is
-		// closer than MinHorizon.
-		check := times[len(times)-1].Add(-p.MinHorizon)
+		// Regenerate before fewer than MinRuns remain or the last run
+		// comes closer than MinHorizon.
+		// (A minute early, so that deployments queued behind a full
+		// batch are still served in time.)
+		check := times[len(times)-1].Add(-p.MinHorizon - time.Minute)
 		if len(times) >= p.MinRuns {
 			check = minTime(check, times[len(times)-p.MinRuns])
 		}
