@@ -169,6 +169,26 @@ func TestMarkLateRuns(t *testing.T) {
 	if n, _ := MarkLateRuns(ctx, RunDeps{Store: st}, due.Add(30*time.Second)); n != 0 {
 		t.Fatalf("marked a Late run again")
 	}
+
+	// A CANCEL_NEW deployment at its limit cancels its late runs instead.
+	if _, err := st.DeploymentUpdate(ctx, ws, d.ID, func(dd *model.Deployment) error {
+		dd.ConcurrencyLimit = ptr(1)
+		dd.ConcurrencyOptions = &model.ConcurrencyOptions{CollisionStrategy: "CANCEL_NEW"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	setState(t, st, ws, first.ID, model.StateRunning, now)
+	second := runsOf(t, st, ws, d.ID)[1]
+	if second.ID == first.ID || second.State.Name != "Scheduled" {
+		t.Fatalf("second run: %s %s", second.Name, second.State.Name)
+	}
+	if _, err := MarkLateRuns(ctx, RunDeps{Store: st}, second.NextScheduledStartTime.Add(20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.FlowRunGet(ctx, ws, second.ID); got.State.Type != model.StateCancelled {
+		t.Fatalf("CANCEL_NEW run at the limit is %s/%s", got.State.Type, got.State.Name)
+	}
 }
 
 // setState forces a state on a run.
