@@ -24,6 +24,9 @@ func TestDeploymentsAndPools(t *testing.T) {
 	if code != 200 || len(queues.([]any)) != 1 || queues.([]any)[0].(map[string]any)["name"] != "default" {
 		t.Fatalf("queues: %d %v", code, queues)
 	}
+	if q := s.must("GET", "/api/work_queues/"+pool["default_queue_id"].(string), nil, 200); q["name"] != "default" || q["work_pool_name"] != "P" {
+		t.Fatalf("queue by id: %v", q)
+	}
 	if code, _ := s.do("GET", "/api/work_pools/P/workers/connect", nil); code != 404 {
 		t.Fatalf("worker channel: %d, want 404", code)
 	}

@@ -81,6 +81,13 @@ func workPoolRoutes() []route {
 			p, n := c.r.PathValue("work_pool_name"), c.r.PathValue("name")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.WorkerDelete(c.ctx, c.ws, p, n), "worker", p+"/"+n)
 		}, poolOf, name),
+		// The client reads a run's queue by id to label its events (and
+		// drops every event of the run when this fails).
+		op("GET", "/work_queues/{id}", "Work Queues", "Read a work queue by id", 200, func(c *call, _ *noBody) (model.WorkQueue, error) {
+			id, _ := c.pathID("id")
+			q, err := c.srv.cfg.Store.WorkQueueGetByID(c.ctx, c.ws, id)
+			return q, notFoundAs(err, "work queue", id)
+		}, param{name: "id", in: "path", typ: "uuid", required: true}),
 		// Prefect's worker channel is not implemented: a 404 makes the
 		// client disable it for good and use the REST endpoints above.
 		{method: "GET", path: "/work_pools/{name}/workers/connect", tag: tag, summary: "Worker channel websocket: not implemented (404, REST polling is used)",

@@ -14,21 +14,27 @@ import (
 // before it is declared CRASHED.
 const DefaultCrashWindow = 90 * time.Second
 
+// DefaultEngineHeartbeat is Prefect's flows.heartbeat_frequency default:
+// the cadence assumed for a run's own heartbeats until two of them show the
+// real one.
+const DefaultEngineHeartbeat = 180 * time.Second
+
 // Crash detection is built in (Prefect's open-source server leaves such runs
-// Running forever). A PENDING, RUNNING or CANCELLING run is looked after by
-// something that shows signs of life:
+// Running forever). A PENDING, RUNNING or CANCELLING run may be looked after
+// by two kinds of source:
 //
 //   - the run itself, when its engine sends prefect.flow-run.heartbeat
-//     events (Prefect's PREFECT_RUNNER_HEARTBEAT_FREQUENCY, Baton's worker);
+//     events (Prefect's engine does, every PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+//     seconds, 180 by default; Baton's worker does for the runs it executes);
 //   - the worker that claimed it (the prefect.worker.name label the worker
 //     puts on the run), through the worker's pool heartbeats.
 //
-// When the freshest of those signals (and the run's own last state change)
-// is older than the window, nothing is looking after the run any more: it
-// becomes CRASHED (a CANCELLING one becomes CANCELLED, which is what its
-// canceller wanted). Runs with no liveness source at all (a plain
-// `python flow.py` without heartbeats) are left alone: their silence means
-// nothing.
+// A source is stale when it has been silent for longer than the window and
+// than three of its heartbeat intervals (so a slow cadence is never mistaken
+// for death). When every source the run has is stale (or its worker no
+// longer exists), nothing looks after the run any more: it becomes CRASHED
+// (a CANCELLING one becomes CANCELLED, which is what its canceller wanted).
+// Runs with no source at all are left alone: their silence means nothing.
 
 // CrashVerdict is the crash detector's decision about one run.
 type CrashVerdict struct {
@@ -40,31 +46,51 @@ type CrashVerdict struct {
 
 // JudgeRun decides whether a swept run has lost every sign of life.
 func JudgeRun(sr store.SweptRun, now time.Time, window time.Duration) CrashVerdict {
-	if sr.Run.State == nil {
-		return CrashVerdict{}
+	if sr.Run.State == nil || sr.Run.State.Timestamp.After(now.Add(-window)) {
+		return CrashVerdict{} // no state yet, or it changed state recently
 	}
-	cutoff := now.Add(-window)
-	if sr.Run.State.Timestamp.After(cutoff) {
-		return CrashVerdict{} // it changed state recently
+	sources := 0
+	var freshest time.Time
+	var what string
+	stale := func(last time.Time, cadence time.Duration) bool {
+		return now.Sub(last) > max(window, 3*cadence)
 	}
-	var lastSign time.Time
-	var source string
-	if sr.LastRunHeartbeat != nil {
-		lastSign, source = *sr.LastRunHeartbeat, "the flow run's heartbeats"
+	if hb := sr.LastRunHeartbeat; hb != nil {
+		sources++
+		cadence := DefaultEngineHeartbeat
+		if prev := sr.PrevRunHeartbeat; prev != nil && hb.After(*prev) {
+			cadence = hb.Sub(*prev)
+		}
+		if !stale(*hb, cadence) {
+			return CrashVerdict{}
+		}
+		freshest, what = *hb, "the flow run's heartbeats"
 	}
 	switch {
 	case sr.Worker != nil && sr.Worker.LastHeartbeatTime != nil:
-		if hb := sr.Worker.LastHeartbeatTime.Time; hb.After(lastSign) {
-			lastSign, source = hb, fmt.Sprintf("worker %q's heartbeats", sr.Worker.Name)
+		sources++
+		interval := 30 * time.Second
+		if sr.Worker.HeartbeatIntervalSeconds != nil {
+			interval = time.Duration(*sr.Worker.HeartbeatIntervalSeconds) * time.Second
 		}
-	case sr.WorkerGone && source == "":
-		return CrashVerdict{Crash: true, Message: "The worker that was running this flow run no longer exists."}
+		hb := sr.Worker.LastHeartbeatTime.Time
+		if !stale(hb, interval) {
+			return CrashVerdict{}
+		}
+		if hb.After(freshest) {
+			freshest, what = hb, fmt.Sprintf("worker %q's heartbeats", sr.Worker.Name)
+		}
+	case sr.WorkerGone:
+		sources++
+		if what == "" {
+			return CrashVerdict{Crash: true, Message: "The worker that was running this flow run no longer exists."}
+		}
 	}
-	if source == "" || lastSign.After(cutoff) {
+	if sources == 0 {
 		return CrashVerdict{}
 	}
 	return CrashVerdict{Crash: true, Message: fmt.Sprintf("No sign of life for %s: %s stopped at %s.",
-		now.Sub(lastSign).Round(time.Second), source, lastSign.UTC().Format(time.RFC3339))}
+		now.Sub(freshest).Round(time.Second), what, freshest.UTC().Format(time.RFC3339))}
 }
 
 // CrashDetector ends runs whose heartbeats stopped.

@@ -230,10 +230,13 @@ func TestCrashDetection(t *testing.T) {
 	if _, err := st.WorkerHeartbeat(ctx, ws, "P", "w1", ptr(30), t0.Add(60*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	hb := model.Event{ID: model.NewID(), Occurred: model.NewTime(t0.Add(70 * time.Second)), Event: "prefect.flow-run.heartbeat",
-		Resource: map[string]string{"prefect.resource.id": "prefect.flow-run." + byHeartbeat.String()}}
-	if _, err := st.EventInsert(ctx, ws, []model.Event{hb}); err != nil {
-		t.Fatal(err)
+	// Two heartbeats 10 s apart: the run's cadence is known to be 10 s.
+	for _, sec := range []time.Duration{60, 70} {
+		hb := model.Event{ID: model.NewID(), Occurred: model.NewTime(t0.Add(sec * time.Second)), Event: "prefect.flow-run.heartbeat",
+			Resource: map[string]string{"prefect.resource.id": "prefect.flow-run." + byHeartbeat.String()}}
+		if _, err := st.EventInsert(ctx, ws, []model.Event{hb}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	det := NewCrashDetector(RunDeps{Store: st}, 90*time.Second)
 	state := func(id model.ID) model.StateType {
@@ -259,17 +262,43 @@ func TestCrashDetection(t *testing.T) {
 	}
 }
 
-func TestJudgeRunCancelling(t *testing.T) {
+func TestJudgeRun(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	old := model.NewTime(now.Add(-time.Hour))
-	sr := store.SweptRun{Run: model.FlowRun{State: &model.State{Type: model.StateCancelling, Timestamp: old}}, LastRunHeartbeat: ptr(now.Add(-2 * time.Minute))}
-	if v := JudgeRun(sr, now, 90*time.Second); !v.Crash {
-		t.Fatal("stale heartbeat not judged")
+	ago := func(d time.Duration) *time.Time { v := now.Add(-d); return &v }
+	worker := func(last time.Duration, interval int) *model.Worker {
+		return &model.Worker{Name: "w", LastHeartbeatTime: model.TimePtr(now.Add(-last)), HeartbeatIntervalSeconds: &interval}
 	}
-	sr.LastRunHeartbeat = ptr(now.Add(-time.Minute))
-	if v := JudgeRun(sr, now, 90*time.Second); v.Crash {
-		t.Fatal("fresh heartbeat judged stale")
+	tests := []struct {
+		name  string
+		sr    store.SweptRun
+		crash bool
+	}{
+		{"no liveness source", store.SweptRun{}, false},
+		{"one engine heartbeat, default cadence not yet exceeded", store.SweptRun{LastRunHeartbeat: ago(500 * time.Second)}, false},
+		{"one engine heartbeat, three default intervals passed", store.SweptRun{LastRunHeartbeat: ago(541 * time.Second)}, true},
+		{"measured 10 s cadence, silent past the window", store.SweptRun{LastRunHeartbeat: ago(91 * time.Second), PrevRunHeartbeat: ago(101 * time.Second)}, true},
+		{"measured 10 s cadence, within the window", store.SweptRun{LastRunHeartbeat: ago(80 * time.Second), PrevRunHeartbeat: ago(90 * time.Second)}, false},
+		{"worker silent past three intervals", store.SweptRun{Worker: worker(91*time.Second, 30)}, true},
+		{"worker with a slow heartbeat is given three intervals", store.SweptRun{Worker: worker(150*time.Second, 60)}, false},
+		{"dead worker but the orphaned engine still beats", store.SweptRun{Worker: worker(time.Hour, 30), LastRunHeartbeat: ago(time.Minute)}, false},
+		{"live worker, engine heartbeats stopped", store.SweptRun{Worker: worker(time.Second, 30), LastRunHeartbeat: ago(time.Hour), PrevRunHeartbeat: ago(time.Hour + 30*time.Second)}, false},
+		{"both stale", store.SweptRun{Worker: worker(time.Hour, 30), LastRunHeartbeat: ago(time.Hour), PrevRunHeartbeat: ago(time.Hour + 30*time.Second)}, true},
+		{"worker gone", store.SweptRun{WorkerGone: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sr := tt.sr
+			sr.Run.State = &model.State{Type: model.StateRunning, Timestamp: model.NewTime(now.Add(-2 * time.Hour))}
+			if v := JudgeRun(sr, now, 90*time.Second); v.Crash != tt.crash {
+				t.Fatalf("crash = %v (%s), want %v", v.Crash, v.Message, tt.crash)
+			}
+			sr.Run.State.Timestamp = model.NewTime(now.Add(-time.Minute))
+			if v := JudgeRun(sr, now, 90*time.Second); v.Crash {
+				t.Fatal("a run that changed state within the window was judged dead")
+			}
+		})
 	}
 }
 

@@ -92,6 +92,9 @@ type SweptRun struct {
 	// LastRunHeartbeat is the newest prefect.flow-run.heartbeat event of the
 	// run (nil when it never sent one).
 	LastRunHeartbeat *time.Time
+	// PrevRunHeartbeat is the heartbeat before the last one (nil when
+	// fewer than two were sent); the gap tells the run's heartbeat cadence.
+	PrevRunHeartbeat *time.Time
 	// Worker is the worker that claimed the run (from the run's
 	// prefect.worker.name label), nil when none or unknown.
 	Worker *model.Worker

@@ -826,8 +826,12 @@ func (s *Store) FlowRunSweep(ctx context.Context, q store.RunSweepQuery) ([]stor
 		limit = 500
 	}
 	text := `SELECT fr.workspace_id, fr.body,
-  (SELECT max(e.occurred) FROM events e WHERE e.workspace_id = fr.workspace_id
-     AND e.resource_id = 'prefect.flow-run.' || json_extract(fr.body, '$.id') AND e.event = 'prefect.flow-run.heartbeat'),
+  (SELECT e.occurred FROM events e WHERE e.workspace_id = fr.workspace_id
+     AND e.resource_id = 'prefect.flow-run.' || json_extract(fr.body, '$.id') AND e.event = 'prefect.flow-run.heartbeat'
+     ORDER BY e.occurred DESC LIMIT 1),
+  (SELECT e.occurred FROM events e WHERE e.workspace_id = fr.workspace_id
+     AND e.resource_id = 'prefect.flow-run.' || json_extract(fr.body, '$.id') AND e.event = 'prefect.flow-run.heartbeat'
+     ORDER BY e.occurred DESC LIMIT 1 OFFSET 1),
   json_extract(fr.body, '$.labels."prefect.worker.name"'),
   coalesce(json_extract(fr.body, '$.labels."prefect.work-pool.id"'), json_extract(fr.body, '$.work_pool_id'))
 FROM flow_runs fr WHERE ` + w.sql + ` ORDER BY fr.state_timestamp LIMIT ?`
@@ -842,9 +846,9 @@ FROM flow_runs fr WHERE ` + w.sql + ` ORDER BY fr.state_timestamp LIMIT ?`
 	var lookups []pending
 	for rows.Next() {
 		var wsb, body []byte
-		var hb sql.NullInt64
+		var hb, prev sql.NullInt64
 		var wname, wpool sql.NullString
-		if err := rows.Scan(&wsb, &body, &hb, &wname, &wpool); err != nil {
+		if err := rows.Scan(&wsb, &body, &hb, &prev, &wname, &wpool); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("sqlite: sweep flow runs: %w", err)
 		}
@@ -860,6 +864,10 @@ FROM flow_runs fr WHERE ` + w.sql + ` ORDER BY fr.state_timestamp LIMIT ?`
 		if hb.Valid {
 			t := time.UnixMicro(hb.Int64).UTC()
 			sr.LastRunHeartbeat = &t
+		}
+		if prev.Valid {
+			t := time.UnixMicro(prev.Int64).UTC()
+			sr.PrevRunHeartbeat = &t
 		}
 		out = append(out, sr)
 		lookups = append(lookups, pending{strings.TrimSpace(wname.String), wpool.String})
