@@ -376,10 +376,24 @@ def measure(server: Server, cfg: dict) -> dict:
             add("filter_p50_ms", res["p50_ms"])
             add("filter_p99_ms", res["p99_ms"])
             add("filter_per_s", res["per_s"])
+            for q, pq in enumerate(res["per_query"]):
+                add(f"filter_q{q}_p50_ms", pq["p50_ms"])
     add("peak_rss_mb", max(peak_lifecycle, s.peak))
+    add("peak_rss_lifecycle_mb", peak_lifecycle)
+    add("peak_rss_filter_mb", s.peak)
     server.stop()
+    notes["log_errors"] = log_errors(server)
     r["_notes"] = notes  # type: ignore[assignment]
     return r
+
+
+def log_errors(server: Server) -> dict[str, int]:
+    """Counts of trouble in the server's log over the whole run (kept in the report, the log is not)."""
+    text = (server.workdir / f"{server.name}.log").read_text(errors="replace")
+    return {
+        "error lines": sum(1 for l in text.splitlines() if "| ERROR" in l or "level=ERROR" in l),
+        "'database is locked'": text.count("database is locked"),
+    }
 
 
 # --- Go benchmarks ---------------------------------------------------------------------------
@@ -411,9 +425,14 @@ METRICS = [
     ("filter_p50_ms", "W3 /flow_runs/filter p50, {filter_rows:,} runs, c={concurrency}", "ms", False),
     ("filter_p99_ms", "W3 /flow_runs/filter p99, {filter_rows:,} runs, c={concurrency}", "ms", False),
     ("filter_per_s", "W3 /flow_runs/filter throughput, c={concurrency}", "/s", True),
+    ("filter_q0_p50_ms", "W3 filter p50: newest 50 by start time (no filter)", "ms", False),
+    ("filter_q1_p50_ms", "W3 filter p50: FAILED, by expected start time", "ms", False),
+    ("filter_q2_p50_ms", "W3 filter p50: one tag, default sort", "ms", False),
     ("events_per_s", "W4 task-run events through /events/in until recorded", "/s", True),
     ("idle_rss_mb", "W5 idle RSS after start", "MB", False),
     ("peak_rss_mb", "W5 peak RSS under workload 3", "MB", False),
+    ("peak_rss_lifecycle_mb", "W5 peak RSS, lifecycle and seeding phase", "MB", False),
+    ("peak_rss_filter_mb", "W5 peak RSS, filter phase ({filter_rows:,} runs)", "MB", False),
     ("startup_s", "W5 process start to healthy (fresh home)", "s", False),
     ("restart_full_db_s", "W5 restart to healthy with the seeded database", "s", False),
 ]
@@ -459,7 +478,7 @@ def machine() -> dict:
 
 def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path, chart_path: Path, go_cmd: str, go_out: str) -> None:
     m, p, b = res["machine"], res["prefect"], res["baton"]
-    rows, chart = [], []
+    rows, chart, losses = [], [], []
     for key, label, unit, higher in METRICS:
         if key not in p or key not in b:
             continue
@@ -469,6 +488,10 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         verdict = f"Baton {better:.1f}× better" if better >= 1.05 else ("even" if better > 0.95 else f"**Baton {1 / better:.1f}× worse**")
         rows.append(f"| {label.format(**cfg)} | {unit} | {cell(p[key])} | {cell(b[key])} | {ratio:.3g} | {verdict} |")
         chart.append((label.format(**cfg), better))
+        if better <= 0.95:
+            losses.append(f"- {label.format(**cfg)}: {fmt(bm)} {unit} vs {fmt(pm)} {unit} ({1 / better:.1f}× worse).")
+    f = BENCH / "FINDINGS.md"
+    findings = f.read_text().strip() + "\n" if f.exists() else ""
     lines = [
         "# Benchmarks: Baton vs the Prefect server",
         "",
@@ -528,7 +551,13 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         f"| W3 lifecycles failed after retries | {sum(p.get('load_failed', [0])):.0f} | {sum(b.get('load_failed', [0])):.0f} |",
         f"| API seeding rate (flow-run creates/s, c={cfg['concurrency']}) | {fmt(p['_notes']['api_seed_per_s'])} | {fmt(b['_notes']['api_seed_per_s'])} |",
         f"| flow runs in the database for the filter queries | {p['_notes']['flow_runs_in_db']:,} | {b['_notes']['flow_runs_in_db']:,} |",
+        *[f"| server log over the run: {k} | {p['_notes']['log_errors'][k]} | {b['_notes']['log_errors'][k]} |" for k in p["_notes"]["log_errors"]],
         "",
+        "## Where Baton loses",
+        "",
+        *(losses or ["Nowhere in this run."]),
+        "",
+        findings,
         "## Go benchmarks of the hot paths",
         "",
         f"`{go_cmd}`",
