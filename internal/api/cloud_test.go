@@ -277,6 +277,8 @@ func (o objects) fill(rt openAPIRoute, account, workspace, user string, random b
 			return user
 		case "countable":
 			return "day"
+		case "resource_id":
+			return "prefect.deployment." + model.NewID().String()
 		}
 		if random {
 			if rt.params[name] == "uuid" {

@@ -109,6 +109,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, flowRoutes()...)
 	rs = append(rs, flowRunRoutes()...)
 	rs = append(rs, historyRoutes()...)
+	rs = append(rs, automationRoutes()...)
 	rs = append(rs, taskRunRoutes()...)
 	rs = append(rs, logRoutes()...)
 	rs = append(rs, eventRoutes()...)
