@@ -2,7 +2,8 @@
 # Baton's web UI end to end: builds bin/baton, starts it on a free port with a
 # throwaway BATON_HOME, runs real flows with the real Prefect client, then
 # drives Debian's Chromium with playwright-core through the pages and saves
-# screenshots to docs/screenshots/.
+# screenshots to docs/screenshots/. At its end it runs run-cloud.sh, the same
+# for a cloud-mode server (sign-up, workspaces, API keys, prefect cloud login).
 #
 # Needs: go, node+npm, /usr/bin/chromium (apt-get install -y chromium), and a
 # Python with prefect: compat/.venv (made by compat/run.sh), or E2E_PYTHON, or
@@ -91,4 +92,11 @@ if [[ $rc -ne 0 ]]; then
   echo "e2e: failed; server log tail:" >&2
   tail -n 40 "$here/artifacts/server.log" >&2
 fi
+
+# Cloud mode (sign-up, workspaces, API keys, the Prefect CLI login) on its own server.
+set +e
+E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" E2E_BUILT=1 "$here/run-cloud.sh"
+cloud_rc=$?
+set -e
+if [[ $rc -eq 0 ]]; then rc=$cloud_rc; fi
 exit "$rc"
