@@ -145,8 +145,9 @@ def wait_heartbeats(api: Baton, run_id: str, n: int, timeout: float) -> None:
 
 
 def infra_pid(run: dict) -> int:
-    raw = run.get("infrastructure_pid") or ""
-    return int(str(raw).rsplit(":", 1)[-1])
+    """The process id the worker recorded, or 0 while it has not recorded one yet."""
+    raw = str(run.get("infrastructure_pid") or "").rsplit(":", 1)[-1]
+    return int(raw) if raw.isdigit() else 0
 
 
 def create_deployment_run(api: Baton, cwd: Path, ref: str, *params: str) -> str:
@@ -343,7 +344,7 @@ def test_baton_worker_machine_death_is_crashed(needs_binary, tmp_path: Path):
         out = baton_cli(api, "deployment", "run", "long/long").stdout
         run_id = out.split("(")[1].split(")")[0]
         wait_state(api, run_id, ("Running",), timeout=30, proc=worker)
-        pid = infra_pid(run_state(api, run_id))
+        pid = Baton.poll(lambda: infra_pid(run_state(api, run_id)) or None, "the worker to record the process id", timeout=20)
         wait_heartbeats(api, run_id, 2, timeout=20)
         worker.kill_group()
         if pid_alive(pid):
