@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"deployment": {summary: "List, inspect, run, pause and resume deployments", subs: deploymentCommands()},
 		"work-pool":  {summary: "Create, list, inspect and pause work pools", subs: workPoolCommands()},
 		"flow-run":   {summary: "List, inspect and cancel flow runs, and print their logs", subs: flowRunCommands()},
+		"dev":        {summary: "Developer tools (seed the database with realistic data at scale)", subs: devCommands()},
 		"version": {summary: "Print Baton's version", run: func(ctx context.Context, env Env, args []string) int {
 			fmt.Fprintf(env.Stdout, "baton %s\n", Version)
 			return 0
