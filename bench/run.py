@@ -485,10 +485,16 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         pm, bm = statistics.median(p[key]), statistics.median(b[key])
         ratio = bm / pm if pm else float("inf")
         better = (ratio if higher else (1 / ratio if ratio else float("inf")))
-        verdict = f"Baton {better:.1f}× better" if better >= 1.05 else ("even" if better > 0.95 else f"**Baton {1 / better:.1f}× worse**")
+        overlap = min(p[key]) <= max(b[key]) and min(b[key]) <= max(p[key])
+        if overlap and 0.8 < better < 1.25:
+            verdict = "even (min–max ranges overlap)"
+        elif better >= 1:
+            verdict = f"Baton {better:.1f}× better"
+        else:
+            verdict = f"**Baton {1 / better:.1f}× worse**"
         rows.append(f"| {label.format(**cfg)} | {unit} | {cell(p[key])} | {cell(b[key])} | {ratio:.3g} | {verdict} |")
-        chart.append((label.format(**cfg), better))
-        if better <= 0.95:
+        chart.append((label.format(**cfg), better, verdict.startswith("even")))
+        if verdict.startswith("**"):
             losses.append(f"- {label.format(**cfg)}: {fmt(bm)} {unit} vs {fmt(pm)} {unit} ({1 / better:.1f}× worse).")
     f = BENCH / "FINDINGS.md"
     findings = f.read_text().strip() + "\n" if f.exists() else ""
@@ -578,7 +584,7 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
     draw_chart(chart, chart_path, quick)
 
 
-def draw_chart(chart: list[tuple[str, float]], path: Path, quick: bool) -> None:
+def draw_chart(chart: list[tuple[str, float, bool]], path: Path, quick: bool) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -586,13 +592,15 @@ def draw_chart(chart: list[tuple[str, float]], path: Path, quick: bool) -> None:
 
     labels = [c[0] for c in chart][::-1]
     vals = [c[1] for c in chart][::-1]
+    even = [c[2] for c in chart][::-1]
     fig, ax = plt.subplots(figsize=(10, 0.42 * len(chart) + 1.4))
-    colors = ["#2b7a3d" if v >= 1 else "#b03a2e" for v in vals]
+    colors = ["#999999" if e else "#2b7a3d" if v >= 1 else "#b03a2e" for v, e in zip(vals, even)]
     ax.barh(labels, vals, color=colors)
     ax.set_xscale("log")
     ax.axvline(1, color="black", linewidth=0.8)
-    for y, v in enumerate(vals):
-        ax.text(v, y, f" {v:.1f}×" if v >= 1 else f" {1 / v:.1f}× worse", va="center", fontsize=8)
+    for y, (v, e) in enumerate(zip(vals, even)):
+        text = " even (within noise)" if e else f" {v:.1f}×" if v >= 1 else f" {1 / v:.1f}× worse"
+        ax.text(v, y, text, va="center", fontsize=8)
     ax.set_xlabel("Baton's advantage over the Prefect server (× better, log scale; medians)")
     ax.set_title("Baton vs Prefect server" + (" (quick run)" if quick else ""))
     ax.tick_params(axis="y", labelsize=8)
@@ -608,7 +616,14 @@ def main() -> None:
     ap.add_argument("--chart", default=str(ROOT / "docs" / "bench-chart.png"))
     ap.add_argument("--only", choices=["prefect", "baton"], help="measure one server (for debugging; writes no report)")
     ap.add_argument("--command", default="make bench", help="the command to print in the report")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report and chart from the existing JSON results")
     args = ap.parse_args()
+    md = Path(args.out)
+    if args.report_only:
+        res = json.loads(md.with_suffix(".json").read_text())
+        quick = res["config"] == QUICK
+        write_report(res, res["config"], quick, res.get("command", args.command), md, Path(args.chart), *res["go"])
+        return
     cfg = QUICK if args.quick else FULL
     workdir = Path(tempfile.mkdtemp(prefix="baton-bench-"))
     log(f"work directory {workdir} (server logs are kept there)")
@@ -628,7 +643,8 @@ def main() -> None:
     go_cmd, go_out = go_benchmarks("200ms" if args.quick else "1s")
     res["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     res["seconds"] = time.monotonic() - t0
-    md = Path(args.out)
+    res["go"] = [go_cmd, go_out]
+    res["command"] = args.command
     md.with_suffix(".json").write_text(json.dumps(res, indent=1) + "\n")
     write_report(res, cfg, args.quick, args.command, md, Path(args.chart), go_cmd, go_out)
     log(f"wrote {md}, {args.chart} and {md.with_suffix('.json')} in {res['seconds']:.0f}s")
