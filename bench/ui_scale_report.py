@@ -1,0 +1,70 @@
+"""Turns bench/ui_scale.mjs's JSON into docs/benchmarks-ui-scale.md (run by bench/ui_scale.sh).
+
+Usage: ui_scale_report.py RESULTS.json OUT.md SEED_NOTE DB_BYTES COMMAND
+"""
+
+import datetime as dt
+import json
+import platform
+import sys
+
+API_BUDGET_MS = 200
+RENDER_BUDGET_MS = 1000
+
+
+def label(call: dict) -> str:
+    body = call["body"] or ""
+    if len(body) > 140:
+        body = body[:137] + "..."
+    return f"`{call['method']} {call['path']}` {('`' + body + '`') if body else ''}".strip()
+
+
+def main() -> None:
+    res_path, out_path, seed_note, db_bytes, command = sys.argv[1:6]
+    res = json.load(open(res_path))
+    today = dt.date.today().isoformat()
+    lines = [
+        "# UI at scale (100,000 flow runs, 1,000,000 task runs)",
+        "",
+        f"Measured {today} on {platform.machine()}, {platform.system()} with 2 cores "
+        f"(database {int(db_bytes) / 1e9:.2f} GB; seeding: {seed_note}).",
+        "",
+        f"Command: `{command}`",
+        "",
+        "`baton dev seed` fills a fresh BATON_HOME through the store (20 flows, flow runs spread over the past 7 days: "
+        "about 80% Completed, 8% Failed, 2% Crashed, 1% Cancelled, 3% Late, 4% Scheduled, 2% Running; about 10 task runs "
+        "per started flow run, half of them fed by the previous task). The script then starts `bin/baton server start`, "
+        "loads each page once in Chromium recording its API calls, replays every distinct call "
+        f"{res['repeat']} times one after the other (time to the last byte of the response), and loads each page "
+        f"{res['renders']} more times in a fresh browser context, timing navigation start until the data is on screen "
+        "(requestAnimationFrame polling of the page's own elements).",
+        "",
+        "- Dashboard rendered = the Completed, Failed and Late tiles show numbers, the task-run stats are loaded, the "
+        "history chart has bars and the warnings list shows a run.",
+        "- Runs list rendered = the table has rows of seeded runs and the run count is shown.",
+        "",
+        "## Page render (navigation start → data visible)",
+        "",
+        f"| page | median | all runs (ms) | budget {RENDER_BUDGET_MS} ms |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for name, p in res["pages"].items():
+        ok = "ok" if p["median"] < RENDER_BUDGET_MS else "**over**"
+        lines.append(f"| {name} (`{p['path']}`) | {p['median']:.0f} ms | {', '.join(f'{r:.0f}' for r in p['renders'])} | {ok} |")
+    lines += ["", "## API calls behind them", ""]
+    for name, p in res["pages"].items():
+        lines += [
+            f"### {name} (`{p['path']}`)",
+            "",
+            f"| call | status | bytes | p50 ms | p95 ms | max ms | budget {API_BUDGET_MS} ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for c in sorted(p["calls"], key=lambda c: -c["p95"]):
+            ok = "ok" if c["p95"] < API_BUDGET_MS else "**over**"
+            lines.append(f"| {label(c)} | {c['status']} | {c['bytes']:,} | {c['p50']:.1f} | {c['p95']:.1f} | {c['max']:.1f} | {ok} |")
+        lines.append("")
+    open(out_path, "w").write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
