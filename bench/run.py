@@ -52,9 +52,9 @@ FULL = dict(
     api_seed=1000, filter_rows=100_000, filter_seconds=10,
 )
 QUICK = dict(
-    startup_reps=2, idle_wait=1.0, basic_runs=3, w2_reps=2, mapped_n=50, subflows_n=5,
-    events_reps=2, events_n=600, events_conns=4, load_reps=2, load_seconds=2, concurrency=8,
-    api_seed=200, filter_rows=5_000, filter_seconds=2,
+    startup_reps=2, idle_wait=1.0, basic_runs=2, w2_reps=2, mapped_n=50, subflows_n=5,
+    events_reps=2, events_n=450, events_conns=4, load_reps=2, load_seconds=2, concurrency=8,
+    api_seed=100, filter_rows=5_000, filter_seconds=2,
 )
 
 
@@ -618,7 +618,7 @@ def main() -> None:
     ap.add_argument("--command", default="make bench", help="the command to print in the report")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report and chart from the existing JSON results")
     args = ap.parse_args()
-    md = Path(args.out)
+    md = Path(args.out).resolve()
     if args.report_only:
         res = json.loads(md.with_suffix(".json").read_text())
         quick = res["config"] == QUICK
@@ -644,6 +644,7 @@ def main() -> None:
     res["finished"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     res["seconds"] = time.monotonic() - t0
     res["go"] = [go_cmd, go_out]
+    md.parent.mkdir(parents=True, exist_ok=True)
     res["command"] = args.command
     md.with_suffix(".json").write_text(json.dumps(res, indent=1) + "\n")
     write_report(res, cfg, args.quick, args.command, md, Path(args.chart), go_cmd, go_out)
