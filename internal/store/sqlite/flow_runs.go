@@ -165,7 +165,12 @@ func (s *Store) FlowRunGet(ctx context.Context, ws, id model.ID) (model.FlowRun,
 func (s *Store) FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.FlowRun, error) {
 	w := flowRunsWhere(ws, q)
 	win, wargs := window(q.Limit, q.Offset)
-	sqlText := "SELECT fr.body FROM flow_runs fr WHERE " + w.sql + " ORDER BY " + orderBy(flowRunOrders, q.Sort, "ID_DESC") + win
+	order := orderBy(flowRunOrders, q.Sort, "ID_DESC")
+	// Deferred join: sort and window over row ids (small rows) first, then
+	// read the JSON bodies of just that page. Sorting whole rows made SQLite
+	// copy every matching body (kilobytes each) into its sort tree.
+	sqlText := "SELECT fr.body FROM flow_runs fr WHERE fr.rowid IN (SELECT fr.rowid FROM flow_runs fr WHERE " + w.sql +
+		" ORDER BY " + order + win + ") ORDER BY " + order
 	return listBodies[model.FlowRun](ctx, s.rdb, sqlText, append(w.args, wargs...))
 }
 

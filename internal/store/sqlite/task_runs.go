@@ -173,7 +173,10 @@ func (s *Store) TaskRunGet(ctx context.Context, ws, id model.ID) (model.TaskRun,
 func (s *Store) TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.TaskRun, error) {
 	w := taskRunsWhere(ws, q)
 	win, wargs := window(q.Limit, q.Offset)
-	sqlText := "SELECT tr.created, tr.body FROM task_runs tr WHERE " + w.sql + " ORDER BY " + orderBy(taskRunOrders, q.Sort, "ID_DESC") + win
+	order := orderBy(taskRunOrders, q.Sort, "ID_DESC")
+	// Deferred join, as in FlowRunList: window over row ids, then read bodies.
+	sqlText := "SELECT tr.created, tr.body FROM task_runs tr WHERE tr.rowid IN (SELECT tr.rowid FROM task_runs tr WHERE " + w.sql +
+		" ORDER BY " + order + win + ") ORDER BY " + order
 	rows, err := s.rdb.QueryContext(ctx, sqlText, append(w.args, wargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list task runs: %w", err)
