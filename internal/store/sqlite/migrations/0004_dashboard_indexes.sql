@@ -10,5 +10,6 @@ CREATE INDEX task_runs_ws_start_state ON task_runs (workspace_id, start_time, st
 -- Runs by state name ("Late"), oldest due first: the late-runs count and list.
 CREATE INDEX flow_runs_ws_state_name ON flow_runs (workspace_id, state_name, expected_start_time, id);
 
--- The state tiles: runs due in the range, by state type and name.
-CREATE INDEX flow_runs_ws_expected_state ON flow_runs (workspace_id, expected_start_time, state_type, state_name);
+-- The state tiles and the history chart: runs due in the range, by state
+-- type and name, with the start and end times the chart sums up.
+CREATE INDEX flow_runs_ws_expected_state ON flow_runs (workspace_id, expected_start_time, state_type, state_name, start_time, end_time);
