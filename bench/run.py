@@ -579,6 +579,11 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         "server starts with, and matplotlib), builds `bin/baton` and `bin/bench-load`, and runs `bench/run.py`. Raw samples are in",
         f"`docs/{md_path.with_suffix('.json').name}`.",
         "",
+        "## UI at scale",
+        "",
+        "The dashboard and the flow-runs list with 100,000 flow runs and 1,000,000 task runs (`bench/ui_scale.sh`, seeded by",
+        "`baton dev seed`; measured separately because it needs a 3.5 GB database): [benchmarks-ui-scale.md](benchmarks-ui-scale.md).",
+        "",
     ]
     md_path.write_text("\n".join(lines))
     draw_chart(chart, chart_path, quick)
