@@ -594,6 +594,11 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         "The dashboard and the flow-runs list with 100,000 flow runs and 1,000,000 task runs (`bench/ui_scale.sh`, seeded by",
         "`baton dev seed`; measured separately because it needs a 3.5 GB database): [benchmarks-ui-scale.md](benchmarks-ui-scale.md).",
         "",
+        "## Deployments (workload 6)",
+        "",
+        "Scheduled time → RUNNING with Baton's worker (long poll) and with Prefect's worker, and the scheduler with 1,000",
+        "deployments on a one-minute cron: [benchmarks-deployments.md](benchmarks-deployments.md).",
+        "",
     ]
     md_path.write_text("\n".join(lines))
     draw_chart(chart, chart_path, quick)
