@@ -11,15 +11,6 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
-// flowRunPage is the response of /flow_runs/paginate.
-type flowRunPage struct {
-	Results []model.FlowRun `json:"results"`
-	Count   int             `json:"count"`
-	Limit   int             `json:"limit"`
-	Pages   int             `json:"pages"`
-	Page    int             `json:"page"`
-}
-
 func flowRunRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
@@ -58,22 +49,8 @@ func flowRunRoutes() []route {
 		optionalBody(op("POST", "/flow_runs/count", "Flow Runs", "Count flow runs", 200, func(c *call, q *model.RunQuery) (int, error) {
 			return c.srv.cfg.Store.FlowRunCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/flow_runs/paginate", "Flow Runs", "Page through flow runs", 200, func(c *call, q *paginateQuery) (flowRunPage, error) {
-			if err := pageWindow(q); err != nil {
-				return flowRunPage{}, err
-			}
-			if err := checkQuery(&q.RunQuery, model.FlowRunSorts); err != nil {
-				return flowRunPage{}, err
-			}
-			res, err := c.srv.cfg.Store.FlowRunList(c.ctx, c.ws, q.RunQuery)
-			if err != nil {
-				return flowRunPage{}, err
-			}
-			n, err := c.srv.cfg.Store.FlowRunCount(c.ctx, c.ws, q.RunQuery)
-			if err != nil {
-				return flowRunPage{}, err
-			}
-			return flowRunPage{Results: nonNil(res), Count: n, Limit: q.Limit, Page: q.Page, Pages: pages(n, q.Limit)}, nil
+		optionalBody(op("POST", "/flow_runs/paginate", "Flow Runs", "Page through flow runs", 200, func(c *call, q *paginateQuery) (page[model.FlowRun], error) {
+			return paginate(c, q, model.FlowRunSorts, c.srv.cfg.Store.FlowRunList, c.srv.cfg.Store.FlowRunCount)
 		})),
 		op("GET", "/flow_run_states", "Flow Run States", "A flow run's state history, oldest first", 200, func(c *call, _ *noBody) ([]model.State, error) {
 			rid, err := c.queryID("flow_run_id")

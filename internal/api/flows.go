@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/batonhq/baton/internal/model"
@@ -9,13 +10,35 @@ import (
 // flowQuery is the body of /flows/filter and /flows/count.
 type flowQuery = model.RunQuery
 
-// flowPage is the response of /flows/paginate.
-type flowPage struct {
-	Results []model.Flow `json:"results"`
-	Count   int          `json:"count"`
-	Limit   int          `json:"limit"`
-	Pages   int          `json:"pages"`
-	Page    int          `json:"page"`
+// page is the response of every /paginate endpoint.
+type page[T any] struct {
+	Results []T `json:"results"`
+	Count   int `json:"count"`
+	Limit   int `json:"limit"`
+	Pages   int `json:"pages"`
+	Page    int `json:"page"`
+}
+
+// paginate answers a /paginate request with one list and one count query
+// of the given store functions.
+func paginate[T any](c *call, q *paginateQuery, sorts []string,
+	list func(context.Context, model.ID, model.RunQuery) ([]T, error),
+	count func(context.Context, model.ID, model.RunQuery) (int, error)) (page[T], error) {
+	if err := pageWindow(q); err != nil {
+		return page[T]{}, err
+	}
+	if err := checkQuery(&q.RunQuery, sorts); err != nil {
+		return page[T]{}, err
+	}
+	res, err := list(c.ctx, c.ws, q.RunQuery)
+	if err != nil {
+		return page[T]{}, err
+	}
+	n, err := count(c.ctx, c.ws, q.RunQuery)
+	if err != nil {
+		return page[T]{}, err
+	}
+	return page[T]{Results: nonNil(res), Count: n, Limit: q.Limit, Page: q.Page, Pages: pages(n, q.Limit)}, nil
 }
 
 // paginateQuery is a RunQuery with a 1-based page number instead of an
@@ -53,22 +76,8 @@ func flowRoutes() []route {
 		optionalBody(op("POST", "/flows/count", "Flows", "Count flows", 200, func(c *call, q *flowQuery) (int, error) {
 			return c.srv.cfg.Store.FlowCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/flows/paginate", "Flows", "Page through flows", 200, func(c *call, q *paginateQuery) (flowPage, error) {
-			if err := pageWindow(q); err != nil {
-				return flowPage{}, err
-			}
-			if err := checkQuery(&q.RunQuery, model.FlowSorts); err != nil {
-				return flowPage{}, err
-			}
-			res, err := c.srv.cfg.Store.FlowList(c.ctx, c.ws, q.RunQuery)
-			if err != nil {
-				return flowPage{}, err
-			}
-			n, err := c.srv.cfg.Store.FlowCount(c.ctx, c.ws, q.RunQuery)
-			if err != nil {
-				return flowPage{}, err
-			}
-			return flowPage{Results: nonNil(res), Count: n, Limit: q.Limit, Page: q.Page, Pages: pages(n, q.Limit)}, nil
+		optionalBody(op("POST", "/flows/paginate", "Flows", "Page through flows", 200, func(c *call, q *paginateQuery) (page[model.Flow], error) {
+			return paginate(c, q, model.FlowSorts, c.srv.cfg.Store.FlowList, c.srv.cfg.Store.FlowCount)
 		})),
 	}
 }

@@ -159,7 +159,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case reflect.Interface:
 		return map[string]any{}
 	case reflect.Struct:
-		name := t.Name()
+		name := componentName(t)
 		if name == "" {
 			return g.structSchema(t)
 		}
@@ -192,4 +192,18 @@ func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 		s["required"] = required
 	}
 	return s
+}
+
+// componentName names a schema component: the Go type name, with a generic
+// instance such as page[.../model.Flow] written as PageFlow ($ref values may
+// not contain the package path's slashes).
+func componentName(t reflect.Type) string {
+	n := t.Name()
+	i := strings.IndexByte(n, '[')
+	if i < 0 {
+		return n
+	}
+	inner := strings.TrimSuffix(n[i+1:], "]")
+	inner = inner[strings.LastIndexByte(inner, '.')+1:]
+	return strings.ToUpper(n[:1]) + n[1:i] + inner
 }

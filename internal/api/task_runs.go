@@ -9,15 +9,6 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
-// taskRunPage is the response of /task_runs/paginate.
-type taskRunPage struct {
-	Results []model.TaskRun `json:"results"`
-	Count   int             `json:"count"`
-	Limit   int             `json:"limit"`
-	Pages   int             `json:"pages"`
-	Page    int             `json:"page"`
-}
-
 func taskRunRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
@@ -53,22 +44,8 @@ func taskRunRoutes() []route {
 		optionalBody(op("POST", "/task_runs/count", "Task Runs", "Count task runs", 200, func(c *call, q *model.RunQuery) (int, error) {
 			return c.srv.cfg.Store.TaskRunCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/task_runs/paginate", "Task Runs", "Page through task runs", 200, func(c *call, q *paginateQuery) (taskRunPage, error) {
-			if err := pageWindow(q); err != nil {
-				return taskRunPage{}, err
-			}
-			if err := checkQuery(&q.RunQuery, model.TaskRunSorts); err != nil {
-				return taskRunPage{}, err
-			}
-			res, err := c.srv.cfg.Store.TaskRunList(c.ctx, c.ws, q.RunQuery)
-			if err != nil {
-				return taskRunPage{}, err
-			}
-			n, err := c.srv.cfg.Store.TaskRunCount(c.ctx, c.ws, q.RunQuery)
-			if err != nil {
-				return taskRunPage{}, err
-			}
-			return taskRunPage{Results: nonNil(res), Count: n, Limit: q.Limit, Page: q.Page, Pages: pages(n, q.Limit)}, nil
+		optionalBody(op("POST", "/task_runs/paginate", "Task Runs", "Page through task runs", 200, func(c *call, q *paginateQuery) (page[model.TaskRun], error) {
+			return paginate(c, q, model.TaskRunSorts, c.srv.cfg.Store.TaskRunList, c.srv.cfg.Store.TaskRunCount)
 		})),
 		op("GET", "/task_run_states", "Task Run States", "A task run's state history, oldest first", 200, func(c *call, _ *noBody) ([]model.State, error) {
 			rid, err := c.queryID("task_run_id")
