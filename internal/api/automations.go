@@ -10,9 +10,9 @@ import "encoding/json"
 func automationRoutes() []route {
 	rid := param{name: "resource_id", in: "path", typ: "string", required: true}
 	return []route{
-		op("GET", "/automations/related-to/{resource_id}", "Automations", "Automations related to a resource (Baton has none yet)", 200,
+		op(wsRead, "GET", "/automations/related-to/{resource_id}", "Automations", "Automations related to a resource (Baton has none yet)", 200,
 			func(c *call, _ *noBody) ([]json.RawMessage, error) { return []json.RawMessage{}, nil }, rid),
-		op("DELETE", "/automations/owned-by/{resource_id}", "Automations", "Delete the automations a resource owns (Baton has none yet)", 202,
+		op(wsWrite, "DELETE", "/automations/owned-by/{resource_id}", "Automations", "Delete the automations a resource owns (Baton has none yet)", 202,
 			func(c *call, _ *noBody) (noContent, error) { return noContent{}, nil }, rid),
 	}
 }

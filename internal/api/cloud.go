@@ -24,21 +24,6 @@ type principalKey struct{}
 // the HTTP level (so a websocket handshake needs no second credential).
 type authorizedKey struct{}
 
-// publicRoutes answer without any credential.
-var publicRoutes = map[string]bool{
-	"GET /health":         true,
-	"GET /ready":          true,
-	"GET /version":        true,
-	"GET /hello":          true,
-	"GET /csrf-token":     true,
-	"GET /openapi.json":   true,
-	"GET /auth/providers": true,
-	"GET /auth/session":   true,
-	"POST /auth/signup":   true,
-	"POST /auth/signin":   true,
-	"POST /auth/signout":  true,
-}
-
 // accountLevel reports whether an /accounts/... path (relative to /api) is
 // account administration rather than a workspace's API: anything that is
 // not /accounts/{a}/workspaces/{w}/<more>. ServeHTTP leaves those paths
@@ -48,49 +33,24 @@ func accountLevel(rest string) bool {
 	return len(parts) < 4 || parts[1] != "workspaces" || parts[3] == ""
 }
 
-// identityRoute reports whether a declared path is about the caller or an
-// account (authenticated, but not tied to the routed workspace).
-func identityRoute(path string) bool {
-	return path == "/me" || strings.HasPrefix(path, "/me/") || path == "/accounts" ||
-		strings.HasPrefix(path, "/accounts/") || strings.HasPrefix(path, "/auth/")
-}
-
-// readSuffixes are the last path segments of POST routes that only query.
-var readSuffixes = map[string]bool{"filter": true, "count": true, "paginate": true, "history": true, "counts": true, "lateness": true}
-
-// IsReadRoute reports whether a declared operation ("METHOD /path") only
-// reads: GET (except the /events/in websocket, which writes events) and the
-// query-style POSTs (…/filter, …/count, …/paginate, …/history, the event
-// count-by and UI count/lateness queries). Viewers may call exactly these.
-func IsReadRoute(method, path string) bool {
-	if method == http.MethodGet || method == http.MethodHead {
-		return path != "/events/in"
-	}
-	if method != http.MethodPost {
-		return false
-	}
-	if strings.HasPrefix(path, "/events/count-by/") {
-		return true
-	}
-	last := path[strings.LastIndex(path, "/")+1:]
-	return readSuffixes[last]
-}
-
 // authorize is the one authorization step of ServeHTTP: it runs for every
-// declared route before its handler. Without a tenancy service (tests of
-// other packages) everything is allowed.
-func (s *Server) authorize(r *http.Request, pattern string) (*http.Request, *Error) {
+// declared route before its handler and enforces the access the route
+// declares. Without a tenancy service (tests of other packages) everything
+// is allowed.
+func (s *Server) authorize(r *http.Request, rt *route) (*http.Request, *Error) {
+	if rt.access == anyone {
+		return r, nil
+	}
+	if rt.access == undeclared {
+		// Unreachable: TestEveryRouteDeclaresAccess keeps every route declared.
+		return r, errorf(http.StatusForbidden, "%s %s declares no access level", rt.method, rt.path)
+	}
 	t := s.cfg.Tenancy
 	if t == nil {
 		return r, nil
 	}
-	method, path, _ := strings.Cut(pattern, " ")
-	if publicRoutes[pattern] {
-		return r, nil
-	}
 	ctx := r.Context()
-	socket := path == "/events/in" || path == "/events/out"
-	if socket && r.Header.Get("Authorization") == "" {
+	if rt.raw != nil && (rt.path == "/events/in" || rt.path == "/events/out") && r.Header.Get("Authorization") == "" {
 		if _, err := r.Cookie(tenancy.SessionCookie); err != nil {
 			// The websocket handshake authenticates (AuthenticateSocket).
 			return r, nil
@@ -104,11 +64,13 @@ func (s *Server) authorize(r *http.Request, pattern string) (*http.Request, *Err
 		return r, s.authError(r, err)
 	}
 	ctx = context.WithValue(ctx, principalKey{}, p)
-	if strings.HasPrefix(path, "/accounts/{account_id}") {
-		// Account administration: membership (404) and, for writes, an
-		// admin role (403) are checked before the body is even read.
+	switch rt.access {
+	case authenticated:
+	case accountRead, accountManage:
+		// Membership (404) and, for writes, an admin role (403) are checked
+		// before the body is even read.
 		perm := tenancy.PermManage
-		if IsReadRoute(method, path) {
+		if rt.access == accountRead {
 			perm = tenancy.PermRead
 		}
 		acc, err := model.ParseID(strings.SplitN(strings.TrimPrefix(r.URL.Path, "/accounts/"), "/", 2)[0])
@@ -118,10 +80,9 @@ func (s *Server) authorize(r *http.Request, pattern string) (*http.Request, *Err
 		if _, err := t.AuthorizeAccount(ctx, p, acc, perm); err != nil {
 			return r, s.authError(r, err)
 		}
-	}
-	if !identityRoute(path) {
+	case wsRead, wsWrite:
 		perm := tenancy.PermWrite
-		if IsReadRoute(method, path) {
+		if rt.access == wsRead {
 			perm = tenancy.PermRead
 		}
 		if err := t.AuthorizeWorkspace(ctx, p, workspaceOf(r), perm); err != nil {
@@ -320,7 +281,7 @@ func cloudRoutes() []route {
 	acc := idParam("account_id", "The account")
 	wsp := idParam("workspace_id", "The workspace")
 	return []route{
-		op("GET", "/me/workspaces", "Cloud", "Workspaces the caller can reach (what `prefect cloud login` reads)", 200, func(c *call, _ *noBody) ([]meWorkspace, error) {
+		op(authenticated, "GET", "/me/workspaces", "Cloud", "Workspaces the caller can reach (what `prefect cloud login` reads)", 200, func(c *call, _ *noBody) ([]meWorkspace, error) {
 			p, t, err := c.principal()
 			if err != nil {
 				return nil, err
@@ -337,25 +298,25 @@ func cloudRoutes() []route {
 			}
 			return out, nil
 		}),
-		op("GET", "/me", "Cloud", "The signed-in user", 200, func(c *call, _ *noBody) (model.User, error) {
+		op(authenticated, "GET", "/me", "Cloud", "The signed-in user", 200, func(c *call, _ *noBody) (model.User, error) {
 			p, _, err := c.person()
 			return p.User, err
 		}),
-		op("GET", "/me/accounts", "Cloud", "Accounts the caller belongs to, with roles", 200, func(c *call, _ *noBody) ([]model.AccountMember, error) {
+		op(authenticated, "GET", "/me/accounts", "Cloud", "Accounts the caller belongs to, with roles", 200, func(c *call, _ *noBody) ([]model.AccountMember, error) {
 			p, t, err := c.person()
 			if err != nil {
 				return nil, err
 			}
 			return t.Accounts(c.ctx, p.User.ID)
 		}),
-		op("GET", "/me/api_keys", "Cloud", "The caller's API keys (never their secrets)", 200, func(c *call, _ *noBody) ([]model.APIKey, error) {
+		op(authenticated, "GET", "/me/api_keys", "Cloud", "The caller's API keys (never their secrets)", 200, func(c *call, _ *noBody) ([]model.APIKey, error) {
 			p, t, err := c.person()
 			if err != nil {
 				return nil, err
 			}
 			return t.ListAPIKeys(c.ctx, p.User.ID)
 		}),
-		op("POST", "/me/api_keys", "Cloud", "Create an API key; the response holds the key, shown only this once", 201, func(c *call, b *keyCreate) (tenancy.NewAPIKey, error) {
+		op(authenticated, "POST", "/me/api_keys", "Cloud", "Create an API key; the response holds the key, shown only this once", 201, func(c *call, b *keyCreate) (tenancy.NewAPIKey, error) {
 			p, t, err := c.person()
 			if err != nil {
 				return tenancy.NewAPIKey{}, err
@@ -367,7 +328,7 @@ func cloudRoutes() []route {
 			k, err := t.CreateAPIKey(c.ctx, p.User.ID, b.Name, exp)
 			return k, tenancyErr(err)
 		}),
-		op("DELETE", "/me/api_keys/{id}", "Cloud", "Revoke an API key", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(authenticated, "DELETE", "/me/api_keys/{id}", "Cloud", "Revoke an API key", 204, func(c *call, _ *noBody) (noContent, error) {
 			p, t, err := c.person()
 			if err != nil {
 				return noContent{}, err
@@ -378,7 +339,7 @@ func cloudRoutes() []route {
 			}
 			return noContent{}, tenancyErr(t.DeleteAPIKey(c.ctx, p.User.ID, id))
 		}, idParam("id", "The key")),
-		op("POST", "/me/api_keys/{id}/rotate", "Cloud", "Give a key a new secret (shown once); the old one stops working", 200, func(c *call, _ *noBody) (tenancy.NewAPIKey, error) {
+		op(authenticated, "POST", "/me/api_keys/{id}/rotate", "Cloud", "Give a key a new secret (shown once); the old one stops working", 200, func(c *call, _ *noBody) (tenancy.NewAPIKey, error) {
 			p, t, err := c.person()
 			if err != nil {
 				return tenancy.NewAPIKey{}, err
@@ -391,7 +352,7 @@ func cloudRoutes() []route {
 			return k, tenancyErr(err)
 		}, idParam("id", "The key")),
 
-		op("POST", "/auth/signup", "Cloud", "Create a user and the account they own, and sign in", 201, func(c *call, b *tenancy.SignUp) (signUpResponse, error) {
+		op(anyone, "POST", "/auth/signup", "Cloud", "Create a user and the account they own, and sign in", 201, func(c *call, b *tenancy.SignUp) (signUpResponse, error) {
 			t := c.srv.cfg.Tenancy
 			if t == nil {
 				return signUpResponse{}, errorf(http.StatusNotFound, "cloud endpoints are not enabled on this server")
@@ -407,7 +368,7 @@ func cloudRoutes() []route {
 			setSession(c, t, token)
 			return signUpResponse{SignUpResult: res, CSRFToken: tenancy.CSRFToken(token)}, nil
 		}),
-		op("POST", "/auth/signin", "Cloud", "Sign in with e-mail and password (sets the session cookie; throttled after repeated failures)", 200, func(c *call, b *signInBody) (sessionInfo, error) {
+		op(anyone, "POST", "/auth/signin", "Cloud", "Sign in with e-mail and password (sets the session cookie; throttled after repeated failures)", 200, func(c *call, b *signInBody) (sessionInfo, error) {
 			t := c.srv.cfg.Tenancy
 			if t == nil {
 				return sessionInfo{}, errorf(http.StatusNotFound, "cloud endpoints are not enabled on this server")
@@ -419,7 +380,7 @@ func cloudRoutes() []route {
 			setSession(c, t, token)
 			return sessionInfo{User: u, CSRFToken: tenancy.CSRFToken(token), Mode: string(t.Mode())}, nil
 		}),
-		op("POST", "/auth/signout", "Cloud", "End the browser session", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(anyone, "POST", "/auth/signout", "Cloud", "End the browser session", 204, func(c *call, _ *noBody) (noContent, error) {
 			t := c.srv.cfg.Tenancy
 			if t == nil {
 				return noContent{}, nil
@@ -438,7 +399,7 @@ func cloudRoutes() []route {
 			http.SetCookie(c.w, tenancy.ClearSessionCookie(c.r))
 			return noContent{}, nil
 		}),
-		op("GET", "/auth/session", "Cloud", "The current browser session and its CSRF token (401 when signed out)", 200, func(c *call, _ *noBody) (sessionInfo, error) {
+		op(anyone, "GET", "/auth/session", "Cloud", "The current browser session and its CSRF token (401 when signed out)", 200, func(c *call, _ *noBody) (sessionInfo, error) {
 			t := c.srv.cfg.Tenancy
 			if t == nil || !t.Cloud() {
 				return sessionInfo{Mode: string(tenancy.ModeServer)}, nil
@@ -453,7 +414,7 @@ func cloudRoutes() []route {
 			}
 			return sessionInfo{User: p.User, CSRFToken: p.CSRFToken(), Mode: string(t.Mode())}, nil
 		}),
-		op("GET", "/auth/providers", "Cloud", "Configured single-sign-on providers", 200, func(c *call, _ *noBody) ([]providerInfo, error) {
+		op(anyone, "GET", "/auth/providers", "Cloud", "Configured single-sign-on providers", 200, func(c *call, _ *noBody) ([]providerInfo, error) {
 			out := []providerInfo{}
 			if t := c.srv.cfg.Tenancy; t != nil {
 				for _, p := range t.OIDCProviders() {
@@ -463,7 +424,7 @@ func cloudRoutes() []route {
 			return out, nil
 		}),
 
-		op("POST", "/accounts", "Cloud", "Create an account owned by the caller", 201, func(c *call, b *accountCreate) (model.Account, error) {
+		op(authenticated, "POST", "/accounts", "Cloud", "Create an account owned by the caller", 201, func(c *call, b *accountCreate) (model.Account, error) {
 			p, t, err := c.person()
 			if err != nil {
 				return model.Account{}, err
@@ -471,7 +432,7 @@ func cloudRoutes() []route {
 			a, err := t.CreateAccount(c.ctx, p.User.ID, b.Name, b.Handle)
 			return a, tenancyErr(err)
 		}),
-		op("GET", "/accounts/{account_id}", "Cloud", "Read an account", 200, func(c *call, _ *noBody) (model.Account, error) {
+		op(accountRead, "GET", "/accounts/{account_id}", "Cloud", "Read an account", 200, func(c *call, _ *noBody) (model.Account, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermRead)
 			if err != nil {
 				return model.Account{}, err
@@ -479,7 +440,7 @@ func cloudRoutes() []route {
 			a, err := t.Account(c.ctx, id)
 			return a, tenancyErr(err)
 		}, acc),
-		op("PATCH", "/accounts/{account_id}", "Cloud", "Rename an account or change its handle (owners)", 204, func(c *call, b *accountUpdate) (noContent, error) {
+		op(accountManage, "PATCH", "/accounts/{account_id}", "Cloud", "Rename an account or change its handle (owners)", 204, func(c *call, b *accountUpdate) (noContent, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermOwn)
 			if err != nil {
 				return noContent{}, err
@@ -497,14 +458,14 @@ func cloudRoutes() []route {
 			_, err = t.UpdateAccount(c.ctx, a)
 			return noContent{}, tenancyErr(err)
 		}, acc),
-		op("GET", "/accounts/{account_id}/members", "Cloud", "An account's members and their roles", 200, func(c *call, _ *noBody) ([]model.AccountMember, error) {
+		op(accountRead, "GET", "/accounts/{account_id}/members", "Cloud", "An account's members and their roles", 200, func(c *call, _ *noBody) ([]model.AccountMember, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermRead)
 			if err != nil {
 				return nil, err
 			}
 			return t.Members(c.ctx, id)
 		}, acc),
-		op("POST", "/accounts/{account_id}/members", "Cloud", "Add an existing user (by e-mail) with a role, or change their role (admins)", 201, func(c *call, b *memberAdd) (model.AccountMember, error) {
+		op(accountManage, "POST", "/accounts/{account_id}/members", "Cloud", "Add an existing user (by e-mail) with a role, or change their role (admins)", 201, func(c *call, b *memberAdd) (model.AccountMember, error) {
 			id, role, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return model.AccountMember{}, err
@@ -512,7 +473,7 @@ func cloudRoutes() []route {
 			m, err := t.SetMember(c.ctx, role, id, b.Email, b.Role)
 			return m, tenancyErr(err)
 		}, acc),
-		op("PATCH", "/accounts/{account_id}/members/{user_id}", "Cloud", "Change a member's role (admins; owners for the owner role)", 200, func(c *call, b *roleBody) (model.AccountMember, error) {
+		op(accountManage, "PATCH", "/accounts/{account_id}/members/{user_id}", "Cloud", "Change a member's role (admins; owners for the owner role)", 200, func(c *call, b *roleBody) (model.AccountMember, error) {
 			id, role, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return model.AccountMember{}, err
@@ -524,7 +485,7 @@ func cloudRoutes() []route {
 			m, err := t.SetMemberRole(c.ctx, role, id, uid, b.Role)
 			return m, tenancyErr(err)
 		}, acc, idParam("user_id", "The member")),
-		op("DELETE", "/accounts/{account_id}/members/{user_id}", "Cloud", "Remove a member (admins; owners for owners)", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(accountManage, "DELETE", "/accounts/{account_id}/members/{user_id}", "Cloud", "Remove a member (admins; owners for owners)", 204, func(c *call, _ *noBody) (noContent, error) {
 			id, role, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return noContent{}, err
@@ -536,14 +497,14 @@ func cloudRoutes() []route {
 			return noContent{}, tenancyErr(t.RemoveMember(c.ctx, role, id, uid))
 		}, acc, idParam("user_id", "The member")),
 
-		op("GET", "/accounts/{account_id}/workspaces", "Cloud", "An account's workspaces", 200, func(c *call, _ *noBody) ([]model.WorkspaceDetails, error) {
+		op(accountRead, "GET", "/accounts/{account_id}/workspaces", "Cloud", "An account's workspaces", 200, func(c *call, _ *noBody) ([]model.WorkspaceDetails, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermRead)
 			if err != nil {
 				return nil, err
 			}
 			return t.Workspaces(c.ctx, id)
 		}, acc),
-		op("POST", "/accounts/{account_id}/workspaces", "Cloud", "Create a workspace (admins)", 201, func(c *call, b *tenancy.WorkspaceInput) (model.WorkspaceDetails, error) {
+		op(accountManage, "POST", "/accounts/{account_id}/workspaces", "Cloud", "Create a workspace (admins)", 201, func(c *call, b *tenancy.WorkspaceInput) (model.WorkspaceDetails, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return model.WorkspaceDetails{}, err
@@ -551,7 +512,7 @@ func cloudRoutes() []route {
 			w, err := t.CreateWorkspace(c.ctx, id, *b)
 			return w, tenancyErr(err)
 		}, acc),
-		op("GET", "/accounts/{account_id}/workspaces/{workspace_id}", "Cloud", "Read a workspace", 200, func(c *call, _ *noBody) (model.WorkspaceDetails, error) {
+		op(accountRead, "GET", "/accounts/{account_id}/workspaces/{workspace_id}", "Cloud", "Read a workspace", 200, func(c *call, _ *noBody) (model.WorkspaceDetails, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermRead)
 			if err != nil {
 				return model.WorkspaceDetails{}, err
@@ -563,7 +524,7 @@ func cloudRoutes() []route {
 			w, err := t.Workspace(c.ctx, id, wid)
 			return w, tenancyErr(err)
 		}, acc, wsp),
-		op("PATCH", "/accounts/{account_id}/workspaces/{workspace_id}", "Cloud", "Edit a workspace's name, handle or description (admins)", 200, func(c *call, b *tenancy.WorkspaceInput) (model.WorkspaceDetails, error) {
+		op(accountManage, "PATCH", "/accounts/{account_id}/workspaces/{workspace_id}", "Cloud", "Edit a workspace's name, handle or description (admins)", 200, func(c *call, b *tenancy.WorkspaceInput) (model.WorkspaceDetails, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return model.WorkspaceDetails{}, err
@@ -575,7 +536,7 @@ func cloudRoutes() []route {
 			w, err := t.UpdateWorkspace(c.ctx, id, wid, *b)
 			return w, tenancyErr(err)
 		}, acc, wsp),
-		op("DELETE", "/accounts/{account_id}/workspaces/{workspace_id}", "Cloud", "Delete a workspace and everything in it (admins)", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(accountManage, "DELETE", "/accounts/{account_id}/workspaces/{workspace_id}", "Cloud", "Delete a workspace and everything in it (admins)", 204, func(c *call, _ *noBody) (noContent, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return noContent{}, err
@@ -590,7 +551,7 @@ func cloudRoutes() []route {
 			c.srv.forgetWorkspace(id, wid)
 			return noContent{}, nil
 		}, acc, wsp),
-		op("PUT", "/accounts/{account_id}/members/{user_id}/workspaces/{workspace_id}", "Cloud", "Give a user a role on one workspace (admins; empty role removes it)", 204, func(c *call, b *workspaceRoleBody) (noContent, error) {
+		op(accountManage, "PUT", "/accounts/{account_id}/members/{user_id}/workspaces/{workspace_id}", "Cloud", "Give a user a role on one workspace (admins; empty role removes it)", 204, func(c *call, b *workspaceRoleBody) (noContent, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return noContent{}, err
@@ -606,7 +567,7 @@ func cloudRoutes() []route {
 			return noContent{}, tenancyErr(t.SetWorkspaceRole(c.ctx, id, wid, uid, b.Role))
 		}, acc, wsp, idParam("user_id", "The user")),
 
-		op("POST", "/accounts/{account_id}/service_accounts", "Cloud", "Create a service account with a role and its first key (shown once) (admins)", 201, func(c *call, b *botCreate) (botWithKey, error) {
+		op(accountManage, "POST", "/accounts/{account_id}/service_accounts", "Cloud", "Create a service account with a role and its first key (shown once) (admins)", 201, func(c *call, b *botCreate) (botWithKey, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return botWithKey{}, err
@@ -621,7 +582,7 @@ func cloudRoutes() []route {
 			}
 			return botWithKey{User: u, Role: b.Role, APIKey: &k}, nil
 		}, acc),
-		op("GET", "/accounts/{account_id}/service_accounts/{user_id}/api_keys", "Cloud", "A service account's keys (admins)", 200, func(c *call, _ *noBody) ([]model.APIKey, error) {
+		op(accountRead, "GET", "/accounts/{account_id}/service_accounts/{user_id}/api_keys", "Cloud", "A service account's keys (admins)", 200, func(c *call, _ *noBody) ([]model.APIKey, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return nil, err
@@ -635,7 +596,7 @@ func cloudRoutes() []route {
 			}
 			return t.ListAPIKeys(c.ctx, uid)
 		}, acc, idParam("user_id", "The service account")),
-		op("POST", "/accounts/{account_id}/service_accounts/{user_id}/api_keys", "Cloud", "Create a key for a service account (shown once) (admins)", 201, func(c *call, b *keyCreate) (tenancy.NewAPIKey, error) {
+		op(accountManage, "POST", "/accounts/{account_id}/service_accounts/{user_id}/api_keys", "Cloud", "Create a key for a service account (shown once) (admins)", 201, func(c *call, b *keyCreate) (tenancy.NewAPIKey, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return tenancy.NewAPIKey{}, err
@@ -654,7 +615,7 @@ func cloudRoutes() []route {
 			k, err := t.CreateAPIKey(c.ctx, uid, b.Name, exp)
 			return k, tenancyErr(err)
 		}, acc, idParam("user_id", "The service account")),
-		op("DELETE", "/accounts/{account_id}/service_accounts/{user_id}/api_keys/{id}", "Cloud", "Revoke a service account's key (admins)", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(accountManage, "DELETE", "/accounts/{account_id}/service_accounts/{user_id}/api_keys/{id}", "Cloud", "Revoke a service account's key (admins)", 204, func(c *call, _ *noBody) (noContent, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return noContent{}, err
@@ -672,7 +633,7 @@ func cloudRoutes() []route {
 			}
 			return noContent{}, tenancyErr(t.DeleteAPIKey(c.ctx, uid, kid))
 		}, acc, idParam("user_id", "The service account"), idParam("id", "The key")),
-		op("DELETE", "/accounts/{account_id}/service_accounts/{user_id}", "Cloud", "Delete a service account and its keys (admins)", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(accountManage, "DELETE", "/accounts/{account_id}/service_accounts/{user_id}", "Cloud", "Delete a service account and its keys (admins)", 204, func(c *call, _ *noBody) (noContent, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {
 				return noContent{}, err

@@ -162,6 +162,7 @@ type openAPIRoute struct {
 	method, path string
 	params       map[string]string // path parameter -> schema format/type
 	hasBody      bool
+	access       string // x-baton-access
 }
 
 // documentRoutes reads GET /api/openapi.json: the test walks what the
@@ -179,7 +180,8 @@ func (s *cloudServer) documentRoutes() []openAPIRoute {
 				In     string         `json:"in"`
 				Schema map[string]any `json:"schema"`
 			} `json:"parameters"`
-			RequestBody any `json:"requestBody"`
+			RequestBody any    `json:"requestBody"`
+			Access      string `json:"x-baton-access"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
@@ -188,7 +190,7 @@ func (s *cloudServer) documentRoutes() []openAPIRoute {
 	var out []openAPIRoute
 	for p, ops := range doc.Paths {
 		for m, o := range ops {
-			rt := openAPIRoute{method: strings.ToUpper(m), path: p, params: map[string]string{}, hasBody: o.RequestBody != nil}
+			rt := openAPIRoute{method: strings.ToUpper(m), path: p, params: map[string]string{}, hasBody: o.RequestBody != nil, access: o.Access}
 			for _, prm := range o.Parameters {
 				if prm.In == "path" {
 					f, _ := prm.Schema["format"].(string)
@@ -347,7 +349,7 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 	seen := 0
 	for _, rt := range routes {
 		pattern := rt.method + " " + rt.path
-		if publicRoutes[pattern] {
+		if rt.access == "anyone" {
 			continue
 		}
 		seen++
@@ -409,7 +411,7 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 		}
 
 		// 4. A viewer of alice's workspace: every write is 403.
-		if !IsReadRoute(rt.method, rt.path) {
+		if rt.access == "workspace:write" {
 			code, raw := s.call(vic.key, rt.method, mine, body)
 			if code != http.StatusForbidden {
 				t.Errorf("%s as a viewer: %d, want 403: %.300s", pattern, code, raw)
@@ -418,7 +420,7 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 	}
 	// The account-level writes as a viewer of the account.
 	for _, rt := range routes {
-		if !strings.HasPrefix(rt.path, "/accounts/") || IsReadRoute(rt.method, rt.path) {
+		if rt.access != "account:manage" {
 			continue
 		}
 		p, _ := bobs.fill(rt, alice.account.ID.String(), alice.ws.ID.String(), alice.user.ID.String(), true)
@@ -691,30 +693,52 @@ func TestMeWorkspacesShape(t *testing.T) {
 	}
 }
 
-// TestReadRouteClassification pins the read/write split viewers rely on.
-func TestReadRouteClassification(t *testing.T) {
+// TestEveryRouteDeclaresAccess: a route without a declared access level
+// fails here, and the levels that viewers and anonymous callers rely on are
+// pinned for the routes where a wrong choice would be a hole.
+func TestEveryRouteDeclaresAccess(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		method, path string
-		read         bool
-	}{
-		{"GET", "/flows/{id}", true},
-		{"POST", "/flows/filter", true},
-		{"POST", "/flow_runs/count", true},
-		{"POST", "/flow_runs/history", true},
-		{"POST", "/events/count-by/{countable}", true},
-		{"GET", "/events/in", false},
-		{"GET", "/events/out", true},
-		{"POST", "/flows", false},
-		{"PATCH", "/flows/{id}", false},
-		{"DELETE", "/flows/{id}", false},
-		{"POST", "/flow_runs/{id}/set_state", false},
+	srv := &Server{}
+	routes := srv.allRoutes()
+	got := map[string]access{}
+	for _, rt := range routes {
+		if rt.access == undeclared {
+			t.Errorf("%s %s declares no access level", rt.method, rt.path)
+		}
+		got[rt.method+" "+rt.path] = rt.access
+	}
+	for pattern, want := range map[string]access{
+		"GET /health":                            anyone,
+		"POST /auth/signin":                      anyone,
+		"GET /flows/{id}":                        wsRead,
+		"POST /flows/filter":                     wsRead,
+		"POST /flow_runs/count":                  wsRead,
+		"POST /flow_runs/history":                wsRead,
+		"POST /events/count-by/{countable}":      wsRead,
+		"GET /events/in":                         wsWrite,
+		"GET /events/out":                        wsRead,
+		"POST /flows":                            wsWrite,
+		"PATCH /flows/{id}":                      wsWrite,
+		"DELETE /flows/{id}":                     wsWrite,
+		"POST /flow_runs/{id}/set_state":         wsWrite,
+		"GET /me/api_keys":                       authenticated,
+		"POST /accounts/{account_id}/workspaces": accountManage,
+		"GET /accounts/{account_id}/members":     accountRead,
 	} {
-		if got := IsReadRoute(tc.method, tc.path); got != tc.read {
-			t.Errorf("IsReadRoute(%s %s) = %v, want %v", tc.method, tc.path, got, tc.read)
+		if got[pattern] != want {
+			t.Errorf("%s: access %s, want %s", pattern, got[pattern], want)
 		}
 	}
-	if !slices.Contains([]string{"GET /health"}, "GET /health") || !publicRoutes["GET /health"] || publicRoutes["GET /admin/settings"] {
-		t.Error("public route set changed unexpectedly")
+	// Everything anonymous callers may reach is listed here on purpose.
+	var open []string
+	for p, a := range got {
+		if a == anyone {
+			open = append(open, p)
+		}
+	}
+	slices.Sort(open)
+	wantOpen := []string{"GET /auth/providers", "GET /auth/session", "GET /csrf-token", "GET /health", "GET /hello", "GET /openapi.json", "GET /ready", "GET /version", "POST /auth/signin", "POST /auth/signout", "POST /auth/signup"}
+	if !slices.Equal(open, wantOpen) {
+		t.Errorf("routes open to anyone:\n got  %v\n want %v", open, wantOpen)
 	}
 }

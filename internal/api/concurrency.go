@@ -51,7 +51,7 @@ func leaseTTL(d *float64) (time.Duration, error) {
 func concurrencyRoutes() []route {
 	idOrName := param{name: "id_or_name", in: "path", typ: "string", required: true}
 	return []route{
-		op("POST", "/v2/concurrency_limits", "Concurrency Limits V2", "Create a global concurrency limit", 201, func(c *call, b *model.ConcurrencyLimitCreate) (model.ConcurrencyLimit, error) {
+		op(wsWrite, "POST", "/v2/concurrency_limits", "Concurrency Limits V2", "Create a global concurrency limit", 201, func(c *call, b *model.ConcurrencyLimitCreate) (model.ConcurrencyLimit, error) {
 			if b.Name == "" {
 				return model.ConcurrencyLimit{}, errorf(http.StatusUnprocessableEntity, "field \"name\" must not be empty")
 			}
@@ -60,23 +60,23 @@ func concurrencyRoutes() []route {
 			}
 			return c.srv.cfg.Store.ConcurrencyLimitCreate(c.ctx, c.ws, *b)
 		}),
-		op("GET", "/v2/concurrency_limits/{id_or_name}", "Concurrency Limits V2", "Read a limit by id or name", 200, func(c *call, _ *noBody) (model.ConcurrencyLimit, error) {
+		op(wsRead, "GET", "/v2/concurrency_limits/{id_or_name}", "Concurrency Limits V2", "Read a limit by id or name", 200, func(c *call, _ *noBody) (model.ConcurrencyLimit, error) {
 			key := c.r.PathValue("id_or_name")
 			l, err := c.srv.cfg.Store.ConcurrencyLimitGet(c.ctx, c.ws, key)
 			return l, notFoundAs(err, "concurrency limit", key)
 		}, idOrName),
-		op("PATCH", "/v2/concurrency_limits/{id_or_name}", "Concurrency Limits V2", "Update a limit", 204, func(c *call, b *model.ConcurrencyLimitUpdate) (noContent, error) {
+		op(wsWrite, "PATCH", "/v2/concurrency_limits/{id_or_name}", "Concurrency Limits V2", "Update a limit", 204, func(c *call, b *model.ConcurrencyLimitUpdate) (noContent, error) {
 			key := c.r.PathValue("id_or_name")
 			if b.Limit != nil && *b.Limit < 0 {
 				return noContent{}, errorf(http.StatusUnprocessableEntity, "field \"limit\" must be >= 0")
 			}
 			return noContent{}, notFoundAs(c.srv.cfg.Store.ConcurrencyLimitUpdate(c.ctx, c.ws, key, *b), "concurrency limit", key)
 		}, idOrName),
-		op("DELETE", "/v2/concurrency_limits/{id_or_name}", "Concurrency Limits V2", "Delete a limit", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "DELETE", "/v2/concurrency_limits/{id_or_name}", "Concurrency Limits V2", "Delete a limit", 204, func(c *call, _ *noBody) (noContent, error) {
 			key := c.r.PathValue("id_or_name")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.ConcurrencyLimitDelete(c.ctx, c.ws, key), "concurrency limit", key)
 		}, idOrName),
-		optionalBody(op("POST", "/v2/concurrency_limits/filter", "Concurrency Limits V2", "List limits", 200, func(c *call, b *windowQuery) ([]model.ConcurrencyLimit, error) {
+		optionalBody(op(wsRead, "POST", "/v2/concurrency_limits/filter", "Concurrency Limits V2", "List limits", 200, func(c *call, b *windowQuery) ([]model.ConcurrencyLimit, error) {
 			if b.Offset < 0 || b.Limit < 0 || b.Limit > maxLimit {
 				return nil, errorf(http.StatusUnprocessableEntity, "\"offset\" must be >= 0 and \"limit\" between 0 and %d", maxLimit)
 			}
@@ -86,7 +86,7 @@ func concurrencyRoutes() []route {
 			res, err := c.srv.cfg.Store.ConcurrencyLimitList(c.ctx, c.ws, b.Offset, b.Limit)
 			return nonNil(res), err
 		})),
-		op("POST", "/v2/concurrency_limits/increment-with-lease", "Concurrency Limits V2", "Take slots on the named limits under a lease (423 with Retry-After when full)", 200, func(c *call, b *leaseAcquire) (leaseResponse, error) {
+		op(wsWrite, "POST", "/v2/concurrency_limits/increment-with-lease", "Concurrency Limits V2", "Take slots on the named limits under a lease (423 with Retry-After when full)", 200, func(c *call, b *leaseAcquire) (leaseResponse, error) {
 			if len(b.Names) == 0 {
 				return leaseResponse{}, errorf(http.StatusUnprocessableEntity, "field \"names\" must not be empty")
 			}
@@ -112,10 +112,10 @@ func concurrencyRoutes() []route {
 			}
 			return resp, nil
 		}),
-		op("POST", "/v2/concurrency_limits/decrement-with-lease", "Concurrency Limits V2", "Release a lease's slots", 204, func(c *call, b *leaseRef) (noContent, error) {
+		op(wsWrite, "POST", "/v2/concurrency_limits/decrement-with-lease", "Concurrency Limits V2", "Release a lease's slots", 204, func(c *call, b *leaseRef) (noContent, error) {
 			return noContent{}, c.srv.cfg.Store.ConcurrencyRelease(c.ctx, c.ws, b.LeaseID)
 		}),
-		optionalBody(op("POST", "/v2/concurrency_limits/leases/{lease_id}/renew", "Concurrency Limits V2", "Extend a lease", 204, func(c *call, b *leaseRenew) (noContent, error) {
+		optionalBody(op(wsWrite, "POST", "/v2/concurrency_limits/leases/{lease_id}/renew", "Concurrency Limits V2", "Extend a lease", 204, func(c *call, b *leaseRenew) (noContent, error) {
 			lid, _ := c.pathID("lease_id")
 			ttl, err := leaseTTL(b.LeaseDuration)
 			if err != nil {

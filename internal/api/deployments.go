@@ -29,33 +29,33 @@ func deploymentRoutes() []route {
 	sid := param{name: "schedule_id", in: "path", typ: "uuid", required: true}
 	const tag = "Deployments"
 	return []route{
-		op("POST", "/deployments", tag, "Create a deployment, or replace the one with the same flow and name", 201, createDeployment),
-		op("GET", "/deployments/{id}", tag, "Read a deployment", 200, func(c *call, _ *noBody) (model.Deployment, error) {
+		op(wsWrite, "POST", "/deployments", tag, "Create a deployment, or replace the one with the same flow and name", 201, createDeployment),
+		op(wsRead, "GET", "/deployments/{id}", tag, "Read a deployment", 200, func(c *call, _ *noBody) (model.Deployment, error) {
 			did, _ := c.pathID("id")
 			return c.getDeployment(did)
 		}, id),
-		op("GET", "/deployments/name/{flow_name}/{deployment_name}", tag, "Read a deployment by flow and deployment name", 200,
+		op(wsRead, "GET", "/deployments/name/{flow_name}/{deployment_name}", tag, "Read a deployment by flow and deployment name", 200,
 			func(c *call, _ *noBody) (model.Deployment, error) {
 				f, d := c.r.PathValue("flow_name"), c.r.PathValue("deployment_name")
 				dep, err := c.srv.cfg.Store.DeploymentGetByName(c.ctx, c.ws, f, d)
 				return dep, notFoundAs(err, "deployment", f+"/"+d)
 			},
 			param{name: "flow_name", in: "path", typ: "string", required: true}, param{name: "deployment_name", in: "path", typ: "string", required: true}),
-		op("PATCH", "/deployments/{id}", tag, "Update a deployment", 204, updateDeployment, id),
-		op("DELETE", "/deployments/{id}", tag, "Delete a deployment and its future scheduled runs", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "PATCH", "/deployments/{id}", tag, "Update a deployment", 204, updateDeployment, id),
+		op(wsWrite, "DELETE", "/deployments/{id}", tag, "Delete a deployment and its future scheduled runs", 204, func(c *call, _ *noBody) (noContent, error) {
 			did, _ := c.pathID("id")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.DeploymentDelete(c.ctx, c.ws, did), "deployment", did)
 		}, id),
-		optionalBody(op("POST", "/deployments/filter", tag, "Query deployments", 200, func(c *call, q *model.DeploymentQuery) ([]model.Deployment, error) {
+		optionalBody(op(wsRead, "POST", "/deployments/filter", tag, "Query deployments", 200, func(c *call, q *model.DeploymentQuery) ([]model.Deployment, error) {
 			if err := checkDeploymentQuery(q); err != nil {
 				return nil, err
 			}
 			return c.srv.cfg.Store.DeploymentList(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/deployments/count", tag, "Count deployments", 200, func(c *call, q *model.DeploymentQuery) (int, error) {
+		optionalBody(op(wsRead, "POST", "/deployments/count", tag, "Count deployments", 200, func(c *call, q *model.DeploymentQuery) (int, error) {
 			return c.srv.cfg.Store.DeploymentCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/deployments/paginate", tag, "Page through deployments", 200, func(c *call, q *model.DeploymentQuery) (deploymentPage, error) {
+		optionalBody(op(wsRead, "POST", "/deployments/paginate", tag, "Page through deployments", 200, func(c *call, q *model.DeploymentQuery) (deploymentPage, error) {
 			if q.Page == 0 {
 				q.Page = 1
 			}
@@ -73,18 +73,18 @@ func deploymentRoutes() []route {
 			n, err := c.srv.cfg.Store.DeploymentCount(c.ctx, c.ws, *q)
 			return deploymentPage{Results: res, Count: n, Limit: q.Limit, Page: q.Page, Pages: pages(n, q.Limit)}, err
 		})),
-		op("POST", "/deployments/{id}/pause_deployment", tag, "Pause a deployment: its schedules stop creating runs", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "POST", "/deployments/{id}/pause_deployment", tag, "Pause a deployment: its schedules stop creating runs", 204, func(c *call, _ *noBody) (noContent, error) {
 			return noContent{}, c.setPaused(true)
 		}, id),
-		op("POST", "/deployments/{id}/resume_deployment", tag, "Resume a paused deployment", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "POST", "/deployments/{id}/resume_deployment", tag, "Resume a paused deployment", 204, func(c *call, _ *noBody) (noContent, error) {
 			return noContent{}, c.setPaused(false)
 		}, id),
-		op("GET", "/deployments/{id}/schedules", tag, "List a deployment's schedules", 200, func(c *call, _ *noBody) ([]model.DeploymentSchedule, error) {
+		op(wsRead, "GET", "/deployments/{id}/schedules", tag, "List a deployment's schedules", 200, func(c *call, _ *noBody) ([]model.DeploymentSchedule, error) {
 			did, _ := c.pathID("id")
 			d, err := c.getDeployment(did)
 			return d.Schedules, err
 		}, id),
-		op("POST", "/deployments/{id}/schedules", tag, "Add schedules to a deployment", 201, func(c *call, b *[]model.DeploymentScheduleCreate) ([]model.DeploymentSchedule, error) {
+		op(wsWrite, "POST", "/deployments/{id}/schedules", tag, "Add schedules to a deployment", 201, func(c *call, b *[]model.DeploymentScheduleCreate) ([]model.DeploymentSchedule, error) {
 			did, _ := c.pathID("id")
 			added, err := buildSchedules(*b, c.srv.now())
 			if err != nil {
@@ -96,15 +96,15 @@ func deploymentRoutes() []route {
 			})
 			return added, notFoundAs(err, "deployment", did)
 		}, id),
-		op("PATCH", "/deployments/{id}/schedules/{schedule_id}", tag, "Update one schedule of a deployment", 204, updateSchedule, id, sid),
-		op("DELETE", "/deployments/{id}/schedules/{schedule_id}", tag, "Delete one schedule of a deployment", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "PATCH", "/deployments/{id}/schedules/{schedule_id}", tag, "Update one schedule of a deployment", 204, updateSchedule, id, sid),
+		op(wsWrite, "DELETE", "/deployments/{id}/schedules/{schedule_id}", tag, "Delete one schedule of a deployment", 204, func(c *call, _ *noBody) (noContent, error) {
 			return noContent{}, c.editSchedule(func(d *model.Deployment, i int) error {
 				d.Schedules = slices.Delete(d.Schedules, i, i+1)
 				return nil
 			})
 		}, id, sid),
-		op("POST", "/deployments/{id}/create_flow_run", tag, "Create a flow run of a deployment", 201, createDeploymentFlowRun, id),
-		op("POST", "/deployments/get_scheduled_flow_runs", tag,
+		op(wsWrite, "POST", "/deployments/{id}/create_flow_run", tag, "Create a flow run of a deployment", 201, createDeploymentFlowRun, id),
+		op(wsWrite, "POST", "/deployments/get_scheduled_flow_runs", tag,
 			"Scheduled runs of deployments due before scheduled_before (Baton: wait_seconds long-polls until one is due)", 200, deploymentScheduledRuns),
 	}
 }

@@ -44,15 +44,15 @@ const maxEventPage = 50
 
 func eventRoutes() []route {
 	return []route{
-		{method: "GET", path: "/events/in", tag: "Events", summary: "Websocket: clients stream events in (subprotocol \"prefect\")", raw: func(w http.ResponseWriter, r *http.Request) {
+		{access: wsWrite, method: "GET", path: "/events/in", tag: "Events", summary: "Websocket: clients stream events in (subprotocol \"prefect\")", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
 			srv.cfg.Sockets.ServeIn(w, r, workspaceOf(r))
 		}},
-		{method: "GET", path: "/events/out", tag: "Events", summary: "Websocket: subscribe to events matching a filter (backfill, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
+		{access: wsRead, method: "GET", path: "/events/out", tag: "Events", summary: "Websocket: subscribe to events matching a filter (backfill, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
 			srv.cfg.Sockets.ServeOut(w, r, workspaceOf(r))
 		}},
-		op("POST", "/events", "Events", "Record events over HTTP", 204, func(c *call, b *[]model.Event) (noContent, error) {
+		op(wsWrite, "POST", "/events", "Events", "Record events over HTTP", 204, func(c *call, b *[]model.Event) (noContent, error) {
 			for i := range *b {
 				if err := events.Validate(&(*b)[i]); err != nil {
 					return noContent{}, errorf(http.StatusUnprocessableEntity, "event [%d]: %v", i, err)
@@ -61,7 +61,7 @@ func eventRoutes() []route {
 			}
 			return noContent{}, c.srv.cfg.Ingest.Accept(c.ctx, c.ws, *b)
 		}),
-		optionalBody(op("POST", "/events/filter", "Events", "Query events (newest first by default)", 200, func(c *call, b *eventQuery) (eventPage, error) {
+		optionalBody(op(wsRead, "POST", "/events/filter", "Events", "Query events (newest first by default)", 200, func(c *call, b *eventQuery) (eventPage, error) {
 			if b.Limit < 0 || b.Limit > maxEventPage {
 				return eventPage{}, errorf(http.StatusUnprocessableEntity, "field \"limit\" must be between 0 and %d", maxEventPage)
 			}
@@ -71,7 +71,7 @@ func eventRoutes() []route {
 			f := defaultEventFilter(b.Filter, c.srv.now())
 			return c.eventPage(pageToken{Filter: f, Limit: b.Limit})
 		})),
-		op("GET", "/events/filter/next", "Events", "The next page of an event query", 200, func(c *call, _ *noBody) (eventPage, error) {
+		op(wsRead, "GET", "/events/filter/next", "Events", "The next page of an event query", 200, func(c *call, _ *noBody) (eventPage, error) {
 			raw := c.r.URL.Query().Get("page-token")
 			tok, err := decodePageToken(raw)
 			if err != nil {
@@ -79,7 +79,7 @@ func eventRoutes() []route {
 			}
 			return c.eventPage(tok)
 		}, param{name: "page-token", in: "query", typ: "string", required: true}),
-		op("POST", "/events/count-by/{countable}", "Events", "Count events by day, time bucket, event name or resource", 200, func(c *call, b *countByQuery) ([]store.EventCount, error) {
+		op(wsRead, "POST", "/events/count-by/{countable}", "Events", "Count events by day, time bucket, event name or resource", 200, func(c *call, b *countByQuery) ([]store.EventCount, error) {
 			countable := c.r.PathValue("countable")
 			if !contains([]string{"day", "time", "event", "resource"}, countable) {
 				return nil, errorf(http.StatusUnprocessableEntity, "path parameter \"countable\": %q is not one of day, time, event, resource", countable)

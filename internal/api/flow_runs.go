@@ -14,13 +14,13 @@ import (
 func flowRunRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
-		op("POST", "/flow_runs", "Flow Runs", "Create a flow run (or return the one with the same idempotency key)", 201, createFlowRun),
-		op("GET", "/flow_runs/{id}", "Flow Runs", "Read a flow run", 200, func(c *call, _ *noBody) (model.FlowRun, error) {
+		op(wsWrite, "POST", "/flow_runs", "Flow Runs", "Create a flow run (or return the one with the same idempotency key)", 201, createFlowRun),
+		op(wsRead, "GET", "/flow_runs/{id}", "Flow Runs", "Read a flow run", 200, func(c *call, _ *noBody) (model.FlowRun, error) {
 			rid, _ := c.pathID("id")
 			return c.getFlowRun(rid)
 		}, id),
-		op("PATCH", "/flow_runs/{id}", "Flow Runs", "Update a flow run", 204, updateFlowRun, id),
-		op("PATCH", "/flow_runs/{id}/labels", "Flow Runs", "Merge labels into a flow run's labels", 204, func(c *call, b *model.Labels) (noContent, error) {
+		op(wsWrite, "PATCH", "/flow_runs/{id}", "Flow Runs", "Update a flow run", 204, updateFlowRun, id),
+		op(wsWrite, "PATCH", "/flow_runs/{id}/labels", "Flow Runs", "Merge labels into a flow run's labels", 204, func(c *call, b *model.Labels) (noContent, error) {
 			rid, _ := c.pathID("id")
 			_, err := c.srv.cfg.Store.FlowRunUpdate(c.ctx, c.ws, rid, func(r *model.FlowRun) error {
 				if r.Labels == nil {
@@ -34,25 +34,25 @@ func flowRunRoutes() []route {
 			})
 			return noContent{}, notFoundAs(err, "flow run", rid)
 		}, id),
-		op("DELETE", "/flow_runs/{id}", "Flow Runs", "Delete a flow run", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "DELETE", "/flow_runs/{id}", "Flow Runs", "Delete a flow run", 204, func(c *call, _ *noBody) (noContent, error) {
 			rid, _ := c.pathID("id")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.FlowRunDelete(c.ctx, c.ws, rid), "flow run", rid)
 		}, id),
-		op("POST", "/flow_runs/{id}/set_state", "Flow Runs", "Propose a new state; the orchestration policy decides", 201, setFlowRunState, id),
-		optionalBody(op("POST", "/flow_runs/filter", "Flow Runs", "Query flow runs", 200, func(c *call, q *model.RunQuery) ([]model.FlowRun, error) {
+		op(wsWrite, "POST", "/flow_runs/{id}/set_state", "Flow Runs", "Propose a new state; the orchestration policy decides", 201, setFlowRunState, id),
+		optionalBody(op(wsRead, "POST", "/flow_runs/filter", "Flow Runs", "Query flow runs", 200, func(c *call, q *model.RunQuery) ([]model.FlowRun, error) {
 			if err := checkQuery(q, model.FlowRunSorts); err != nil {
 				return nil, err
 			}
 			res, err := c.srv.cfg.Store.FlowRunList(c.ctx, c.ws, *q)
 			return nonNil(res), err
 		})),
-		optionalBody(op("POST", "/flow_runs/count", "Flow Runs", "Count flow runs", 200, func(c *call, q *model.RunQuery) (int, error) {
+		optionalBody(op(wsRead, "POST", "/flow_runs/count", "Flow Runs", "Count flow runs", 200, func(c *call, q *model.RunQuery) (int, error) {
 			return c.srv.cfg.Store.FlowRunCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/flow_runs/paginate", "Flow Runs", "Page through flow runs", 200, func(c *call, q *paginateQuery) (page[model.FlowRun], error) {
+		optionalBody(op(wsRead, "POST", "/flow_runs/paginate", "Flow Runs", "Page through flow runs", 200, func(c *call, q *paginateQuery) (page[model.FlowRun], error) {
 			return paginate(c, q, model.FlowRunSorts, c.srv.cfg.Store.FlowRunList, c.srv.cfg.Store.FlowRunCount)
 		})),
-		op("GET", "/flow_run_states", "Flow Run States", "A flow run's state history, oldest first", 200, func(c *call, _ *noBody) ([]model.State, error) {
+		op(wsRead, "GET", "/flow_run_states", "Flow Run States", "A flow run's state history, oldest first", 200, func(c *call, _ *noBody) ([]model.State, error) {
 			rid, err := c.queryID("flow_run_id")
 			if err != nil {
 				return nil, err

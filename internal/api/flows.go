@@ -51,32 +51,32 @@ type paginateQuery struct {
 func flowRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
-		op("POST", "/flows", "Flows", "Create a flow, or return the existing one with that name", 201, createFlow),
-		op("GET", "/flows/{id}", "Flows", "Read a flow", 200, func(c *call, _ *noBody) (model.Flow, error) {
+		op(wsWrite, "POST", "/flows", "Flows", "Create a flow, or return the existing one with that name", 201, createFlow),
+		op(wsRead, "GET", "/flows/{id}", "Flows", "Read a flow", 200, func(c *call, _ *noBody) (model.Flow, error) {
 			fid, _ := c.pathID("id")
 			return c.srv.cfg.Store.FlowGet(c.ctx, c.ws, fid)
 		}, id),
-		op("GET", "/flows/name/{name}", "Flows", "Read a flow by name", 200, func(c *call, _ *noBody) (model.Flow, error) {
+		op(wsRead, "GET", "/flows/name/{name}", "Flows", "Read a flow by name", 200, func(c *call, _ *noBody) (model.Flow, error) {
 			return c.srv.cfg.Store.FlowGetByName(c.ctx, c.ws, c.r.PathValue("name"))
 		}, param{name: "name", in: "path", typ: "string", required: true}),
-		op("PATCH", "/flows/{id}", "Flows", "Update a flow's tags", 204, func(c *call, b *model.FlowUpdate) (noContent, error) {
+		op(wsWrite, "PATCH", "/flows/{id}", "Flows", "Update a flow's tags", 204, func(c *call, b *model.FlowUpdate) (noContent, error) {
 			fid, _ := c.pathID("id")
 			return noContent{}, c.srv.cfg.Store.FlowUpdate(c.ctx, c.ws, fid, *b)
 		}, id),
-		op("DELETE", "/flows/{id}", "Flows", "Delete a flow and its runs", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "DELETE", "/flows/{id}", "Flows", "Delete a flow and its runs", 204, func(c *call, _ *noBody) (noContent, error) {
 			fid, _ := c.pathID("id")
 			return noContent{}, c.srv.cfg.Store.FlowDelete(c.ctx, c.ws, fid)
 		}, id),
-		optionalBody(op("POST", "/flows/filter", "Flows", "Query flows", 200, func(c *call, q *flowQuery) ([]model.Flow, error) {
+		optionalBody(op(wsRead, "POST", "/flows/filter", "Flows", "Query flows", 200, func(c *call, q *flowQuery) ([]model.Flow, error) {
 			if err := checkQuery(q, model.FlowSorts); err != nil {
 				return nil, err
 			}
 			return c.srv.cfg.Store.FlowList(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/flows/count", "Flows", "Count flows", 200, func(c *call, q *flowQuery) (int, error) {
+		optionalBody(op(wsRead, "POST", "/flows/count", "Flows", "Count flows", 200, func(c *call, q *flowQuery) (int, error) {
 			return c.srv.cfg.Store.FlowCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/flows/paginate", "Flows", "Page through flows", 200, func(c *call, q *paginateQuery) (page[model.Flow], error) {
+		optionalBody(op(wsRead, "POST", "/flows/paginate", "Flows", "Page through flows", 200, func(c *call, q *paginateQuery) (page[model.Flow], error) {
 			return paginate(c, q, model.FlowSorts, c.srv.cfg.Store.FlowList, c.srv.cfg.Store.FlowCount)
 		})),
 	}

@@ -33,7 +33,7 @@ func historyRoutes() []route {
 		return c.srv.cfg.Store.FlowRunHistory(c.ctx, c.ws, b.RunQuery, b.HistoryStart.Time, b.HistoryEnd.Time, every)
 	}
 	return []route{
-		op("POST", "/flow_runs/history", "Flow Runs", "Counts of flow runs by state in consecutive intervals (by expected start time)", 200, h),
-		op("POST", "/ui/flow_runs/history", "UI", "Same as /flow_runs/history (the path Prefect's UI uses)", 200, h),
+		op(wsRead, "POST", "/flow_runs/history", "Flow Runs", "Counts of flow runs by state in consecutive intervals (by expected start time)", 200, h),
+		op(wsRead, "POST", "/ui/flow_runs/history", "UI", "Same as /flow_runs/history (the path Prefect's UI uses)", 200, h),
 	}
 }

@@ -11,7 +11,7 @@ const maxLogMessage = 1 << 20
 
 func logRoutes() []route {
 	return []route{
-		op("POST", "/logs", "Logs", "Store a batch of log lines", 201, func(c *call, b *[]model.LogCreate) (noContent, error) {
+		op(wsWrite, "POST", "/logs", "Logs", "Store a batch of log lines", 201, func(c *call, b *[]model.LogCreate) (noContent, error) {
 			now := model.NewTime(c.srv.now())
 			logs := make([]model.Log, 0, len(*b))
 			for i, l := range *b {
@@ -26,7 +26,7 @@ func logRoutes() []route {
 			}
 			return noContent{}, c.srv.cfg.Store.LogCreate(c.ctx, c.ws, logs)
 		}),
-		optionalBody(op("POST", "/logs/filter", "Logs", "Query logs", 200, func(c *call, q *model.LogQuery) ([]model.Log, error) {
+		optionalBody(op(wsRead, "POST", "/logs/filter", "Logs", "Query logs", 200, func(c *call, q *model.LogQuery) ([]model.Log, error) {
 			if q.Sort != "" && !contains(model.LogSorts, q.Sort) {
 				return nil, errorf(http.StatusUnprocessableEntity, "field \"sort\": %q is not one of %v", q.Sort, model.LogSorts)
 			}

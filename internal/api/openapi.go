@@ -22,6 +22,9 @@ func openAPI(routes []route, version string) map[string]any {
 		opObj := map[string]any{
 			"summary":     rt.summary,
 			"operationId": operationID(rt),
+			// Who may call it: anyone, authenticated, workspace:read|write,
+			// account:read|manage (see route.go's access levels).
+			"x-baton-access": rt.access.String(),
 		}
 		if rt.tag != "" {
 			opObj["tags"] = []string{rt.tag}

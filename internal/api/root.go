@@ -16,28 +16,28 @@ const csrfDisabled = "CSRF protection is disabled."
 
 func rootRoutes() []route {
 	return []route{
-		op("GET", "/health", "Root", "Health check", 200, func(c *call, _ *noBody) (bool, error) { return true, nil }),
-		op("GET", "/ready", "Root", "Readiness check (the database answers)", 200, func(c *call, _ *noBody) (map[string]string, error) {
+		op(anyone, "GET", "/health", "Root", "Health check", 200, func(c *call, _ *noBody) (bool, error) { return true, nil }),
+		op(anyone, "GET", "/ready", "Root", "Readiness check (the database answers)", 200, func(c *call, _ *noBody) (map[string]string, error) {
 			if _, err := c.srv.cfg.Store.WorkspaceDefault(c.ctx); err != nil {
 				return nil, &Error{Status: http.StatusServiceUnavailable, Detail: "database is not ready", cause: err}
 			}
 			return map[string]string{"message": "OK"}, nil
 		}),
-		op("GET", "/version", "Root", "Prefect API version", 200, func(c *call, _ *noBody) (string, error) { return APIVersion, nil }),
-		op("GET", "/hello", "Root", "Say hello", 200, func(c *call, _ *noBody) (string, error) { return "👋", nil }),
-		op("GET", "/admin/version", "Admin", "Server version (the Prefect release whose API Baton implements)", 200, func(c *call, _ *noBody) (string, error) {
+		op(anyone, "GET", "/version", "Root", "Prefect API version", 200, func(c *call, _ *noBody) (string, error) { return APIVersion, nil }),
+		op(anyone, "GET", "/hello", "Root", "Say hello", 200, func(c *call, _ *noBody) (string, error) { return "👋", nil }),
+		op(wsRead, "GET", "/admin/version", "Admin", "Server version (the Prefect release whose API Baton implements)", 200, func(c *call, _ *noBody) (string, error) {
 			return PrefectVersion, nil
 		}),
-		op("GET", "/admin/settings", "Admin", "Server settings the client reads", 200, func(c *call, _ *noBody) (map[string]any, error) {
+		op(wsRead, "GET", "/admin/settings", "Admin", "Server settings the client reads", 200, func(c *call, _ *noBody) (map[string]any, error) {
 			return map[string]any{"server": map[string]any{"analytics_enabled": false}, "baton": map[string]any{"version": c.srv.cfg.Version}}, nil
 		}),
-		op("GET", "/admin/storage", "Admin", "Result storage settings", 200, func(c *call, _ *noBody) (storageSettings, error) {
+		op(wsRead, "GET", "/admin/storage", "Admin", "Result storage settings", 200, func(c *call, _ *noBody) (storageSettings, error) {
 			return storageSettings{}, nil
 		}),
-		op("GET", "/csrf-token", "Root", "CSRF token (disabled for API clients: they authenticate with keys, not cookies)", 200, func(c *call, _ *noBody) (map[string]string, error) {
+		op(anyone, "GET", "/csrf-token", "Root", "CSRF token (disabled for API clients: they authenticate with keys, not cookies)", 200, func(c *call, _ *noBody) (map[string]string, error) {
 			return nil, errorf(http.StatusUnprocessableEntity, csrfDisabled)
 		}, param{name: "client", in: "query", typ: "string", required: true}),
-		op("GET", "/openapi.json", "Root", "This document", 200, func(c *call, _ *noBody) (rawJSON, error) {
+		op(anyone, "GET", "/openapi.json", "Root", "This document", 200, func(c *call, _ *noBody) (rawJSON, error) {
 			return rawJSON(c.srv.spec), nil
 		}),
 	}

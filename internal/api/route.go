@@ -25,10 +25,56 @@ type param struct {
 	doc      string
 }
 
+// access is the permission a route demands of its caller. Every route
+// declares one (it is op's first argument, and raw routes set the field);
+// Server.authorize enforces it in one place, before the handler runs, so
+// no handler guesses or re-checks what its caller may do.
+type access uint8
+
+const (
+	// undeclared is the zero value: a route that forgot to declare its
+	// access is refused (and fails TestEveryRouteDeclaresAccess).
+	undeclared access = iota
+	// anyone needs no credential (health, version, sign-in).
+	anyone
+	// authenticated needs a valid credential but no particular workspace:
+	// the caller's own resources (/me/...) and account creation.
+	authenticated
+	// wsRead needs a role on the routed workspace that may read.
+	wsRead
+	// wsWrite needs a role on the routed workspace that may write.
+	wsWrite
+	// accountRead needs membership of the path's {account_id}.
+	accountRead
+	// accountManage needs an admin role on the path's {account_id}.
+	accountManage
+)
+
+// String names the access level for logs, tests and the OpenAPI document.
+func (a access) String() string {
+	switch a {
+	case anyone:
+		return "anyone"
+	case authenticated:
+		return "authenticated"
+	case wsRead:
+		return "workspace:read"
+	case wsWrite:
+		return "workspace:write"
+	case accountRead:
+		return "account:read"
+	case accountManage:
+		return "account:manage"
+	}
+	return "undeclared"
+}
+
 // route is one declared operation. The same declaration registers the
-// handler, validates requests (body type, parameters) and produces the
-// OpenAPI document, so the two cannot drift apart.
+// handler, validates requests (body type, parameters), names the permission
+// the caller needs and produces the OpenAPI document, so none of them can
+// drift apart.
 type route struct {
+	access   access
 	method   string
 	path     string // relative to /api, without trailing slash
 	tag      string
@@ -56,9 +102,10 @@ type call struct {
 	status int
 }
 
-// op declares a JSON operation whose handler receives the decoded body.
-func op[B any, R any](method, path, tag, summary string, status int, fn func(c *call, body *B) (R, error), params ...param) route {
-	rt := route{method: method, path: path, tag: tag, summary: summary, status: status, params: params}
+// op declares a JSON operation whose handler receives the decoded body; acc
+// is what the caller must be allowed to do.
+func op[B any, R any](acc access, method, path, tag, summary string, status int, fn func(c *call, body *B) (R, error), params ...param) route {
+	rt := route{access: acc, method: method, path: path, tag: tag, summary: summary, status: status, params: params}
 	if reflect.TypeFor[B]() != reflect.TypeFor[noBody]() {
 		rt.body = reflect.TypeFor[B]()
 	}

@@ -63,6 +63,8 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	routes  []route
+	// byPattern finds a matched route's declaration (its access level).
+	byPattern map[string]*route
 	now     func() time.Time
 	defWS   model.Workspace
 	wsMu    sync.RWMutex
@@ -91,8 +93,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics()}
 	s.routes = s.allRoutes()
-	for _, rt := range s.routes {
+	s.byPattern = make(map[string]*route, len(s.routes))
+	for i, rt := range s.routes {
 		s.mux.Handle(rt.muxPattern(), s.adapt(rt))
+		s.byPattern[rt.muxPattern()] = &s.routes[i]
 	}
 	spec, err := json.Marshal(openAPI(s.routes, cfg.Version))
 	if err != nil {
@@ -242,7 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rw, errorf(http.StatusNotFound, "Not Found: %s %s", r.Method, path))
 		return
 	}
-	r2, aerr := s.authorize(r2, pattern)
+	r2, aerr := s.authorize(r2, s.byPattern[pattern])
 	if aerr != nil {
 		writeError(rw, aerr)
 		return

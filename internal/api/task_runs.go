@@ -12,13 +12,13 @@ import (
 func taskRunRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
-		op("POST", "/task_runs", "Task Runs", "Create a task run (or return the one with the same flow run, task key and dynamic key)", 201, createTaskRun),
-		op("GET", "/task_runs/{id}", "Task Runs", "Read a task run", 200, func(c *call, _ *noBody) (model.TaskRun, error) {
+		op(wsWrite, "POST", "/task_runs", "Task Runs", "Create a task run (or return the one with the same flow run, task key and dynamic key)", 201, createTaskRun),
+		op(wsRead, "GET", "/task_runs/{id}", "Task Runs", "Read a task run", 200, func(c *call, _ *noBody) (model.TaskRun, error) {
 			rid, _ := c.pathID("id")
 			r, err := c.srv.cfg.Store.TaskRunGet(c.ctx, c.ws, rid)
 			return r, notFoundAs(err, "task run", rid)
 		}, id),
-		op("PATCH", "/task_runs/{id}", "Task Runs", "Update a task run", 204, func(c *call, b *model.TaskRunUpdate) (noContent, error) {
+		op(wsWrite, "PATCH", "/task_runs/{id}", "Task Runs", "Update a task run", 204, func(c *call, b *model.TaskRunUpdate) (noContent, error) {
 			rid, _ := c.pathID("id")
 			_, err := c.srv.cfg.Store.TaskRunUpdate(c.ctx, c.ws, rid, func(r *model.TaskRun) error {
 				if b.Name != nil {
@@ -29,25 +29,25 @@ func taskRunRoutes() []route {
 			})
 			return noContent{}, notFoundAs(err, "task run", rid)
 		}, id),
-		op("DELETE", "/task_runs/{id}", "Task Runs", "Delete a task run", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "DELETE", "/task_runs/{id}", "Task Runs", "Delete a task run", 204, func(c *call, _ *noBody) (noContent, error) {
 			rid, _ := c.pathID("id")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.TaskRunDelete(c.ctx, c.ws, rid), "task run", rid)
 		}, id),
-		op("POST", "/task_runs/{id}/set_state", "Task Runs", "Propose a new task-run state; the orchestration policy decides", 201, setTaskRunState, id),
-		optionalBody(op("POST", "/task_runs/filter", "Task Runs", "Query task runs", 200, func(c *call, q *model.RunQuery) ([]model.TaskRun, error) {
+		op(wsWrite, "POST", "/task_runs/{id}/set_state", "Task Runs", "Propose a new task-run state; the orchestration policy decides", 201, setTaskRunState, id),
+		optionalBody(op(wsRead, "POST", "/task_runs/filter", "Task Runs", "Query task runs", 200, func(c *call, q *model.RunQuery) ([]model.TaskRun, error) {
 			if err := checkQuery(q, model.TaskRunSorts); err != nil {
 				return nil, err
 			}
 			res, err := c.srv.cfg.Store.TaskRunList(c.ctx, c.ws, *q)
 			return nonNil(res), err
 		})),
-		optionalBody(op("POST", "/task_runs/count", "Task Runs", "Count task runs", 200, func(c *call, q *model.RunQuery) (int, error) {
+		optionalBody(op(wsRead, "POST", "/task_runs/count", "Task Runs", "Count task runs", 200, func(c *call, q *model.RunQuery) (int, error) {
 			return c.srv.cfg.Store.TaskRunCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/task_runs/paginate", "Task Runs", "Page through task runs", 200, func(c *call, q *paginateQuery) (page[model.TaskRun], error) {
+		optionalBody(op(wsRead, "POST", "/task_runs/paginate", "Task Runs", "Page through task runs", 200, func(c *call, q *paginateQuery) (page[model.TaskRun], error) {
 			return paginate(c, q, model.TaskRunSorts, c.srv.cfg.Store.TaskRunList, c.srv.cfg.Store.TaskRunCount)
 		})),
-		op("GET", "/task_run_states", "Task Run States", "A task run's state history, oldest first", 200, func(c *call, _ *noBody) ([]model.State, error) {
+		op(wsRead, "GET", "/task_run_states", "Task Run States", "A task run's state history, oldest first", 200, func(c *call, _ *noBody) ([]model.State, error) {
 			rid, err := c.queryID("task_run_id")
 			if err != nil {
 				return nil, err

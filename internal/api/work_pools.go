@@ -16,40 +16,40 @@ func workPoolRoutes() []route {
 	name := param{name: "name", in: "path", typ: "string", required: true}
 	const tag = "Work Pools"
 	return []route{
-		op("POST", "/work_pools", tag, "Create a work pool (with its default queue)", 201, createWorkPool),
-		op("GET", "/work_pools/{name}", tag, "Read a work pool", 200, func(c *call, _ *noBody) (model.WorkPool, error) {
+		op(wsWrite, "POST", "/work_pools", tag, "Create a work pool (with its default queue)", 201, createWorkPool),
+		op(wsRead, "GET", "/work_pools/{name}", tag, "Read a work pool", 200, func(c *call, _ *noBody) (model.WorkPool, error) {
 			n := c.r.PathValue("name")
 			p, err := c.srv.cfg.Store.WorkPoolGet(c.ctx, c.ws, n)
 			return p, notFoundAs(err, "work pool", n)
 		}, pool),
-		op("PATCH", "/work_pools/{name}", tag, "Update a work pool", 204, updateWorkPool, pool),
-		op("DELETE", "/work_pools/{name}", tag, "Delete a work pool with its queues and workers", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "PATCH", "/work_pools/{name}", tag, "Update a work pool", 204, updateWorkPool, pool),
+		op(wsWrite, "DELETE", "/work_pools/{name}", tag, "Delete a work pool with its queues and workers", 204, func(c *call, _ *noBody) (noContent, error) {
 			n := c.r.PathValue("name")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.WorkPoolDelete(c.ctx, c.ws, n), "work pool", n)
 		}, pool),
-		optionalBody(op("POST", "/work_pools/filter", tag, "Query work pools", 200, func(c *call, q *model.WorkPoolQuery) ([]model.WorkPool, error) {
+		optionalBody(op(wsRead, "POST", "/work_pools/filter", tag, "Query work pools", 200, func(c *call, q *model.WorkPoolQuery) ([]model.WorkPool, error) {
 			if err := checkWindow(&q.Offset, &q.Limit); err != nil {
 				return nil, err
 			}
 			return c.srv.cfg.Store.WorkPoolList(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/work_pools/count", tag, "Count work pools", 200, func(c *call, q *model.WorkPoolQuery) (int, error) {
+		optionalBody(op(wsRead, "POST", "/work_pools/count", tag, "Count work pools", 200, func(c *call, q *model.WorkPoolQuery) (int, error) {
 			return c.srv.cfg.Store.WorkPoolCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op("POST", "/work_pools/{name}/get_scheduled_flow_runs", tag,
+		optionalBody(op(wsWrite, "POST", "/work_pools/{name}/get_scheduled_flow_runs", tag,
 			"Runs a pool's workers may start now (Baton: wait_seconds long-polls until one is due)", 200, poolScheduledRuns, pool)),
-		op("POST", "/work_pools/{work_pool_name}/queues", tag, "Create a work queue in a pool", 201, createWorkQueue, poolOf),
-		op("GET", "/work_pools/{work_pool_name}/queues/{name}", tag, "Read a work queue", 200, func(c *call, _ *noBody) (model.WorkQueue, error) {
+		op(wsWrite, "POST", "/work_pools/{work_pool_name}/queues", tag, "Create a work queue in a pool", 201, createWorkQueue, poolOf),
+		op(wsRead, "GET", "/work_pools/{work_pool_name}/queues/{name}", tag, "Read a work queue", 200, func(c *call, _ *noBody) (model.WorkQueue, error) {
 			p, n := c.r.PathValue("work_pool_name"), c.r.PathValue("name")
 			q, err := c.srv.cfg.Store.WorkQueueGet(c.ctx, c.ws, p, n)
 			return q, notFoundAs(err, "work queue", p+"/"+n)
 		}, poolOf, name),
-		op("PATCH", "/work_pools/{work_pool_name}/queues/{name}", tag, "Update a work queue", 204, updateWorkQueue, poolOf, name),
-		op("DELETE", "/work_pools/{work_pool_name}/queues/{name}", tag, "Delete a work queue (not the default one)", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "PATCH", "/work_pools/{work_pool_name}/queues/{name}", tag, "Update a work queue", 204, updateWorkQueue, poolOf, name),
+		op(wsWrite, "DELETE", "/work_pools/{work_pool_name}/queues/{name}", tag, "Delete a work queue (not the default one)", 204, func(c *call, _ *noBody) (noContent, error) {
 			p, n := c.r.PathValue("work_pool_name"), c.r.PathValue("name")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.WorkQueueDelete(c.ctx, c.ws, p, n), "work queue", p+"/"+n)
 		}, poolOf, name),
-		optionalBody(op("POST", "/work_pools/{work_pool_name}/queues/filter", tag, "Query a pool's work queues", 200, func(c *call, q *model.WorkQueueQuery) ([]model.WorkQueue, error) {
+		optionalBody(op(wsRead, "POST", "/work_pools/{work_pool_name}/queues/filter", tag, "Query a pool's work queues", 200, func(c *call, q *model.WorkQueueQuery) ([]model.WorkQueue, error) {
 			if err := checkWindow(&q.Offset, &q.Limit); err != nil {
 				return nil, err
 			}
@@ -57,7 +57,7 @@ func workPoolRoutes() []route {
 			res, err := c.srv.cfg.Store.WorkQueueList(c.ctx, c.ws, p, *q)
 			return res, notFoundAs(err, "work pool", p)
 		}, poolOf)),
-		op("POST", "/work_pools/{work_pool_name}/workers/heartbeat", tag, "Record a worker heartbeat (the worker is ONLINE, the pool READY)", 204,
+		op(wsWrite, "POST", "/work_pools/{work_pool_name}/workers/heartbeat", tag, "Record a worker heartbeat (the worker is ONLINE, the pool READY)", 204,
 			func(c *call, b *model.WorkerHeartbeat) (noContent, error) {
 				p := c.r.PathValue("work_pool_name")
 				if strings.TrimSpace(b.Name) == "" {
@@ -69,7 +69,7 @@ func workPoolRoutes() []route {
 				_, err := c.srv.cfg.Store.WorkerHeartbeat(c.ctx, c.ws, p, b.Name, b.HeartbeatIntervalSeconds, c.srv.now())
 				return noContent{}, notFoundAs(err, "work pool", p)
 			}, poolOf),
-		optionalBody(op("POST", "/work_pools/{work_pool_name}/workers/filter", tag, "Query a pool's workers", 200, func(c *call, q *model.WorkerQuery) ([]model.Worker, error) {
+		optionalBody(op(wsRead, "POST", "/work_pools/{work_pool_name}/workers/filter", tag, "Query a pool's workers", 200, func(c *call, q *model.WorkerQuery) ([]model.Worker, error) {
 			if err := checkWindow(&q.Offset, &q.Limit); err != nil {
 				return nil, err
 			}
@@ -77,20 +77,20 @@ func workPoolRoutes() []route {
 			res, err := c.srv.cfg.Store.WorkerList(c.ctx, c.ws, p, *q)
 			return res, notFoundAs(err, "work pool", p)
 		}, poolOf)),
-		op("DELETE", "/work_pools/{work_pool_name}/workers/{name}", tag, "Delete a worker", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "DELETE", "/work_pools/{work_pool_name}/workers/{name}", tag, "Delete a worker", 204, func(c *call, _ *noBody) (noContent, error) {
 			p, n := c.r.PathValue("work_pool_name"), c.r.PathValue("name")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.WorkerDelete(c.ctx, c.ws, p, n), "worker", p+"/"+n)
 		}, poolOf, name),
 		// The client reads a run's queue by id to label its events (and
 		// drops every event of the run when this fails).
-		op("GET", "/work_queues/{id}", "Work Queues", "Read a work queue by id", 200, func(c *call, _ *noBody) (model.WorkQueue, error) {
+		op(wsRead, "GET", "/work_queues/{id}", "Work Queues", "Read a work queue by id", 200, func(c *call, _ *noBody) (model.WorkQueue, error) {
 			id, _ := c.pathID("id")
 			q, err := c.srv.cfg.Store.WorkQueueGetByID(c.ctx, c.ws, id)
 			return q, notFoundAs(err, "work queue", id)
 		}, param{name: "id", in: "path", typ: "uuid", required: true}),
 		// Prefect's worker channel is not implemented: a 404 makes the
 		// client disable it for good and use the REST endpoints above.
-		{method: "GET", path: "/work_pools/{name}/workers/connect", tag: tag, summary: "Worker channel websocket: not implemented (404, REST polling is used)",
+		{access: wsRead, method: "GET", path: "/work_pools/{name}/workers/connect", tag: tag, summary: "Worker channel websocket: not implemented (404, REST polling is used)",
 			raw: func(w http.ResponseWriter, r *http.Request) {
 				writeError(w, errorf(http.StatusNotFound, "the worker channel is not available on this server; use REST polling"))
 			}},
