@@ -11,6 +11,19 @@ type storageSettings struct {
 	DefaultResultStorageBlockID *model.ID `json:"default_result_storage_block_id"`
 }
 
+// csrfToken is Prefect's CsrfToken: the shape GET /csrf-token would answer
+// if Baton issued tokens. It never does (CSRF protection is off for API
+// clients, Prefect's default), but the document declares the shape clients
+// know.
+type csrfToken struct {
+	ID         model.ID   `json:"id"`
+	Created    model.Time `json:"created"`
+	Updated    model.Time `json:"updated"`
+	Token      string     `json:"token"`
+	Client     string     `json:"client"`
+	Expiration model.Time `json:"expiration"`
+}
+
 // csrfDisabled is what the Prefect client reads as "CSRF is off".
 const csrfDisabled = "CSRF protection is disabled."
 
@@ -34,8 +47,8 @@ func rootRoutes() []route {
 		op(wsRead, "GET", "/admin/storage", "Admin", "Result storage settings", 200, func(c *call, _ *noBody) (storageSettings, error) {
 			return storageSettings{}, nil
 		}),
-		op(anyone, "GET", "/csrf-token", "Root", "CSRF token (disabled for API clients: they authenticate with keys, not cookies)", 200, func(c *call, _ *noBody) (map[string]string, error) {
-			return nil, errorf(http.StatusUnprocessableEntity, csrfDisabled)
+		op(anyone, "GET", "/csrf-token", "Root", "CSRF token (disabled for API clients: they authenticate with keys, not cookies)", 200, func(c *call, _ *noBody) (csrfToken, error) {
+			return csrfToken{}, errorf(http.StatusUnprocessableEntity, csrfDisabled)
 		}, param{name: "client", in: "query", typ: "string", required: true}),
 		op(anyone, "GET", "/openapi.json", "Root", "This document", 200, func(c *call, _ *noBody) (rawJSON, error) {
 			return rawJSON(c.srv.spec), nil
