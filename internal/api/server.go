@@ -59,17 +59,17 @@ const APIVersion = "0.8.4"
 
 // Server is the HTTP API.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	mux     *http.ServeMux
-	routes  []route
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes []route
 	// byPattern finds a matched route's declaration (its access level).
 	byPattern map[string]*route
-	now     func() time.Time
-	defWS   model.Workspace
-	wsMu    sync.RWMutex
-	wsCache map[[2]model.ID]model.Workspace
-	spec    []byte
+	now       func() time.Time
+	defWS     model.Workspace
+	wsMu      sync.RWMutex
+	wsCache   map[[2]model.ID]model.Workspace
+	spec      []byte
 	// metrics counts requests for GET /metrics.
 	metrics *metrics
 	// flowNames caches flow names for event labels.
