@@ -257,6 +257,12 @@ func (s *cloudServer) seed(tn tenant) objects {
 	if try("v2/concurrency_limits", "/v2/concurrency_limits", map[string]any{"name": "secret-limit", "limit": 1}) != nil {
 		o.names["id_or_name"] = "secret-limit"
 	}
+	// A variable with the pool's name, so /variables/name/{name} is walked
+	// with a name that exists in bob's workspace.
+	try("variables", "/variables", map[string]any{"name": "secret-pool", "value": "bobs"})
+	if try("artifacts", "/artifacts", map[string]any{"key": "secret-key", "type": "markdown", "data": "# bob", "flow_run_id": fr["id"]}) != nil {
+		o.names["key"] = "secret-key"
+	}
 	return o
 }
 
@@ -337,7 +343,7 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 			_, raw := s.call(bob.key, "GET", bob.base()+"/"+prefix+"/"+id, nil)
 			out[prefix] = string(raw)
 		}
-		for _, q := range []string{"/flows/count", "/flow_runs/count", "/task_runs/count", "/deployments/count", "/work_pools/count"} {
+		for _, q := range []string{"/flows/count", "/flow_runs/count", "/task_runs/count", "/deployments/count", "/work_pools/count", "/variables/count", "/artifacts/count", "/artifacts/latest/count"} {
 			code, raw := s.call(bob.key, "POST", bob.base()+q, map[string]any{})
 			out[q] = string(raw) + " " + http.StatusText(code)
 		}

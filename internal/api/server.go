@@ -120,6 +120,8 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, concurrencyRoutes()...)
 	rs = append(rs, deploymentRoutes()...)
 	rs = append(rs, workPoolRoutes()...)
+	rs = append(rs, variableRoutes()...)
+	rs = append(rs, artifactRoutes()...)
 	rs = append(rs, cloudRoutes()...)
 	return rs
 }

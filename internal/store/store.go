@@ -48,6 +48,8 @@ type Store interface {
 	Concurrency
 	Deployments
 	WorkPools
+	Variables
+	Artifacts
 	// Close flushes pending writes and releases the database.
 	Close() error
 }

@@ -45,6 +45,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"DeploymentsAndPools", testDeploymentsAndPools},
 		{"Tenancy", testTenancy},
+		{"Variables", testVariables},
+		{"Artifacts", testArtifacts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
