@@ -65,7 +65,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return fmt.Errorf("create home %s: %w", cfg.Home, err)
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: log})
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: log, WALMaxBytes: cfg.WALMaxBytes()})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

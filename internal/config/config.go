@@ -34,6 +34,10 @@ type Server struct {
 	// APIKey, in server mode, is required from non-loopback clients
 	// (BATON_API_KEY, default none: open).
 	APIKey string
+	// WALMaxMB bounds SQLite's write-ahead log, in MiB: past it the writer
+	// truncates the log between two group commits (BATON_WAL_MAX_MB,
+	// default 128; 0 disables the bound).
+	WALMaxMB int
 }
 
 // DefaultHome returns $BATON_HOME or ~/.baton.
@@ -49,7 +53,7 @@ func DefaultHome() string {
 
 // ServerFromEnv returns the defaults overlaid with BATON_* variables.
 func ServerFromEnv() (Server, error) {
-	c := Server{Home: DefaultHome(), Host: "127.0.0.1", Port: 4200, LogLevel: "info", LogFormat: "text"}
+	c := Server{Home: DefaultHome(), Host: "127.0.0.1", Port: 4200, LogLevel: "info", LogFormat: "text", WALMaxMB: 128}
 	if v := os.Getenv("BATON_HOST"); v != "" {
 		c.Host = v
 	}
@@ -68,6 +72,13 @@ func ServerFromEnv() (Server, error) {
 	}
 	if v := os.Getenv("BATON_LOG_FORMAT"); v != "" {
 		c.LogFormat = strings.ToLower(v)
+	}
+	if v := os.Getenv("BATON_WAL_MAX_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("BATON_WAL_MAX_MB: %q is not a whole number of MiB", v)
+		}
+		c.WALMaxMB = n
 	}
 	c.Mode = strings.ToLower(os.Getenv("BATON_MODE"))
 	c.APIKey = os.Getenv("BATON_API_KEY")
@@ -103,6 +114,9 @@ func (c *Server) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("mode: %q is not one of server, cloud", c.Mode))
 	}
+	if c.WALMaxMB < 0 {
+		errs = append(errs, fmt.Errorf("wal max mb: %d must be 0 (no bound) or positive", c.WALMaxMB))
+	}
 	if c.DatabasePath == "" {
 		c.DatabasePath = filepath.Join(c.Home, "baton.db")
 	}
@@ -111,3 +125,11 @@ func (c *Server) Validate() error {
 
 // Addr is host:port.
 func (c *Server) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// WALMaxBytes is WALMaxMB in bytes as sqlite.Config wants it (-1: no bound).
+func (c *Server) WALMaxBytes() int64 {
+	if c.WALMaxMB == 0 {
+		return -1
+	}
+	return int64(c.WALMaxMB) << 20
+}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -44,7 +45,16 @@ type Config struct {
 	// ReadConns is the size of the read-only connection pool; 0 picks
 	// max(4, GOMAXPROCS), enough to keep every core busy with queries.
 	ReadConns int
+	// WALMaxBytes bounds the write-ahead log: when a group commit leaves it
+	// larger, the writer checkpoints and truncates it before the next group.
+	// 0 picks DefaultWALMaxBytes; negative disables the bound.
+	WALMaxBytes int64
 }
+
+// DefaultWALMaxBytes is the WAL bound when Config.WALMaxBytes is 0. A WAL
+// this size replays in well under a second at start, and sustained load
+// still commits many groups between two truncations.
+const DefaultWALMaxBytes = 128 << 20
 
 // Store is store.Store over one SQLite database file. It is safe for
 // concurrent use; Close stops the writer after draining queued writes.
@@ -64,10 +74,19 @@ type Store struct {
 	// own connection, so the fsyncs of a checkpoint never stall the writer
 	// (auto-checkpointing is off on the writer connection).
 	cpdb     *sql.DB
+	cpMu     sync.Mutex // one checkpoint at a time: SQLite refuses a second without waiting
 	stopCP   chan struct{}
 	cpWG     sync.WaitGroup
 	batches  atomic.Int64 // committed groups, for tests and benchmarks
 	batchOps atomic.Int64 // operations in those groups
+
+	// walPath and walMax bound the WAL (see boundWAL); walRetry is when the
+	// writer may try again after readers kept a truncation from finishing.
+	walPath  string
+	walMax   int64
+	walRetry time.Time
+	gate     readGate
+	stats    writerStats
 }
 
 // checkpointEvery is how often the checkpointer runs a PASSIVE checkpoint.
@@ -83,7 +102,10 @@ func (s *Store) checkpointer() {
 		case <-s.stopCP:
 			return
 		case <-t.C:
-			if _, err := s.cpdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			s.cpMu.Lock()
+			_, err := s.cpdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			s.cpMu.Unlock()
+			if err != nil {
 				s.log.Warn("sqlite: checkpoint", slog.Any("err", err))
 			}
 		}
@@ -141,13 +163,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	s := &Store{log: log, wdb: wdb, ops: make(chan *writeOp, maxBatch)}
+	walMax := cfg.WALMaxBytes
+	if walMax == 0 {
+		walMax = DefaultWALMaxBytes
+	}
+	s := &Store{log: log, wdb: wdb, ops: make(chan *writeOp, maxBatch), walPath: cfg.Path + "-wal", walMax: walMax}
 	if err := s.Migrate(ctx); err != nil {
 		_ = wdb.Close()
 		return nil, err
 	}
 	// The readers open after the writer has switched the file to WAL mode.
-	rdb, err := sql.Open("sqlite", dsn(cfg.Path, true))
+	rdb, err := openGated(dsn(cfg.Path, true), &s.gate)
 	if err != nil {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
@@ -274,8 +300,73 @@ func (s *Store) writer() {
 			}
 		}
 		s.commit(batch)
+		s.boundWAL()
 		s.wstmts.preparePending(s.log)
 	}
+}
+
+// walBusyWait is how long a truncating checkpoint waits for readers to move
+// off the WAL before it gives up (and the writer goes on committing).
+const walBusyWait = 250 * time.Millisecond
+
+// boundWAL keeps the WAL under walMax. The background checkpointer's
+// PASSIVE checkpoints copy frames into the database while the writer works,
+// but they can never reset the log while groups keep arriving, so a busy
+// writer would grow the WAL without limit. Between two groups the writer is
+// idle by construction, so this is where it truncates: most frames are
+// already copied, and what remains is one short checkpoint. If readers hold
+// old snapshots past walBusyWait the truncation is retried a little later
+// instead of stalling every writer.
+func (s *Store) boundWAL() {
+	if s.walMax <= 0 {
+		return
+	}
+	fi, err := os.Stat(s.walPath)
+	if err != nil || fi.Size() <= s.walMax {
+		return
+	}
+	now := time.Now()
+	if now.Before(s.walRetry) {
+		return
+	}
+	start := now
+	busy, err := s.truncateWAL()
+	took := time.Since(start)
+	s.stats.walTruncations.Add(1)
+	s.stats.walTruncateNanos.Add(took.Nanoseconds())
+	switch {
+	case err != nil:
+		s.walRetry = time.Now().Add(walBusyWait)
+		s.log.Warn("sqlite: truncating checkpoint failed", slog.Int64("wal_bytes", fi.Size()), slog.Any("err", err))
+	case busy:
+		s.walRetry = time.Now().Add(walBusyWait)
+		s.log.Warn("sqlite: readers kept the WAL from being truncated; retrying shortly",
+			slog.Int64("wal_bytes", fi.Size()), slog.Duration("waited", took))
+	}
+}
+
+// truncateWAL runs a TRUNCATE checkpoint on the writer connection with a
+// short busy timeout and reports whether readers kept it from finishing.
+func (s *Store) truncateWAL() (busy bool, err error) {
+	// A checkpoint that finds another one running fails at once, without
+	// calling the busy handler; wait for the passive one to finish instead.
+	s.cpMu.Lock()
+	defer s.cpMu.Unlock()
+	release := s.gate.hold()
+	defer release()
+	if _, err := s.wdb.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", walBusyWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	defer func() {
+		if _, rerr := s.wdb.Exec("PRAGMA busy_timeout = 10000"); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	var b, logFrames, done int
+	if err := s.wdb.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&b, &logFrames, &done); err != nil {
+		return false, err
+	}
+	return b != 0, nil
 }
 
 // commit runs one group of operations in one transaction and reports each
@@ -509,4 +600,10 @@ func placeholders(n int) string {
 		return ""
 	}
 	return strings.Repeat("?,", n-1) + "?"
+}
+
+// writerStats are the writer's counters, read by Stats.
+type writerStats struct {
+	walTruncations   atomic.Int64
+	walTruncateNanos atomic.Int64
 }
