@@ -275,13 +275,17 @@ func TestJudgeRun(t *testing.T) {
 		crash bool
 	}{
 		{"no liveness source", store.SweptRun{}, false},
-		{"one engine heartbeat, default cadence not yet exceeded", store.SweptRun{LastRunHeartbeat: ago(500 * time.Second)}, false},
-		{"one engine heartbeat, three default intervals passed", store.SweptRun{LastRunHeartbeat: ago(541 * time.Second)}, true},
-		{"measured 10 s cadence, silent past the window", store.SweptRun{LastRunHeartbeat: ago(91 * time.Second), PrevRunHeartbeat: ago(101 * time.Second)}, true},
-		{"measured 10 s cadence, within the window", store.SweptRun{LastRunHeartbeat: ago(80 * time.Second), PrevRunHeartbeat: ago(90 * time.Second)}, false},
-		{"worker silent past three intervals", store.SweptRun{Worker: worker(91*time.Second, 30)}, true},
-		{"worker with a slow heartbeat is given three intervals", store.SweptRun{Worker: worker(150*time.Second, 60)}, false},
+		{"one engine heartbeat, no worker: Prefect's default cadence is assumed", store.SweptRun{LastRunHeartbeat: ago(350 * time.Second)}, false},
+		{"one engine heartbeat, no worker: two default cadences passed", store.SweptRun{LastRunHeartbeat: ago(361 * time.Second)}, true},
+		{"measured 10 s cadence, silent past the silence", store.SweptRun{LastRunHeartbeat: ago(86 * time.Second), PrevRunHeartbeat: ago(96 * time.Second)}, true},
+		{"measured 10 s cadence, within the silence", store.SweptRun{LastRunHeartbeat: ago(80 * time.Second), PrevRunHeartbeat: ago(90 * time.Second)}, false},
+		{"measured 60 s cadence is given two intervals", store.SweptRun{LastRunHeartbeat: ago(110 * time.Second), PrevRunHeartbeat: ago(170 * time.Second)}, false},
+		{"worker silent past the silence", store.SweptRun{Worker: worker(86*time.Second, 30)}, true},
+		{"worker within the silence", store.SweptRun{Worker: worker(80*time.Second, 30)}, false},
+		{"worker with a slow heartbeat is given two intervals", store.SweptRun{Worker: worker(110*time.Second, 60)}, false},
+		{"worker with a slow heartbeat, silent past two intervals", store.SweptRun{Worker: worker(121*time.Second, 60)}, true},
 		{"dead worker but the orphaned engine still beats", store.SweptRun{Worker: worker(time.Hour, 30), LastRunHeartbeat: ago(time.Minute)}, false},
+		{"dead worker after one engine heartbeat: the worker decides", store.SweptRun{Worker: worker(86*time.Second, 10), LastRunHeartbeat: ago(87 * time.Second)}, true},
 		{"live worker, engine heartbeats stopped", store.SweptRun{Worker: worker(time.Second, 30), LastRunHeartbeat: ago(time.Hour), PrevRunHeartbeat: ago(time.Hour + 30*time.Second)}, false},
 		{"both stale", store.SweptRun{Worker: worker(time.Hour, 30), LastRunHeartbeat: ago(time.Hour), PrevRunHeartbeat: ago(time.Hour + 30*time.Second)}, true},
 		{"worker gone", store.SweptRun{WorkerGone: true}, true},
@@ -291,12 +295,12 @@ func TestJudgeRun(t *testing.T) {
 			t.Parallel()
 			sr := tt.sr
 			sr.Run.State = &model.State{Type: model.StateRunning, Timestamp: model.NewTime(now.Add(-2 * time.Hour))}
-			if v := JudgeRun(sr, now, 90*time.Second); v.Crash != tt.crash {
+			if v := JudgeRun(sr, now, 85*time.Second); v.Crash != tt.crash {
 				t.Fatalf("crash = %v (%s), want %v", v.Crash, v.Message, tt.crash)
 			}
 			sr.Run.State.Timestamp = model.NewTime(now.Add(-time.Minute))
-			if v := JudgeRun(sr, now, 90*time.Second); v.Crash {
-				t.Fatal("a run that changed state within the window was judged dead")
+			if v := JudgeRun(sr, now, 85*time.Second); v.Crash {
+				t.Fatal("a run that changed state within the silence was judged dead")
 			}
 		})
 	}

@@ -240,11 +240,10 @@ func RunServices(deps RunDeps, getenv func(string) string) ([]Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	crashEvery := min(max(window/6, time.Second), 15*time.Second)
 	return []Service{
 		NewScheduler(deps, DefaultSchedulerPolicy).Service(5 * time.Second),
 		NewLateRuns(deps, 5*time.Second),
-		NewCrashDetector(deps, window).Service(crashEvery),
+		NewCrashDetector(deps, window).Service(),
 		NewCancellation(deps, cancelling).Service(20 * time.Second),
 		NewForeman(deps, 15*time.Second, 60*time.Second),
 	}, nil
