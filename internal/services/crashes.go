@@ -202,7 +202,7 @@ func (d *CrashDetector) candidates(ctx context.Context, now time.Time) ([]store.
 	var after *time.Time
 	for {
 		page, err := d.deps.Store.FlowRunSweep(ctx, store.RunSweepQuery{
-			StateTypes: []model.StateType{model.StatePending, model.StateRunning, model.StateCancelling},
+			StateTypes:  []model.StateType{model.StatePending, model.StateRunning, model.StateCancelling},
 			StateBefore: &cutoff, StateAfter: after, Limit: sweepPage,
 		})
 		if err != nil {
