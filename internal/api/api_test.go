@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -440,10 +441,40 @@ func TestFlowRunHistory(t *testing.T) {
 	if counts[0] != 1 || counts[1] != 1 || counts[2] != 0 || counts[3] != 1 {
 		t.Fatalf("bucket counts %v, want [1 1 0 1]", counts)
 	}
-	code, _ := s.do("POST", "/api/flow_runs/history", map[string]any{"history_start": base.Format(time.RFC3339),
+	// As in Prefect, a range of more than 500 intervals is cut to 500.
+	code, out := s.do("POST", "/api/flow_runs/history", map[string]any{"history_start": base.Format(time.RFC3339),
 		"history_end": base.Add(1000 * time.Hour).Format(time.RFC3339), "history_interval_seconds": 60})
-	if code != 422 {
-		t.Fatalf("too many intervals: %d", code)
+	if iv, _ := out.([]any); code != 200 || len(iv) != 500 {
+		t.Fatalf("1000 h in 60 s intervals: %d, %d intervals, want 200 and 500", code, len(iv))
+	}
+}
+
+// TestFlowRunHistoryRejectsBadIntervals: intervals that panicked (integer
+// divide by zero at 1e-10) or overflowed (2.5e16) are clear 422s, as are
+// the negative and sub-second ones Prefect refuses.
+func TestFlowRunHistoryRejectsBadIntervals(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, secs := range []float64{1e-10, 0.5, 0, -3, 2.5e16, 1e300} {
+		code, out := s.do("POST", "/api/flow_runs/history", map[string]any{"history_start": base.Format(time.RFC3339),
+			"history_end": base.Add(time.Hour).Format(time.RFC3339), "history_interval_seconds": secs})
+		detail, _ := out.(map[string]any)["detail"].(string)
+		if code != 422 || !strings.Contains(detail, "history_interval_seconds") {
+			t.Errorf("interval %g: %d %v, want 422 naming history_interval_seconds", secs, code, out)
+		}
+	}
+	// A huge but representable interval is one bucket; an empty range none.
+	for _, tc := range []struct {
+		secs float64
+		end  time.Time
+		n    int
+	}{{1e9, base.Add(time.Hour), 1}, {60, base, 0}, {60, base.Add(-time.Hour), 0}} {
+		code, out := s.do("POST", "/api/flow_runs/history", map[string]any{"history_start": base.Format(time.RFC3339),
+			"history_end": tc.end.Format(time.RFC3339), "history_interval_seconds": tc.secs})
+		if iv, _ := out.([]any); code != 200 || len(iv) != tc.n {
+			t.Errorf("interval %g to %v: %d %v, want 200 with %d intervals", tc.secs, tc.end, code, out, tc.n)
+		}
 	}
 }
 
@@ -470,4 +501,29 @@ func TestMetricsAndRequestID(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+}
+
+// nested returns a JSON value nested depth levels deep.
+func nested(depth int) string {
+	return strings.Repeat(`{"a":`, depth-1) + "[]" + strings.Repeat("}", depth-1)
+}
+
+// TestDeeplyNestedJSON: parameters nested past SQLite's JSON depth limit
+// (1000) passed the decoder and failed in the store with a 500; they are
+// refused with a 422, and a document nested within the limit round-trips.
+func TestDeeplyNestedJSON(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	flow := s.must("POST", "/api/flows/", map[string]any{"name": "deep"}, 201)
+	for _, depth := range []int{999, 1001, 5000} {
+		body := `{"flow_id":"` + flow["id"].(string) + `","parameters":` + nested(depth) + `}`
+		code, out := s.do("POST", "/api/flow_runs/", body)
+		if msg := fmt.Sprint(out); code != 422 || !strings.Contains(msg, "nested") {
+			t.Errorf("parameters nested %d deep: %d %.200s, want 422 about nesting", depth, code, msg)
+		}
+	}
+	body := `{"flow_id":"` + flow["id"].(string) + `","parameters":` + nested(400) + `}`
+	run := s.must("POST", "/api/flow_runs/", body, 201)
+	s.must("GET", "/api/flow_runs/"+run["id"].(string), nil, 200)
+	s.must("POST", "/api/flow_runs/filter", map[string]any{}, 200)
 }

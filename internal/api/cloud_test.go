@@ -55,6 +55,12 @@ type cloudServer struct {
 
 func newCloudServer(t *testing.T) *cloudServer {
 	t.Helper()
+	return newModeServer(t, tenancy.ModeCloud)
+}
+
+// newModeServer is newCloudServer in the given tenancy mode.
+func newModeServer(t *testing.T, mode tenancy.Mode) *cloudServer {
+	t.Helper()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "baton.db")
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: dbPath})
@@ -63,7 +69,7 @@ func newCloudServer(t *testing.T) *cloudServer {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud, Logger: log})
+	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: mode, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -746,5 +752,23 @@ func TestEveryRouteDeclaresAccess(t *testing.T) {
 	wantOpen := []string{"GET /auth/providers", "GET /auth/session", "GET /csrf-token", "GET /health", "GET /hello", "GET /openapi.json", "GET /ready", "GET /version", "POST /auth/signin", "POST /auth/signout", "POST /auth/signup"}
 	if !slices.Equal(open, wantOpen) {
 		t.Errorf("routes open to anyone:\n got  %v\n want %v", open, wantOpen)
+	}
+}
+
+// TestServerModeUnknownAccount: in server mode the open caller owns every
+// account, and creating a workspace in one that does not exist hit a
+// foreign-key error (500). It is a 404 naming the account.
+func TestServerModeUnknownAccount(t *testing.T) {
+	t.Parallel()
+	s := newModeServer(t, tenancy.ModeServer)
+	unknown := model.NewID().String()
+	for _, rq := range []struct{ method, path string }{
+		{"POST", "/api/accounts/" + unknown + "/workspaces"},
+		{"GET", "/api/accounts/" + unknown + "/workspaces"},
+	} {
+		code, body := s.call("", rq.method, rq.path, map[string]any{"name": "w", "handle": "w"})
+		if code != 404 || !strings.Contains(string(body), unknown) {
+			t.Errorf("%s %s: %d %s, want 404 naming the account", rq.method, rq.path, code, body)
+		}
 	}
 }

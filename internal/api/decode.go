@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+
+	"github.com/batonhq/baton/internal/model"
 )
 
 // maxBodyBytes bounds every JSON request body (log batches are the largest
@@ -34,6 +36,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) 
 			return nil
 		}
 		return errorf(http.StatusUnprocessableEntity, "request body is required")
+	}
+	if err := model.CheckJSONDepth(body, model.MaxJSONDepth); err != nil {
+		return errorf(http.StatusUnprocessableEntity, "request body: %v", err)
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		return jsonError(err)

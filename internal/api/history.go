@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"time"
 
@@ -15,22 +16,34 @@ type historyQuery struct {
 	HistoryIntervalSeconds float64    `json:"history_interval_seconds" required:"true"`
 }
 
-// maxHistoryIntervals bounds the number of buckets one request may ask for.
+// maxHistoryIntervals bounds the number of buckets one answer holds; as in
+// Prefect, a longer range is cut to this many intervals from its start.
 const maxHistoryIntervals = 500
+
+// maxHistoryIntervalSeconds is the widest interval a time.Duration holds
+// (about 292 years); wider ones are refused instead of overflowing.
+const maxHistoryIntervalSeconds = float64(math.MaxInt64 / int64(time.Second))
 
 func historyRoutes() []route {
 	h := func(c *call, b *historyQuery) ([]model.HistoryInterval, error) {
-		if b.HistoryIntervalSeconds <= 0 {
-			return nil, errorf(http.StatusUnprocessableEntity, "field \"history_interval_seconds\" must be > 0")
+		// Prefect refuses intervals under a second with this message.
+		if !(b.HistoryIntervalSeconds >= 1) {
+			return nil, errorf(http.StatusUnprocessableEntity, "field \"history_interval_seconds\": History interval must not be less than 1 second.")
 		}
-		if !b.HistoryEnd.After(b.HistoryStart.Time) {
-			return nil, errorf(http.StatusUnprocessableEntity, "field \"history_end\" must be after \"history_start\"")
+		if b.HistoryIntervalSeconds > maxHistoryIntervalSeconds {
+			return nil, errorf(http.StatusUnprocessableEntity, "field \"history_interval_seconds\": %g is more than the largest interval, %g seconds", b.HistoryIntervalSeconds, maxHistoryIntervalSeconds)
+		}
+		start, end := b.HistoryStart.Time, b.HistoryEnd.Time
+		if !end.After(start) {
+			return []model.HistoryInterval{}, nil
 		}
 		every := time.Duration(b.HistoryIntervalSeconds * float64(time.Second))
-		if n := b.HistoryEnd.Sub(b.HistoryStart.Time) / every; n > maxHistoryIntervals {
-			return nil, errorf(http.StatusUnprocessableEntity, "the range holds %d intervals; at most %d are allowed (widen \"history_interval_seconds\")", n, maxHistoryIntervals)
+		// Count in floating point: the range over a huge interval must not
+		// overflow, and a long range is cut, as Prefect does.
+		if n := math.Ceil(float64(end.Sub(start)) / float64(every)); n > maxHistoryIntervals {
+			end = start.Add(maxHistoryIntervals * every)
 		}
-		return c.srv.cfg.Store.FlowRunHistory(c.ctx, c.ws, b.RunQuery, b.HistoryStart.Time, b.HistoryEnd.Time, every)
+		return c.srv.cfg.Store.FlowRunHistory(c.ctx, c.ws, b.RunQuery, start, end, every)
 	}
 	return []route{
 		op(wsRead, "POST", "/flow_runs/history", "Flow Runs", "Counts of flow runs by state in consecutive intervals (by expected start time)", 200, h),

@@ -29,6 +29,9 @@ func DecodeEvent(data []byte) (model.Event, error) {
 	if len(data) > MaxEventBytes {
 		return e, fmt.Errorf("event is %d bytes, more than the %d allowed", len(data), MaxEventBytes)
 	}
+	if err := model.CheckJSONDepth(data, model.MaxJSONDepth); err != nil {
+		return e, fmt.Errorf("invalid event: %w", err)
+	}
 	if err := json.Unmarshal(data, &e); err != nil {
 		return e, fmt.Errorf("invalid event JSON: %w", err)
 	}

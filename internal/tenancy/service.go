@@ -569,6 +569,13 @@ func (s *Service) AuthorizeWorkspace(ctx context.Context, p Principal, workspace
 // AccountRole returns p's role in an account (404 for non-members).
 func (s *Service) AccountRole(ctx context.Context, p Principal, accountID model.ID) (model.Role, error) {
 	if p.Server {
+		// The open server owns every account, but only existing ones: an
+		// unknown id is a 404 here, not a foreign-key failure later.
+		if _, err := s.st.AccountGet(ctx, accountID); errors.Is(err, store.ErrNotFound) {
+			return "", fail(http.StatusNotFound, "account %s not found", accountID)
+		} else if err != nil {
+			return "", err
+		}
 		return model.RoleOwner, nil
 	}
 	m, err := s.st.MemberGet(ctx, accountID, p.User.ID)
