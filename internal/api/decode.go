@@ -125,6 +125,13 @@ func checkRequired(raw []byte, t reflect.Type, path string) error {
 		}
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
+			if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+				// An embedded struct's fields live in the same object.
+				if err := checkRequired(raw, f.Type, path); err != nil {
+					return err
+				}
+				continue
+			}
 			name := jsonName(f)
 			if name == "" {
 				continue

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -178,23 +179,48 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
+	g.fields(t, props, &required)
+	sort.Strings(required)
+	required = slices.Compact(required)
+	s := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+// fields adds t's JSON fields to props, flattening embedded structs as
+// encoding/json does (an outer field of the same name wins).
+func (g *schemaGen) fields(t reflect.Type, props map[string]any, required *[]string) {
+	var embedded []reflect.Type
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			embedded = append(embedded, f.Type)
+			continue
+		}
 		name := jsonName(f)
 		if name == "" {
 			continue
 		}
 		props[name] = g.schema(f.Type)
 		if f.Tag.Get("required") == "true" {
-			required = append(required, name)
+			*required = append(*required, name)
 		}
 	}
-	sort.Strings(required)
-	s := map[string]any{"type": "object", "properties": props}
-	if len(required) > 0 {
-		s["required"] = required
+	for _, et := range embedded {
+		inner := map[string]any{}
+		var innerReq []string
+		g.fields(et, inner, &innerReq)
+		for k, v := range inner {
+			if _, taken := props[k]; !taken {
+				props[k] = v
+				if slices.Contains(innerReq, k) {
+					*required = append(*required, k)
+				}
+			}
+		}
 	}
-	return s
 }
 
 // componentName names a schema component: the Go type name, with a generic

@@ -122,6 +122,12 @@ type FlowRuns interface {
 	// intervals of width every from start to end (bucketed by expected start
 	// time); it returns one entry per interval, empty ones included.
 	FlowRunHistory(ctx context.Context, ws model.ID, q model.RunQuery, start, end time.Time, every time.Duration) ([]model.HistoryInterval, error)
+	// FlowRunStateGet returns one state of any flow run's history by id.
+	FlowRunStateGet(ctx context.Context, ws, stateID model.ID) (model.State, error)
+	// FlowRunLateness averages, in seconds, how late matching runs started
+	// (runs neither started nor finished count their lateness at now); nil
+	// when no run matches.
+	FlowRunLateness(ctx context.Context, ws model.ID, q model.RunQuery, now time.Time) (*float64, error)
 }
 
 // TaskRunChange mirrors FlowRunChange for task runs.
@@ -160,6 +166,10 @@ type TaskRuns interface {
 	// out-of-order delivery converge. The state is always appended to the
 	// history unless a state with that id exists.
 	TaskRunRecord(ctx context.Context, ws model.ID, recs []TaskRunRecord) error
+	// TaskRunStateGet returns one state of any task run's history by id.
+	TaskRunStateGet(ctx context.Context, ws, stateID model.ID) (model.State, error)
+	// TaskRunHistory is FlowRunHistory for task runs.
+	TaskRunHistory(ctx context.Context, ws model.ID, q model.RunQuery, start, end time.Time, every time.Duration) ([]model.HistoryInterval, error)
 }
 
 // Logs stores run logs.

@@ -317,3 +317,26 @@ func (s *Store) FlowRunDelete(ctx context.Context, ws, id model.ID) error {
 	}
 	return nil
 }
+
+// FlowRunStateGet returns one state of a flow run's history by its id.
+func (s *Store) FlowRunStateGet(ctx context.Context, ws, stateID model.ID) (model.State, error) {
+	return s.stateByID(ctx, `SELECT body FROM flow_run_states WHERE workspace_id = ? AND id = ?`, "flow run state", ws, stateID)
+}
+
+// TaskRunStateGet returns one state of a task run's history by its id.
+func (s *Store) TaskRunStateGet(ctx context.Context, ws, stateID model.ID) (model.State, error) {
+	return s.stateByID(ctx, `SELECT body FROM task_run_states WHERE workspace_id = ? AND id = ?`, "task run state", ws, stateID)
+}
+
+func (s *Store) stateByID(ctx context.Context, q, kind string, ws, id model.ID) (model.State, error) {
+	var st model.State
+	var body []byte
+	err := s.queryRow(ctx, q, idv(ws), idv(id)).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("sqlite: %w", notFound(kind, id))
+	}
+	if err != nil {
+		return st, fmt.Errorf("sqlite: get %s: %w", kind, err)
+	}
+	return st, unmarshalBody(body, &st)
+}

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
@@ -15,22 +17,37 @@ func (s *Store) FlowRunHistory(ctx context.Context, ws model.ID, q model.RunQuer
 	if every <= 0 || !end.After(start) {
 		return nil, fmt.Errorf("flow run history: empty range or interval")
 	}
-	w := flowRunsWhere(ws, q)
+	return s.runHistory(ctx, "flow_runs fr", "fr.", flowRunsWhere(ws, q), start, end, every)
+}
+
+// TaskRunHistory is FlowRunHistory for task runs (bucketed by expected
+// start time, filtered by q as task-run listings are).
+func (s *Store) TaskRunHistory(ctx context.Context, ws model.ID, q model.RunQuery, start, end time.Time, every time.Duration) ([]model.HistoryInterval, error) {
+	if every <= 0 || !end.After(start) {
+		return nil, fmt.Errorf("task run history: empty range or interval")
+	}
+	return s.runHistory(ctx, "task_runs tr", "tr.", taskRunsWhere(ws, q), start, end, every)
+}
+
+// runHistory counts the runs of from (aliased a) matching w by state in
+// consecutive intervals, with their summed run time and lateness.
+func (s *Store) runHistory(ctx context.Context, from, a string, w expr, start, end time.Time, every time.Duration) ([]model.HistoryInterval, error) {
 	startUS, endUS, stepUS := start.UnixMicro(), end.UnixMicro(), every.Microseconds()
 	nowUS := time.Now().UnixMicro()
-	sqlText := `SELECT (fr.expected_start_time - ?) / ? AS bucket, fr.state_type, coalesce(fr.state_name, ''), count(*),
+	cols := strings.ReplaceAll(`SELECT (fr.expected_start_time - ?) / ? AS bucket, fr.state_type, coalesce(fr.state_name, ''), count(*),
 		coalesce(sum(CASE WHEN fr.start_time IS NOT NULL THEN coalesce(fr.end_time, ?) - fr.start_time ELSE 0 END), 0),
 		coalesce(sum(CASE
 			WHEN fr.start_time IS NOT NULL AND fr.start_time > fr.expected_start_time THEN fr.start_time - fr.expected_start_time
 			WHEN fr.start_time IS NULL AND fr.state_type = 'SCHEDULED' AND ? > fr.expected_start_time THEN ? - fr.expected_start_time
-			ELSE 0 END), 0)
-		FROM flow_runs fr WHERE ` + w.sql + ` AND fr.expected_start_time >= ? AND fr.expected_start_time < ? AND fr.state_type IS NOT NULL
-		GROUP BY bucket, fr.state_type, fr.state_name ORDER BY bucket`
+			ELSE 0 END), 0)`, "fr.", a)
+	cond := strings.ReplaceAll(` AND fr.expected_start_time >= ? AND fr.expected_start_time < ? AND fr.state_type IS NOT NULL
+		GROUP BY bucket, fr.state_type, fr.state_name ORDER BY bucket`, "fr.", a)
+	sqlText := cols + " FROM " + from + " WHERE " + w.sql + cond
 	args := append([]any{startUS, stepUS, nowUS, nowUS, nowUS}, w.args...)
 	args = append(args, startUS, endUS)
 	rows, err := s.rdb.QueryContext(ctx, sqlText, args...)
 	if err != nil {
-		return nil, fmt.Errorf("flow run history: %w", err)
+		return nil, fmt.Errorf("%s history: %w", from, err)
 	}
 	defer rows.Close()
 	n := int((endUS - startUS + stepUS - 1) / stepUS)
@@ -45,7 +62,7 @@ func (s *Store) FlowRunHistory(ctx context.Context, ws model.ID, q model.RunQuer
 		var st model.HistoryState
 		var typ string
 		if err := rows.Scan(&bucket, &typ, &st.StateName, &cnt, &runUS, &lateUS); err != nil {
-			return nil, fmt.Errorf("flow run history: %w", err)
+			return nil, fmt.Errorf("%s history: %w", from, err)
 		}
 		if bucket < 0 || int(bucket) >= n {
 			continue
@@ -57,4 +74,26 @@ func (s *Store) FlowRunHistory(ctx context.Context, ws model.ID, q model.RunQuer
 		out[bucket].States = append(out[bucket].States, st)
 	}
 	return out, rows.Err()
+}
+
+// FlowRunLateness averages, in seconds, how late the matching runs started
+// (or, for runs not started and not finished, how late they are at now); nil
+// when no run matches.
+func (s *Store) FlowRunLateness(ctx context.Context, ws model.ID, q model.RunQuery, now time.Time) (*float64, error) {
+	w := flowRunsWhere(ws, q)
+	nowUS := now.UnixMicro()
+	text := `SELECT avg(CASE
+		WHEN fr.start_time IS NOT NULL AND fr.start_time > fr.expected_start_time THEN fr.start_time - fr.expected_start_time
+		WHEN fr.start_time IS NULL AND coalesce(fr.state_type, '') NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')
+			AND fr.expected_start_time < ? THEN ? - fr.expected_start_time
+		ELSE 0 END) FROM flow_runs fr WHERE ` + w.sql
+	var avg sql.NullFloat64
+	if err := s.rdb.QueryRowContext(ctx, text, append([]any{nowUS, nowUS}, w.args...)...).Scan(&avg); err != nil {
+		return nil, fmt.Errorf("sqlite: flow run lateness: %w", err)
+	}
+	if !avg.Valid {
+		return nil, nil
+	}
+	secs := avg.Float64 / 1e6
+	return &secs, nil
 }

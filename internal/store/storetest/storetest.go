@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Tenancy", testTenancy},
 		{"Variables", testVariables},
 		{"Artifacts", testArtifacts},
+		{"RunViews", testRunViews},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,64 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// testRunViews covers the read-only run views: single states by id (scoped
+// to the workspace), task-run history and flow-run lateness.
+func testRunViews(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	f := flow(t, s, ws, "views")
+	// Started 30 s after it was expected: 30 s late.
+	late := model.FlowRun{FlowID: f.ID, Name: "late", State: state(model.StateCompleted, "Completed", at(time.Hour)),
+		ExpectedStartTime: atp(0), StartTime: atp(30 * time.Second)}
+	r, _, err := s.FlowRunCreate(ctx, ws, late)
+	must(t, err)
+	// On time: 0 s late.
+	_, _, err = s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "on-time", State: state(model.StateCompleted, "Completed", at(time.Hour)),
+		ExpectedStartTime: atp(0), StartTime: atp(0)})
+	must(t, err)
+
+	got, err := s.FlowRunStateGet(ctx, ws, *r.StateID)
+	must(t, err)
+	if got.ID != *r.StateID || got.Type != model.StateCompleted {
+		t.Fatalf("FlowRunStateGet = %+v", got)
+	}
+	_, err = s.FlowRunStateGet(ctx, ws, model.NewID())
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.FlowRunStateGet(ctx, model.NewID(), *r.StateID)
+	wantErr(t, err, store.ErrNotFound)
+
+	avg, err := s.FlowRunLateness(ctx, ws, model.RunQuery{Flows: &model.FlowFilter{ID: &model.IDFilter{Any: []model.ID{f.ID}}}}, base.Add(2*time.Hour))
+	must(t, err)
+	if avg == nil || *avg != 15 {
+		t.Fatalf("lateness = %v, want 15 s", avg)
+	}
+	none, err := s.FlowRunLateness(ctx, ws, model.RunQuery{FlowRuns: &model.FlowRunFilter{Name: &model.NameFilter{Any: []string{"nothing"}}}}, base)
+	must(t, err)
+	if none != nil {
+		t.Fatalf("lateness of no runs = %v, want nil", *none)
+	}
+
+	tr, _, err := s.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &r.ID, Name: "t", TaskKey: "t", DynamicKey: "0",
+		State: state(model.StateCompleted, "Completed", at(time.Minute)), ExpectedStartTime: atp(time.Minute)})
+	must(t, err)
+	st, err := s.TaskRunStateGet(ctx, ws, *tr.StateID)
+	must(t, err)
+	if st.ID != *tr.StateID {
+		t.Fatalf("TaskRunStateGet = %+v", st)
+	}
+	_, err = s.TaskRunStateGet(ctx, ws, *r.StateID)
+	wantErr(t, err, store.ErrNotFound)
+
+	hist, err := s.TaskRunHistory(ctx, ws, model.RunQuery{}, base, base.Add(2*time.Hour), time.Hour)
+	must(t, err)
+	if len(hist) != 2 || len(hist[0].States) != 1 || hist[0].States[0].CountRuns != 1 || len(hist[1].States) != 0 {
+		t.Fatalf("TaskRunHistory = %+v", hist)
+	}
+}
