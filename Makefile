@@ -12,8 +12,10 @@ LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
-build: ## Build the baton binary into bin/
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/baton
+build: ## Build the baton binary into bin/ (prints each package as it compiles)
+	@echo "Building $(BIN); a first build downloads modules and compiles SQLite, which takes a few minutes." >&2
+	$(GO) build -v -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/baton
+	@echo "Built $(BIN) ($$(./$(BIN) version))." >&2
 
 run: build ## Build and start the server on 127.0.0.1:4200 (SQLite in $$BATON_HOME, default ~/.baton)
 	./$(BIN) server start

@@ -633,6 +633,25 @@ func cloudRoutes() []route {
 			}
 			return noContent{}, tenancyErr(t.DeleteAPIKey(c.ctx, uid, kid))
 		}, acc, idParam("user_id", "The service account"), idParam("id", "The key")),
+		op(accountManage, "POST", "/accounts/{account_id}/service_accounts/{user_id}/api_keys/{id}/rotate", "Cloud", "Give a service account's key a new secret (shown once); the old one stops working (admins)", 200, func(c *call, _ *noBody) (tenancy.NewAPIKey, error) {
+			id, _, t, err := c.accountAccess(tenancy.PermManage)
+			if err != nil {
+				return tenancy.NewAPIKey{}, err
+			}
+			uid, err := c.pathID("user_id")
+			if err != nil {
+				return tenancy.NewAPIKey{}, err
+			}
+			kid, err := c.pathID("id")
+			if err != nil {
+				return tenancy.NewAPIKey{}, err
+			}
+			if _, err := t.ServiceAccount(c.ctx, id, uid); err != nil {
+				return tenancy.NewAPIKey{}, tenancyErr(err)
+			}
+			k, err := t.RotateAPIKey(c.ctx, uid, kid)
+			return k, tenancyErr(err)
+		}, acc, idParam("user_id", "The service account"), idParam("id", "The key")),
 		op(accountManage, "DELETE", "/accounts/{account_id}/service_accounts/{user_id}", "Cloud", "Delete a service account and its keys (admins)", 204, func(c *call, _ *noBody) (noContent, error) {
 			id, _, t, err := c.accountAccess(tenancy.PermManage)
 			if err != nil {

@@ -19,7 +19,10 @@ func TestDeploymentsAndPools(t *testing.T) {
 	if pool["default_queue_id"] == nil || pool["status"] != "NOT_READY" {
 		t.Fatalf("pool: %v", pool)
 	}
-	s.must("POST", "/api/work_pools/", map[string]any{"name": "P"}, 409)
+	// A taken name says so without the store's internals (engine, operation).
+	if dup := s.must("POST", "/api/work_pools/", map[string]any{"name": "P"}, 409); dup["detail"] != `work pool "P" already exists` {
+		t.Fatalf("duplicate pool: %v", dup)
+	}
 	code, queues := s.do("POST", "/api/work_pools/P/queues/filter", nil)
 	if code != 200 || len(queues.([]any)) != 1 || queues.([]any)[0].(map[string]any)["name"] != "default" {
 		t.Fatalf("queues: %d %v", code, queues)

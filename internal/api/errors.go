@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton/internal/store"
@@ -48,14 +49,28 @@ func toAPIError(err error) *Error {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, store.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Detail: err.Error(), cause: err}
+		return &Error{Status: http.StatusNotFound, Detail: sentinelDetail(err, store.ErrNotFound), cause: err}
 	case errors.Is(err, store.ErrConflict):
-		return &Error{Status: http.StatusConflict, Detail: err.Error(), cause: err}
+		return &Error{Status: http.StatusConflict, Detail: sentinelDetail(err, store.ErrConflict), cause: err}
 	case errors.Is(err, store.ErrSlotsBusy):
 		return &Error{Status: http.StatusLocked, Detail: "concurrency slots are busy, retry later", RetryAfter: time.Second, cause: err}
 	default:
 		return &Error{Status: http.StatusInternalServerError, Detail: "Internal Server Error", cause: err}
 	}
+}
+
+// sentinelDetail is the public message of a store sentinel error: the
+// message of the error that wraps the sentinel directly, where the store
+// names the object (`work pool "x": already exists` becomes `work pool "x"
+// already exists`), without the layers above it, which name internals
+// (the engine, the operation).
+func sentinelDetail(err, sentinel error) string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if errors.Unwrap(e) == sentinel {
+			return strings.Replace(e.Error(), ": "+sentinel.Error(), " "+sentinel.Error(), 1)
+		}
+	}
+	return sentinel.Error()
 }
 
 // writeError renders err. 500s use Prefect's {"exception_message": ...}

@@ -2,93 +2,107 @@ package cli
 
 import (
 	"bufio"
-	"context"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/tenancy"
 )
 
-func adminCommands() map[string]command {
-	return map[string]command{
-		"create-user": {summary: "Create a user who owns an account (and workspace), directly in the database; prints a new API key once", run: adminCreateUser},
-	}
+func (a *app) adminCmd() *cobra.Command {
+	return group("admin", "Administer the server's database directly (bootstrap users)", a.adminCreateUserCmd())
 }
 
-// adminCreateUser bootstraps an install without a browser. It opens the
+// adminCreateUserCmd bootstraps an install without a browser. It opens the
 // server's database itself (so it works before the first start and next to
 // a running server), reads the password from stdin so it never appears in
-// the process list or shell history, and prints the key exactly once.
-func adminCreateUser(ctx context.Context, env Env, args []string) int {
-	fs := flag.NewFlagSet("baton admin create-user", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	email := fs.String("email", "", "the user's e-mail (required)")
-	name := fs.String("name", "", "display name (default: the e-mail's local part)")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (required)")
-	account := fs.String("account", "", "account handle: created, or joined as owner when it exists (required)")
-	workspace := fs.String("workspace", "", "workspace handle in that account: created when missing")
-	keyName := fs.String("api-key-name", "", "also create an API key with this name and print it")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// the process list or shell history, and prints the key exactly once, in a
+// login command that works as printed.
+func (a *app) adminCreateUserCmd() *cobra.Command {
+	var email, name, account, workspace, keyName, serverURL string
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use:   "create-user",
+		Short: "Create a user who owns an account (and workspace), directly in the database",
+		Long: "Create a user who owns --account (created, or joined as owner when it exists) and, with\n" +
+			"--workspace, a workspace in it. With --api-key-name it also creates an API key and prints it\n" +
+			"once, inside the `baton cloud login` command that connects a machine to that workspace.\n" +
+			"The database is the one `baton server start` uses with the same BATON_HOME / BATON_DATABASE_PATH.",
+		Example: "  echo 'a-long-password' | baton admin create-user --email me@example.com --password-stdin \\\n" +
+			"      --account acme --workspace prod --api-key-name laptop",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if email == "" || account == "" || !pwStdin {
+				return usageError("--email, --account and --password-stdin are required")
+			}
+			line, err := bufio.NewReader(a.env.Stdin).ReadString('\n')
+			if err != nil && line == "" {
+				return usageError("could not read the password from stdin; pipe it in, e.g. echo 'a-long-password' | baton admin create-user …")
+			}
+			password := strings.TrimRight(line, "\r\n")
+			cfg, err := config.ServerFromEnv()
+			if err == nil {
+				cfg.Home = batonHome(a.env)
+				cfg.DatabasePath = a.env.Getenv("BATON_DATABASE_PATH")
+				err = cfg.Validate()
+			}
+			if err != nil {
+				return usageError(err.Error())
+			}
+			if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+				return err
+			}
+			st, err := sqlite.Open(cmd.Context(), sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(a.env, "warn", cfg.LogFormat)})
+			if err != nil {
+				return fmt.Errorf("open the database %s: %w", cfg.DatabasePath, err)
+			}
+			defer st.Close()
+			svc, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud})
+			if err != nil {
+				return err
+			}
+			res, err := svc.Bootstrap(cmd.Context(), tenancy.SignUp{Email: email, Password: password, Name: name, AccountHandle: account, WorkspaceHandle: workspace})
+			if err != nil {
+				return fmt.Errorf("create user: %v", err)
+			}
+			out := a.env.Stdout
+			fmt.Fprintf(out, "Created user %s (id %s), owner of account %q (id %s).\n", res.User.Email, res.User.ID, res.Account.Handle, res.Account.ID)
+			if res.Workspace != nil {
+				fmt.Fprintf(out, "Workspace %s/%s (id %s).\n", res.Account.Handle, res.Workspace.Handle, res.Workspace.ID)
+			}
+			if keyName == "" {
+				return nil
+			}
+			k, err := svc.CreateAPIKey(cmd.Context(), res.User.ID, keyName, nil)
+			if err != nil {
+				return fmt.Errorf("create API key: %v", err)
+			}
+			url := serverURL
+			if url == "" {
+				url = hostPortURL(a.env.Getenv("BATON_HOST"), a.env.Getenv("BATON_PORT"))
+			}
+			ws := ""
+			if res.Workspace != nil {
+				ws = fmt.Sprintf(" -w %s/%s", res.Account.Handle, res.Workspace.Handle)
+			}
+			// The secret appears exactly once: inside the command to run.
+			fmt.Fprintf(out, "API key %q created. It is in the command below and shown only now: store it safely.\n", k.Name)
+			fmt.Fprintf(out, "Connect a machine with:\n  baton cloud login --key %s%s --url %s\n", k.Key, ws, url)
+			fmt.Fprintf(out, "or with Prefect's CLI (the same key):\n  PREFECT_CLOUD_API_URL=%s prefect cloud login --key <KEY>%s\n", url, ws)
+			return nil
+		},
 	}
-	if *email == "" || *account == "" || !*pwStdin {
-		fmt.Fprintln(env.Stderr, "baton: --email, --account and --password-stdin are required")
-		return 2
-	}
-	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
-	if err != nil && line == "" {
-		fmt.Fprintln(env.Stderr, "baton: could not read the password from stdin:", err)
-		return 2
-	}
-	password := strings.TrimRight(line, "\r\n")
-	cfg, err := config.ServerFromEnv()
-	if err == nil {
-		cfg.Home = batonHome(env)
-		cfg.DatabasePath = env.Getenv("BATON_DATABASE_PATH")
-		err = cfg.Validate()
-	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 2
-	}
-	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 1
-	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(env, "warn", cfg.LogFormat)})
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton: open database:", err)
-		return 1
-	}
-	defer st.Close()
-	svc, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud})
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 1
-	}
-	res, err := svc.Bootstrap(ctx, tenancy.SignUp{Email: *email, Password: password, Name: *name, AccountHandle: *account, WorkspaceHandle: *workspace})
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton: create user:", err)
-		return 1
-	}
-	fmt.Fprintf(env.Stdout, "Created user %s (id %s), owner of account %q (id %s).\n", res.User.Email, res.User.ID, res.Account.Handle, res.Account.ID)
-	if res.Workspace != nil {
-		fmt.Fprintf(env.Stdout, "Workspace %s/%s (id %s).\n", res.Account.Handle, res.Workspace.Handle, res.Workspace.ID)
-	}
-	if *keyName != "" {
-		k, err := svc.CreateAPIKey(ctx, res.User.ID, *keyName, nil)
-		if err != nil {
-			fmt.Fprintln(env.Stderr, "baton: create API key:", err)
-			return 1
-		}
-		fmt.Fprintf(env.Stdout, "API key %q (shown only now; store it safely):\n%s\n", k.Name, k.Key)
-		if res.Workspace != nil {
-			fmt.Fprintf(env.Stdout, "Connect a machine with:\n  baton cloud login --key <KEY> -w %s/%s\n", res.Account.Handle, res.Workspace.Handle)
-		}
-	}
-	return 0
+	f := cmd.Flags()
+	f.StringVar(&email, "email", "", "the user's e-mail (required)")
+	f.StringVar(&name, "name", "", "display name (default: the e-mail's local part)")
+	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of stdin (required)")
+	f.StringVar(&account, "account", "", "account handle: created, or joined as owner when it exists (required)")
+	f.StringVar(&workspace, "workspace", "", "workspace handle in that account: created when missing")
+	f.StringVar(&keyName, "api-key-name", "", "also create an API key with this name and print it once")
+	f.StringVar(&serverURL, "server-url", "", "the server's API URL for the printed login command (default: from BATON_HOST/BATON_PORT, else http://127.0.0.1:4200/api)")
+	return cmd
 }

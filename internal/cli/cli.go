@@ -1,15 +1,26 @@
-// Package cli implements the baton command line: the server, migrations and
-// (growing with later work) the client-side verbs. Each command parses its
-// own flags with the standard library and returns an exit code.
+// Package cli implements the baton command line: the server, migrations, the
+// worker and the client-side verbs (profiles, cloud login, deployments, work
+// pools, flow runs). Commands are built with cobra, one fresh tree per Run,
+// and reach the outside world only through an Env, so tests run them
+// in-process with their own streams and environment.
+//
+// Conventions every command follows: --help exits 0 and names every
+// argument; a usage mistake exits 2 and an operational failure 1; listings
+// and inspections take --output table|json|yaml; colour only on a terminal
+// and never under NO_COLOR; errors say what to do next and never show a
+// server's internals.
 package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // Version is Baton's version, set at build time with
@@ -23,82 +34,214 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// Terminal reports whether w is an interactive terminal and its width in
+	// columns (0 when unknown). It decides colour and how wide tables may
+	// grow. Nil means never a terminal (pipes, files, tests).
+	Terminal func(w io.Writer) (width int, ok bool)
 }
 
 // DefaultEnv is the process's own streams and environment.
 func DefaultEnv() Env {
-	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Terminal: fileTerminal}
 }
 
-// command is one verb (possibly with sub-verbs).
-type command struct {
-	summary string
-	run     func(ctx context.Context, env Env, args []string) int
-	subs    map[string]command
-}
-
-func commands() map[string]command {
-	return map[string]command{
-		"server": {summary: "Run the Baton server", subs: map[string]command{
-			"start": {summary: "Start the API, the web UI and the background services", run: serverStart},
-		}},
-		"migrate": {summary: "Manage the database schema", subs: map[string]command{
-			"up":       {summary: "Apply pending migrations", run: migrateUp},
-			"validate": {summary: "Check applied migrations and database integrity", run: migrateValidate},
-		}},
-		"cloud":      {summary: "Log in to a cloud-mode Baton and switch workspaces", subs: cloudCommands()},
-		"auth":       {summary: "Log in or out (older form of baton cloud)", subs: authCommands()},
-		"backend":    {summary: "Switch between a cloud-mode and a server-mode Baton", subs: backendCommands()},
-		"profile":    {summary: "Manage client profiles ($BATON_HOME/profiles.toml)", subs: profileCommands()},
-		"config":     {summary: "Set, unset and view client settings in the active profile", subs: configCommandsTable()},
-		"admin":      {summary: "Administer the server's database directly (bootstrap users)", subs: adminCommands()},
-		"worker":     {summary: "Run flow runs of a work pool as local processes", subs: workerCommands()},
-		"deployment": {summary: "List, inspect, run, pause and resume deployments", subs: deploymentCommands()},
-		"work-pool":  {summary: "Create, list, inspect and pause work pools", subs: workPoolCommands()},
-		"flow-run":   {summary: "List, inspect and cancel flow runs, and print their logs", subs: flowRunCommands()},
-		"dev":        {summary: "Developer tools (seed the database with realistic data at scale)", subs: devCommands()},
-		"version": {summary: "Print Baton's version", run: func(ctx context.Context, env Env, args []string) int {
-			fmt.Fprintf(env.Stdout, "baton %s\n", Version)
-			return 0
-		}},
+// fileTerminal is Env.Terminal for real files.
+func fileTerminal(w io.Writer) (int, bool) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0, false
 	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0, true
+	}
+	return width, true
+}
+
+// usageError is a command-line mistake: exit code 2, with a pointer to
+// --help.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// exitError ends a command with a specific exit code after its message
+// (for example a watched run that did not complete).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+// app is one invocation: the environment and the global flags every
+// command may consult.
+type app struct {
+	env Env
+	// apiURL is --api-url: the highest-precedence API address.
+	apiURL string
+	// profile is --profile: which Baton profile to use instead of the
+	// active one.
+	profile string
+	// used is the connection a client command resolved, for errors that
+	// say which address was tried and where it came from.
+	used *clientSettings
 }
 
 // Run executes the command line args (without the program name) and returns
 // the process exit code.
 func Run(ctx context.Context, env Env, args []string) int {
-	return dispatch(ctx, env, commands(), args, "baton")
-}
-
-func dispatch(ctx context.Context, env Env, cmds map[string]command, args []string, prefix string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.Stdout, cmds, prefix)
-		if len(args) == 0 {
-			return 2
-		}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
+	a := &app{env: env}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return 0
 	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "%s: unknown command %q\n\n", prefix, args[0])
-		usage(env.Stderr, cmds, prefix)
-		return 2
-	}
-	if cmd.subs != nil {
-		return dispatch(ctx, env, cmd.subs, args[1:], prefix+" "+args[0])
-	}
-	return cmd.run(ctx, env, args[1:])
+	return a.report(cmd, err)
 }
 
-func usage(w io.Writer, cmds map[string]command, prefix string) {
-	fmt.Fprintf(w, "Usage: %s <command> [flags]\n\nCommands:\n", prefix)
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
+// report prints err the way a user can act on and returns the exit code.
+func (a *app) report(cmd *cobra.Command, err error) int {
+	pal := a.palette(a.env.Stderr)
+	var ue usageError
+	var ee exitError
+	switch {
+	case errors.As(err, &ue) || isCobraUsage(err):
+		fmt.Fprintf(a.env.Stderr, "%s %s\n", pal.red("Error:"), err)
+		if cmd != nil {
+			fmt.Fprintf(a.env.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
+		return 2
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintf(a.env.Stderr, "%s %s\n", pal.red("Error:"), ee.msg)
+		}
+		return ee.code
+	default:
+		fmt.Fprintf(a.env.Stderr, "%s %s\n", pal.red("Error:"), a.explain(err))
+		return 1
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+}
+
+// isCobraUsage recognises the argument errors cobra itself returns.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||
+		strings.HasPrefix(s, "unknown shorthand flag") || strings.HasPrefix(s, "invalid argument") ||
+		strings.Contains(s, "flag needs an argument") || strings.HasPrefix(s, "required flag")
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "baton",
+		Short: "Baton: a workflow orchestration server for the Prefect 3 client, in one binary",
+		Long: `Baton is a workflow orchestration server that the Prefect 3 Python client talks to unchanged,
+its worker, and this command line client.
+
+Start a server with 'baton server start', then point Prefect at it:
+  export PREFECT_API_URL=http://127.0.0.1:4200/api
+
+Client commands find the server through, in order: --api-url; BATON_API_URL, PREFECT_API_URL,
+or BATON_HOST/BATON_PORT in the environment; the active Baton profile ($BATON_HOME/profiles.toml);
+the active Prefect profile (~/.prefect/profiles.toml); http://127.0.0.1:4200/api.
+'baton config view' shows what was chosen and why.`,
+		Version:           Version,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		Args:              noArgs,
+		RunE:              showHelp,
+		// Suggest "deployment" for "deploymnt".
+		SuggestionsMinimumDistance: 2,
 	}
-	fmt.Fprintf(w, "\nRun '%s <command> --help' for details.\n", strings.TrimSpace(prefix))
+	root.SetVersionTemplate("baton {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(err.Error()) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.apiURL, "api-url", "", "the API to talk to, e.g. http://host:4200/api (overrides the environment and profiles)")
+	pf.StringVar(&a.profile, "profile", "", "use this Baton profile instead of the active one (also BATON_PROFILE)")
+	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
+
+	root.AddGroup(&cobra.Group{ID: "server", Title: "Server:"}, &cobra.Group{ID: "client", Title: "Orchestration:"},
+		&cobra.Group{ID: "settings", Title: "Connection and settings:"})
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
+		}
+	}
+	add("server", a.serverCmd(), a.migrateCmd(), a.adminCmd(), a.workerCmd(), a.devCmd())
+	add("client", a.deploymentCmd(), a.workPoolCmd(), a.flowRunCmd())
+	add("settings", a.cloudCmd(), a.profileCmd(), a.configCmd(), a.authCmd(), a.backendCmd())
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print Baton's version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintf(cmd.OutOrStdout(), "baton %s\n", Version)
+			return nil
+		},
+	})
+	return root
+}
+
+// group builds a command that only holds sub-commands: without arguments it
+// prints its help (exit 0); an unknown sub-command is a usage error.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: noArgs, RunE: showHelp, SuggestionsMinimumDistance: 2}
+	c.AddCommand(subs...)
+	return c
+}
+
+// showHelp is the RunE of commands that only group others.
+func showHelp(cmd *cobra.Command, args []string) error { return cmd.Help() }
+
+// noArgs refuses positional arguments, naming an unknown sub-command as such.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.HasSubCommands() {
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usageError(msg)
+	}
+	return usageError(fmt.Sprintf("%q takes no arguments (got %q)", cmd.CommandPath(), strings.Join(args, " ")))
+}
+
+// exactArgs requires one positional argument per name (the names appear in
+// the message, matching the Use line).
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == len(names) {
+			return nil
+		}
+		if len(args) < len(names) {
+			return usageError(fmt.Sprintf("missing %s", strings.Join(names[len(args):], " and ")))
+		}
+		return usageError(fmt.Sprintf("too many arguments: %s takes %s, got %q", cmd.CommandPath(), strings.Join(names, " "), strings.Join(args, " ")))
+	}
+}
+
+// rangeArgs allows between min and max positional arguments.
+func rangeArgs(min, max int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min {
+			return usageError("missing " + names)
+		}
+		if len(args) > max {
+			return usageError(fmt.Sprintf("too many arguments: %s takes %s, got %q", cmd.CommandPath(), names, strings.Join(args, " ")))
+		}
+		return nil
+	}
 }

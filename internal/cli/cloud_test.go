@@ -1,213 +1,251 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"net"
+	"regexp"
 	"strings"
 	"testing"
 )
 
-// testEnv runs commands in-process with a private BATON_HOME and the given
-// extra environment.
-type testEnv struct {
-	t    *testing.T
-	home string
-	vars map[string]string
-}
+var (
+	loginLine = regexp.MustCompile(`(?m)^  (baton cloud login .*)$`)
+	keyLine   = regexp.MustCompile(`(?m)^(pn[ub]_[A-Za-z0-9]+)$`)
+)
 
-func newTestEnv(t *testing.T) *testEnv {
-	return &testEnv{t: t, home: t.TempDir(), vars: map[string]string{}}
-}
-
-func (e *testEnv) run(stdin string, args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	env := Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
-		if k == "BATON_HOME" {
-			return e.home
-		}
-		return e.vars[k]
-	}}
-	code := Run(context.Background(), env, args)
-	return code, out.String(), errb.String()
-}
-
-func (e *testEnv) profile() profilesFile {
-	ps, err := loadProfiles(Env{Getenv: func(k string) string {
-		if k == "BATON_HOME" {
-			return e.home
-		}
-		return ""
-	}})
-	if err != nil {
-		e.t.Fatal(err)
+// cloudUser bootstraps a cloud-mode server with a user owning acme/prod and
+// returns the printed login command.
+func cloudUser(t *testing.T, srv testServer) string {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(srv.api, "http://"), "/api"))
+	admin := newTestEnv(t)
+	admin.vars["BATON_HOME"] = srv.home
+	admin.vars["BATON_PORT"] = port
+	code, out, errs := admin.run("pa55word-long\n", "admin", "create-user", "--email", "ops@example.com", "--password-stdin",
+		"--account", "acme", "--workspace", "prod", "--api-key-name", "boot")
+	if code != 0 {
+		t.Fatalf("create-user: %d %s", code, errs)
 	}
-	return ps.f
+	if strings.Contains(out, "pa55word") || strings.Count(out, "pnu_") != 1 {
+		t.Fatalf("the output must show the key exactly once and never the password:\n%s", out)
+	}
+	m := loginLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no login line in:\n%s", out)
+	}
+	return m[1]
 }
 
-// fakeCloud answers GET /api/me/workspaces for one key.
-func fakeCloud(t *testing.T, key string, handles ...string) *httptest.Server {
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/me/workspaces" {
-			http.NotFound(w, r)
-			return
-		}
-		if r.Header.Get("Authorization") != "Bearer "+key {
-			w.WriteHeader(401)
-			_, _ = w.Write([]byte(`{"detail":"bad key"}`))
-			return
-		}
-		var out []cloudWorkspace
-		for i, h := range handles {
-			acc, ws, _ := strings.Cut(h, "/")
-			out = append(out, cloudWorkspace{AccountID: "a" + acc, AccountHandle: acc, WorkspaceID: "w" + string(rune('0'+i)), WorkspaceHandle: ws})
-		}
-		_ = json.NewEncoder(w).Encode(out)
-	}))
-	t.Cleanup(hs.Close)
-	return hs
-}
-
-func TestCloudLoginLogoutWorkspaces(t *testing.T) {
+// TestAdminLoginLineWorksAsPrinted runs the exact command `admin
+// create-user` prints, in a fresh environment with no settings at all.
+func TestAdminLoginLineWorksAsPrinted(t *testing.T) {
 	t.Parallel()
-	key := "pnu_" + strings.Repeat("k", 36)
-	hs := fakeCloud(t, key, "acme/prod", "acme/dev")
+	srv := startServer(t, "cloud")
+	line := cloudUser(t, srv)
 	e := newTestEnv(t)
-	api := hs.URL + "/api"
-
-	if code, _, errs := e.run("", "cloud", "login", "--key", "pnu_"+strings.Repeat("x", 36), "-w", "acme/prod", "--url", api); code != 1 || !strings.Contains(errs, "Unable to authenticate") {
-		t.Fatalf("wrong key: %d %q", code, errs)
-	}
-	if code, _, errs := e.run("", "cloud", "login", "--key", key, "--url", api); code != 1 || !strings.Contains(errs, "pick one with -w") {
-		t.Fatalf("several workspaces without -w on a non-terminal: %d %q", code, errs)
-	}
-	if code, out, errs := e.run("", "cloud", "login", "--key", key, "-w", "acme/dev", "--url", api); code != 0 || !strings.Contains(out, "acme/dev") {
-		t.Fatalf("login: %d %q %q", code, out, errs)
+	args := strings.Fields(line)[1:]
+	out := e.mustRun(args...)
+	if !strings.Contains(out, "Using workspace acme/prod") {
+		t.Fatalf("login: %s", out)
 	}
 	p := e.profile().Profiles["default"]
-	if p["BATON_API_URL"] != api+"/accounts/aacme/workspaces/w1" || p["BATON_API_KEY"] != key || p["BATON_CLOUD_API_URL"] != api {
+	if !strings.HasPrefix(p["BATON_API_URL"], srv.api+"/accounts/") || !strings.HasPrefix(p["BATON_API_KEY"], "pnu_") {
 		t.Fatalf("profile after login: %v", p)
 	}
-	info, err := os.Stat(filepath.Join(e.home, "profiles.toml"))
-	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Fatalf("profiles.toml mode: %v %v", info, err)
+	// The profile now reaches the workspace.
+	e.mustRun("work-pool", "create", "cloudy")
+	if out := e.mustRun("work-pool", "ls"); !strings.Contains(out, "cloudy") {
+		t.Fatalf("work-pool ls in the workspace: %s", out)
 	}
-	code, out, _ := e.run("", "cloud", "workspace", "ls")
-	if code != 0 || !strings.Contains(out, "* acme/dev") || !strings.Contains(out, "  acme/prod") {
-		t.Fatalf("workspace ls: %d %q", code, out)
+}
+
+func TestCloudWorkspacesKeysAndServiceAccounts(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "cloud")
+	line := cloudUser(t, srv)
+	e := newTestEnv(t)
+	e.mustRun(strings.Fields(line)[1:]...)
+
+	// Workspaces: create (and use), list, delete (confirmation required).
+	out := e.mustRun("cloud", "workspace", "create", "staging", "--name", "Staging", "--use")
+	if !strings.Contains(out, "Created workspace acme/staging") {
+		t.Fatalf("workspace create: %s", out)
 	}
-	if code, _, errs := e.run("", "cloud", "workspace", "set", "-w", "acme/prod"); code != 0 {
-		t.Fatalf("workspace set: %s", errs)
+	var ws []cloudWorkspace
+	if err := json.Unmarshal([]byte(e.mustRun("cloud", "workspace", "ls", "-o", "json")), &ws); err != nil || len(ws) != 2 {
+		t.Fatalf("workspace ls -o json: %v %v", ws, err)
 	}
-	if got := e.profile().Profiles["default"]["BATON_API_URL"]; !strings.HasSuffix(got, "/workspaces/w0") {
-		t.Fatalf("after set: %s", got)
+	if out := e.mustRun("cloud", "workspace", "ls"); !regexp.MustCompile(`(?m)^\*\s+acme/staging`).MatchString(out) {
+		t.Fatalf("the new workspace is not current:\n%s", out)
 	}
-	if code, _, _ := e.run("", "cloud", "logout"); code != 0 {
-		t.Fatal("logout failed")
+	if code, _, errs := e.run("", "cloud", "workspace", "delete", "acme/staging"); code != 2 || !strings.Contains(errs, "--yes") {
+		t.Fatalf("delete without --yes: %d %q", code, errs)
 	}
-	if p := e.profile().Profiles["default"]; p["BATON_API_KEY"] != "" || p["BATON_API_URL"] != "" {
-		t.Fatalf("after logout: %v", p)
+	if code, _, errs := e.run("", "cloud", "workspace", "delete", "acme/nope", "--yes"); code != 1 || !strings.Contains(errs, `workspace "acme/nope" not found; available: acme/prod, acme/staging`) &&
+		!strings.Contains(errs, `available: acme/staging, acme/prod`) {
+		t.Fatalf("delete unknown: %d %q", code, errs)
+	}
+	out = e.mustRun("cloud", "workspace", "delete", "acme/staging", "--yes")
+	if !strings.Contains(out, "Deleted workspace acme/staging") || !strings.Contains(out, "cloud workspace set") {
+		t.Fatalf("workspace delete: %s", out)
+	}
+	e.mustRun("cloud", "workspace", "set", "-w", "acme/prod")
+
+	// API keys: create with expiry, list, rotate, revoke.
+	out = e.mustRun("cloud", "api-key", "create", "ci", "--expires", "30d")
+	ciKey := keyLine.FindString(out)
+	if ciKey == "" || !strings.Contains(out, "It expires") {
+		t.Fatalf("api-key create: %s", out)
+	}
+	var keys []apiKeyView
+	if err := json.Unmarshal([]byte(e.mustRun("cloud", "api-key", "ls", "-o", "json")), &keys); err != nil || len(keys) != 2 {
+		t.Fatalf("api-key ls: %v %v", keys, err)
+	}
+	if out := e.mustRun("cloud", "api-key", "ls"); !strings.Contains(out, "ci") || strings.Contains(out, ciKey) {
+		t.Fatalf("api-key ls must list names, never secrets:\n%s", out)
+	}
+	out = e.mustRun("cloud", "api-key", "rotate", "ci")
+	newCI := keyLine.FindString(out)
+	if newCI == "" || newCI == ciKey {
+		t.Fatalf("rotate: %s", out)
+	}
+	other := newTestEnv(t)
+	if code, _, errs := other.run("", "cloud", "login", "--key", ciKey, "--url", srv.api); code != 1 || !strings.Contains(errs, "unable to authenticate") {
+		t.Fatalf("the rotated-away secret still works: %d %q", code, errs)
+	}
+	other.mustRun("cloud", "login", "--key", newCI, "--url", srv.api)
+	if code, _, errs := e.run("", "cloud", "api-key", "delete", "nope", "--yes"); code != 1 || !strings.Contains(errs, `no API key is named or has the id "nope"`) {
+		t.Fatalf("delete unknown key: %d %q", code, errs)
+	}
+	e.mustRun("cloud", "api-key", "delete", "ci", "--yes")
+	if code, _, errs := other.run("", "work-pool", "ls"); code != 1 || !strings.Contains(errs, "refused the API key") {
+		t.Fatalf("a revoked key still works: %d %q", code, errs)
+	}
+	// Rotating the key the profile holds keeps the profile working.
+	before := e.profile().Profiles["default"]["BATON_API_KEY"]
+	_, _, errs := e.run("", "cloud", "api-key", "rotate", "boot")
+	if after := e.profile().Profiles["default"]["BATON_API_KEY"]; after == before || !strings.Contains(errs, "now holds the new secret") {
+		t.Fatalf("rotating the key in use did not update the profile: %q", errs)
+	}
+	e.mustRun("work-pool", "ls")
+
+	// Service accounts and their keys.
+	out = e.mustRun("cloud", "service-account", "create", "robot", "--role", "developer")
+	botKey := keyLine.FindString(out)
+	if !strings.HasPrefix(botKey, "pnb_") {
+		t.Fatalf("service-account create: %s", out)
+	}
+	if out := e.mustRun("cloud", "service-account", "ls"); !strings.Contains(out, "robot") || !strings.Contains(out, "developer") {
+		t.Fatalf("service-account ls: %s", out)
+	}
+	bot := newTestEnv(t)
+	bot.mustRun("cloud", "login", "--key", botKey, "-w", "acme/prod", "--url", srv.api)
+	bot.mustRun("work-pool", "create", "from-robot")
+	out = e.mustRun("cloud", "service-account", "api-key", "create", "robot", "second")
+	second := keyLine.FindString(out)
+	if !strings.HasPrefix(second, "pnb_") {
+		t.Fatalf("service-account api-key create: %s", out)
+	}
+	var botKeys []apiKeyView
+	if err := json.Unmarshal([]byte(e.mustRun("cloud", "service-account", "api-key", "ls", "robot", "-o", "json")), &botKeys); err != nil || len(botKeys) != 2 {
+		t.Fatalf("service-account api-key ls: %v %v", botKeys, err)
+	}
+	out = e.mustRun("cloud", "service-account", "api-key", "rotate", "robot", "second")
+	if k := keyLine.FindString(out); !strings.HasPrefix(k, "pnb_") || k == second {
+		t.Fatalf("service-account api-key rotate: %s", out)
+	}
+	e.mustRun("cloud", "service-account", "api-key", "delete", "robot", "second", "--yes")
+	if code, _, errs := e.run("", "cloud", "service-account", "delete", "nobody", "--yes"); code != 1 || !strings.Contains(errs, "no service account \"nobody\"; there are: robot") {
+		t.Fatalf("delete unknown service account: %d %q", code, errs)
+	}
+	e.mustRun("cloud", "service-account", "delete", "robot", "--yes")
+	if code, _, _ := bot.run("", "work-pool", "ls"); code != 1 {
+		t.Fatal("a deleted service account's key still works")
+	}
+}
+
+func TestCloudLoginMistakes(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "cloud")
+	line := cloudUser(t, srv)
+	key := strings.Fields(line)[4]
+	e := newTestEnv(t)
+	if code, _, errs := e.run("", "cloud", "login", "--key", "pnu_"+strings.Repeat("x", 36), "--url", srv.api); code != 1 || !strings.Contains(errs, "unable to authenticate") {
+		t.Fatalf("wrong key: %d %q", code, errs)
+	}
+	if code, _, errs := e.run("", "cloud", "login", "--key", key, "-w", "acme/nope", "--url", srv.api); code != 1 || !strings.Contains(errs, `workspace "acme/nope" not found; available: acme/prod`) {
+		t.Fatalf("unknown workspace: %d %q", code, errs)
+	}
+	// Two workspaces and no -w on a non-terminal: say how to pick.
+	e.mustRun("cloud", "login", "--key", key, "--url", srv.api)
+	e.mustRun("cloud", "workspace", "create", "dev")
+	e.mustRun("cloud", "logout")
+	if code, _, errs := e.run("", "cloud", "login", "--key", key, "--url", srv.api); code != 2 || !strings.Contains(errs, "pick one with -w") {
+		t.Fatalf("several workspaces without -w: %d %q", code, errs)
+	}
+	// Not logged in.
+	if code, _, errs := e.run("", "cloud", "api-key", "ls"); code != 1 || !strings.Contains(errs, "not logged in: run `baton cloud login --key K`") {
+		t.Fatalf("not logged in: %d %q", code, errs)
 	}
 	// The older forms.
-	if code, _, errs := e.run("", "auth", "login", "--key", key, "-w", "acme/prod"); code != 0 {
-		t.Fatalf("auth login (cloud URL kept in the profile): %s", errs)
-	}
-	if code, _, _ := e.run("", "backend", "server"); code != 0 {
-		t.Fatal("backend server")
-	}
+	e.mustRun("auth", "login", "--key", key, "-w", "acme/prod", "--url", srv.api)
+	e.mustRun("backend", "server")
 	if p := e.profile().Profiles["default"]; p["BATON_API_URL"] != defaultAPIURL || p["BATON_API_KEY"] != "" || p["BATON_BACKEND"] != "server" {
 		t.Fatalf("after backend server: %v", p)
 	}
 }
 
-func TestProfilesAndConfig(t *testing.T) {
+func TestAdminCreateUserRefusals(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	steps := []struct {
-		args []string
-		code int
-		out  string
-	}{
-		{[]string{"profile", "create", "work"}, 0, "Created"},
-		{[]string{"profile", "create", "work"}, 1, ""},
-		{[]string{"profile", "use", "work"}, 0, "work"},
-		{[]string{"config", "set", "BATON_API_URL=http://h:1/api", "BATON_API_KEY=pnu_abcdefghijklmnop"}, 0, "Updated"},
-		{[]string{"config", "set", "NOPE=1"}, 2, ""},
-		{[]string{"profile", "inspect"}, 0, "BATON_API_KEY=pnu_abcd********"},
-		{[]string{"config", "view"}, 0, "BATON_API_URL=http://h:1/api (from profile)"},
-		{[]string{"profile", "ls"}, 0, "* work"},
-		{[]string{"profile", "delete", "work"}, 1, ""},
-		{[]string{"profile", "rename", "work", "job"}, 0, "Renamed"},
-		{[]string{"config", "unset", "BATON_API_KEY"}, 0, "Unset"},
-		{[]string{"config", "unset", "BATON_API_KEY"}, 1, ""},
-		{[]string{"profile", "use", "default"}, 0, ""},
-		{[]string{"profile", "delete", "job"}, 0, "Deleted"},
+	if code, _, errs := e.run("pa55word-long\n", "admin", "create-user", "--email", "ops@example.com", "--password-stdin", "--account", "ops", "--workspace", "main"); code != 0 {
+		t.Fatalf("%s", errs)
 	}
-	for _, s := range steps {
-		code, out, errs := e.run("", s.args...)
-		if code != s.code || !strings.Contains(out, s.out) {
-			t.Fatalf("baton %s: %d %q %q; want %d and %q", strings.Join(s.args, " "), code, out, errs, s.code, s.out)
-		}
-	}
-}
-
-func TestClientSettingPrecedence(t *testing.T) {
-	t.Parallel()
-	e := newTestEnv(t)
-	if code, _, _ := e.run("", "config", "set", "BATON_API_URL=http://profile/api"); code != 0 {
-		t.Fatal("config set")
-	}
-	ps := func() *profileStore {
-		p, _ := loadProfiles(Env{Getenv: func(k string) string { return map[string]string{"BATON_HOME": e.home}[k] }})
-		return p
-	}()
-	for _, tc := range []struct {
-		name string
-		vars map[string]string
-		url  string
-		key  string
-	}{
-		{"profile", nil, "http://profile/api", ""},
-		{"env beats profile", map[string]string{"BATON_API_URL": "http://env/api"}, "http://env/api", ""},
-		{"prefect only when no baton value", map[string]string{"PREFECT_API_URL": "http://prefect/api", "PREFECT_API_KEY": "pk"}, "http://profile/api", "pk"},
-	} {
-		env := Env{Getenv: func(k string) string { return tc.vars[k] }}
-		got := resolveClient(env, ps)
-		if got.APIURL != tc.url || got.APIKey != tc.key {
-			t.Errorf("%s: %+v", tc.name, got)
-		}
-	}
-	empty := &profileStore{f: profilesFile{Active: "d", Profiles: map[string]map[string]string{"d": {}}}}
-	got := resolveClient(Env{Getenv: func(k string) string {
-		return map[string]string{"PREFECT_API_URL": "http://h/api/accounts/a/workspaces/w"}[k]
-	}}, empty)
-	if got.APIURL != "http://h/api/accounts/a/workspaces/w" || got.CloudURL != "http://h/api" {
-		t.Errorf("prefect fallback: %+v", got)
-	}
-}
-
-func TestAdminCreateUser(t *testing.T) {
-	t.Parallel()
-	e := newTestEnv(t)
-	code, out, errs := e.run("pa55word-long\n", "admin", "create-user", "--email", "ops@example.com", "--password-stdin", "--account", "ops", "--workspace", "main", "--api-key-name", "boot")
-	if code != 0 {
-		t.Fatalf("%d %s", code, errs)
-	}
-	if n := strings.Count(out, "pnu_"); n != 1 || strings.Contains(out, "pa55word") {
-		t.Fatalf("output should show the key once and never the password:\n%s", out)
-	}
-	// Joining the existing account works; a duplicate e-mail does not.
-	if code, _, errs := e.run("pa55word-long\n", "admin", "create-user", "--email", "ops2@example.com", "--password-stdin", "--account", "ops", "--workspace", "main"); code != 0 {
-		t.Fatalf("second user in the same account: %s", errs)
-	}
-	if code, _, _ := e.run("pa55word-long\n", "admin", "create-user", "--email", "ops@example.com", "--password-stdin", "--account", "other"); code != 1 {
-		t.Fatal("duplicate e-mail accepted")
+	if code, _, errs := e.run("pa55word-long\n", "admin", "create-user", "--email", "ops@example.com", "--password-stdin", "--account", "other"); code != 1 || strings.Contains(errs, "sqlite") {
+		t.Fatalf("duplicate e-mail: %d %q", code, errs)
 	}
 	if code, _, _ := e.run("", "admin", "create-user", "--email", "x@example.com", "--account", "a"); code != 2 {
 		t.Fatal("missing --password-stdin accepted")
+	}
+}
+
+func TestErrorMessagesSayWhatToDo(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "server")
+	e := newTestEnv(t)
+	e.vars["BATON_API_URL"] = srv.api
+	e.mustRun("work-pool", "create", "dup")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		// The duplicate name says so, without the store's internals.
+		{[]string{"work-pool", "create", "dup"}, `work pool "dup" already exists`},
+		{[]string{"work-pool", "inspect", "nope"}, `no work pool "nope" (baton work-pool ls)`},
+		{[]string{"deployment", "run", "flow/nope"}, `no deployment "flow/nope" (baton deployment ls)`},
+		{[]string{"flow-run", "inspect", "0190f3a0-0000-7000-8000-000000000000"}, "no flow run has the id"},
+		{[]string{"flow-run", "logs", "0190f3a0-0000-7000-8000-000000000000"}, "no flow run has the id"},
+	} {
+		code, _, errs := e.run("", tc.args...)
+		if code != 1 || !strings.Contains(errs, tc.want) || strings.Contains(errs, "sqlite") || strings.Contains(errs, "POST /") {
+			t.Errorf("baton %s: %d %q; want %q", strings.Join(tc.args, " "), code, errs, tc.want)
+		}
+	}
+	// Nobody listens: name the address, where it came from, and what to do.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/api"
+	ln.Close()
+	code, _, errs := e.run("", "--api-url", dead, "flow-run", "ls")
+	for _, want := range []string{"cannot reach the Baton API at " + dead + " (from flag --api-url): connection refused", "baton server start", "baton config view"} {
+		if code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("unreachable server: %d %q lacks %q", code, errs, want)
+		}
+	}
+	// --state LATE is accepted (Prefect's state names, any case).
+	if code, out, errs := e.run("", "flow-run", "ls", "--state", "LATE"); code != 0 || errs != "" || !strings.Contains(out, "No flow runs found") {
+		t.Errorf("--state LATE: %d %q %q", code, out, errs)
 	}
 }

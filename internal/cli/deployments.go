@@ -3,111 +3,41 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/worker"
 )
 
 // Client-side verbs for deployments, work pools and flow runs. Each talks to
-// the server over the public REST API.
+// the server over the public REST API, like any Prefect client.
 
-func deploymentCommands() map[string]command {
-	return map[string]command{
-		"ls":      {summary: "List deployments", run: deploymentLs},
-		"inspect": {summary: "Show a deployment (FLOW/DEPLOYMENT or id) as JSON", run: deploymentInspect},
-		"run":     {summary: "Create a flow run of a deployment", run: deploymentRun},
-		"pause":   {summary: "Pause a deployment's schedules", run: func(ctx context.Context, env Env, args []string) int { return deploymentPause(ctx, env, args, true) }},
-		"resume":  {summary: "Resume a paused deployment", run: func(ctx context.Context, env Env, args []string) int { return deploymentPause(ctx, env, args, false) }},
-		"create":  {summary: "Create (or update) a deployment that runs a shell command on a process pool", run: deploymentCreate},
+// uiURL is the web UI address that serves the API at apiURL, the way
+// Prefect derives PREFECT_UI_URL: drop /api, and a workspace's
+// /api/accounts/A/workspaces/W becomes /account/A/workspace/W.
+func uiURL(apiURL string) string {
+	u := strings.TrimRight(apiURL, "/")
+	if i := strings.Index(u, "/api/accounts/"); i >= 0 {
+		rest := strings.Replace(u[i+len("/api/"):], "accounts/", "account/", 1)
+		rest = strings.Replace(rest, "/workspaces/", "/workspace/", 1)
+		return u[:i] + "/" + rest
 	}
+	return strings.TrimSuffix(u, "/api")
 }
 
-func workPoolCommands() map[string]command {
-	return map[string]command{
-		"create":  {summary: "Create a work pool", run: workPoolCreate},
-		"ls":      {summary: "List work pools", run: workPoolLs},
-		"inspect": {summary: "Show a work pool as JSON", run: workPoolInspect},
-		"pause":   {summary: "Pause a work pool (its runs wait)", run: func(ctx context.Context, env Env, args []string) int { return workPoolPause(ctx, env, args, true) }},
-		"resume":  {summary: "Resume a paused work pool", run: func(ctx context.Context, env Env, args []string) int { return workPoolPause(ctx, env, args, false) }},
+// link is the UI address of a page, for "view it at" lines.
+func (a *app) link(path string) string {
+	if a.used == nil {
+		return ""
 	}
-}
-
-func flowRunCommands() map[string]command {
-	return map[string]command{
-		"ls":      {summary: "List flow runs (--upcoming for scheduled ones)", run: flowRunLs},
-		"inspect": {summary: "Show a flow run as JSON", run: flowRunInspect},
-		"cancel":  {summary: "Cancel a flow run", run: flowRunCancel},
-		"logs":    {summary: "Print a flow run's logs", run: flowRunLogs},
-	}
-}
-
-// clientCmd parses flags, builds the API client and runs fn, turning errors
-// into exit codes (2 for usage, 1 otherwise).
-func clientCmd(env Env, name string, args []string, setup func(fs *flag.FlagSet), fn func(c *worker.Client, fs *flag.FlagSet) error) int {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	if setup != nil {
-		setup(fs)
-	}
-	if err := parseInterspersed(fs, args); err != nil {
-		return 2
-	}
-	c, err := apiClient(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 1
-	}
-	if err := fn(c, fs); err != nil {
-		fmt.Fprintf(env.Stderr, "%s: %v\n", name, err)
-		if _, ok := err.(usageError); ok {
-			return 2
-		}
-		return 1
-	}
-	return 0
-}
-
-// parseInterspersed parses flags that may follow positional arguments
-// ("baton deployment run flow/dep --watch"); positionals end up in fs.Args().
-func parseInterspersed(fs *flag.FlagSet, args []string) error {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	return fs.Parse(append([]string{"--"}, pos...))
-}
-
-func printJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(w, string(b))
-	return err
-}
-
-func table(w io.Writer, header string, rows [][]string) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, header)
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	_ = tw.Flush()
+	return uiURL(a.used.APIURL.Value) + path
 }
 
 func deref[T any](p *T, def string) string {
@@ -117,36 +47,248 @@ func deref[T any](p *T, def string) string {
 	return fmt.Sprint(*p)
 }
 
+func localTime(t *model.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
 // findDeployment accepts FLOW/DEPLOYMENT or an id.
 func findDeployment(ctx context.Context, c *worker.Client, ref string) (model.Deployment, error) {
 	var d model.Deployment
 	if id, err := model.ParseID(ref); err == nil {
-		return d, c.Do(ctx, "GET", "/deployments/"+id.String(), nil, &d)
+		err := c.Do(ctx, "GET", "/deployments/"+id.String(), nil, &d)
+		if worker.IsStatus(err, 404) {
+			return d, fmt.Errorf("no deployment has the id %s (baton deployment ls)", id)
+		}
+		return d, err
 	}
 	flow, dep, ok := strings.Cut(ref, "/")
-	if !ok {
-		return d, usageError(fmt.Sprintf("%q is not FLOW/DEPLOYMENT or a deployment id", ref))
+	if !ok || flow == "" || dep == "" {
+		return d, usageError(fmt.Sprintf("%q is not FLOW/DEPLOYMENT or a deployment id (baton deployment ls shows both)", ref))
 	}
-	return d, c.Do(ctx, "GET", "/deployments/name/"+flow+"/"+dep, nil, &d)
+	err := c.Do(ctx, "GET", "/deployments/name/"+url.PathEscape(flow)+"/"+url.PathEscape(dep), nil, &d)
+	if worker.IsStatus(err, 404) {
+		return d, fmt.Errorf("no deployment %q (baton deployment ls)", ref)
+	}
+	return d, err
 }
 
-func deploymentLs(ctx context.Context, env Env, args []string) int {
-	return clientCmd(env, "baton deployment ls", args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		var deps []model.Deployment
-		if err := c.Do(ctx, "POST", "/deployments/filter", map[string]any{"sort": "NAME_ASC"}, &deps); err != nil {
+// completeDeployments offers FLOW/DEPLOYMENT names from the server.
+func (a *app) completeDeployments(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	c, err := a.client()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+	defer cancel()
+	var deps []model.Deployment
+	if err := c.Do(ctx, "POST", "/deployments/filter", map[string]any{"sort": "NAME_ASC", "limit": 200}, &deps); err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	out := make([]string, 0, len(deps))
+	for _, d := range deps {
+		out = append(out, d.FlowName+"/"+d.Name)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeWorkPools offers work pool names from the server.
+func (a *app) completeWorkPools(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	c, err := a.client()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+	defer cancel()
+	var pools []model.WorkPool
+	if err := c.Do(ctx, "POST", "/work_pools/filter", map[string]any{}, &pools); err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	out := make([]string, 0, len(pools))
+	for _, p := range pools {
+		out = append(out, p.Name)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// --- deployments
+
+func (a *app) deploymentCmd() *cobra.Command {
+	ls := &cobra.Command{Use: "ls", Short: "List deployments", Args: noArgs}
+	lsOut := outputFlag(ls)
+	ls.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := a.client()
+		if err != nil {
 			return err
 		}
-		var rows [][]string
-		for _, d := range deps {
-			scheds := make([]string, 0, len(d.Schedules))
+		var deps []model.Deployment
+		if err := c.Do(cmd.Context(), "POST", "/deployments/filter", map[string]any{"sort": "NAME_ASC"}, &deps); err != nil {
+			return err
+		}
+		return a.emit(*lsOut, nonNilSlice(deps), func(w io.Writer, pal palette) {
+			if len(deps) == 0 {
+				fmt.Fprintln(w, "No deployments yet. Create one with `prefect deploy`, `flow.serve(...)` or `baton deployment create`.")
+				return
+			}
+			t := newTable("NAME", "ID", "POOL", "STATUS", "SCHEDULES")
+			t.keep[1] = true
+			t.color[3] = func(row int, s string) string {
+				switch {
+				case deps[row].Paused:
+					return pal.yellow(s)
+				case deps[row].Status == "READY":
+					return pal.green(s)
+				}
+				return pal.dim(s)
+			}
+			for _, d := range deps {
+				scheds := make([]string, 0, len(d.Schedules))
+				for _, s := range d.Schedules {
+					scheds = append(scheds, describeSchedule(s))
+				}
+				status := d.Status
+				if d.Paused {
+					status = "PAUSED"
+				}
+				sched := strings.Join(scheds, "; ")
+				if sched == "" {
+					sched = "-"
+				}
+				t.add(d.FlowName+"/"+d.Name, d.ID.String(), deref(d.WorkPoolName, "-"), status, sched)
+			}
+			a.renderTable(w, pal, t)
+		})
+	}
+
+	inspect := &cobra.Command{
+		Use:               "inspect FLOW/DEPLOYMENT|ID",
+		Short:             "Show a deployment",
+		Long:              "Show the deployment named FLOW/DEPLOYMENT (or with that id). --output json|yaml prints every field.",
+		Args:              exactArgs("FLOW/DEPLOYMENT|ID"),
+		ValidArgsFunction: a.completeDeployments,
+	}
+	inspOut := outputFlag(inspect)
+	inspect.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		d, err := findDeployment(cmd.Context(), c, args[0])
+		if err != nil {
+			return err
+		}
+		return a.emit(*inspOut, d, func(w io.Writer, pal palette) {
+			var scheds []string
 			for _, s := range d.Schedules {
 				scheds = append(scheds, describeSchedule(s))
 			}
-			rows = append(rows, []string{d.FlowName + "/" + d.Name, d.ID.String(), deref(d.WorkPoolName, "-"), strconv.FormatBool(d.Paused), d.Status, strings.Join(scheds, "; ")})
+			params, _ := json.Marshal(d.Parameters)
+			jv, _ := json.Marshal(d.JobVariables)
+			a.fields(w, pal, [][2]string{
+				{"name", d.FlowName + "/" + d.Name},
+				{"id", d.ID.String()},
+				{"status", d.Status},
+				{"paused", strconv.FormatBool(d.Paused)},
+				{"work pool", deref(d.WorkPoolName, "-")},
+				{"work queue", deref(d.WorkQueueName, "-")},
+				{"entrypoint", deref(d.Entrypoint, "-")},
+				{"schedules", strings.Join(scheds, "; ")},
+				{"parameters", string(params)},
+				{"job variables", string(jv)},
+				{"tags", strings.Join(d.Tags, ", ")},
+				{"web UI", a.link("/deployments/deployment/" + d.ID.String())},
+			})
+		})
+	}
+
+	params := paramFlags{}
+	var watch bool
+	var timeout time.Duration
+	var key string
+	run := &cobra.Command{
+		Use:   "run FLOW/DEPLOYMENT|ID",
+		Short: "Create a flow run of a deployment",
+		Long: "Create a flow run of the deployment named FLOW/DEPLOYMENT (or with that id). With --watch, wait\n" +
+			"until the run ends and exit 1 unless it Completed.",
+		Example:           "  baton deployment run etl/nightly --param day=2026-01-31 --watch",
+		Args:              exactArgs("FLOW/DEPLOYMENT|ID"),
+		ValidArgsFunction: a.completeDeployments,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			d, err := findDeployment(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			body := map[string]any{"parameters": map[string]any(params)}
+			if key != "" {
+				body["idempotency_key"] = key
+			}
+			var run model.FlowRun
+			if err := c.Do(cmd.Context(), "POST", "/deployments/"+d.ID.String()+"/create_flow_run", body, &run); err != nil {
+				return err
+			}
+			pal := a.palette(a.env.Stdout)
+			fmt.Fprintf(a.env.Stdout, "Created flow run %s (%s).\n", pal.bold(run.Name), run.ID)
+			fmt.Fprintf(a.env.Stdout, "View it at %s\n", a.link("/runs/flow-run/"+run.ID.String()))
+			if !watch {
+				return nil
+			}
+			return a.watchRun(cmd.Context(), c, run.ID, timeout)
+		},
+	}
+	run.Flags().Var(params, "param", "a parameter as key=value (repeatable; JSON values allowed)")
+	run.Flags().BoolVar(&watch, "watch", false, "wait until the run ends; exit 1 unless it Completed")
+	run.Flags().DurationVar(&timeout, "timeout", 0, "with --watch, give up after this long (e.g. 10m)")
+	run.Flags().StringVar(&key, "idempotency-key", "", "create the run only once per key")
+
+	pause := func(p bool) *cobra.Command {
+		verb, short := "pause", "Pause a deployment's schedules"
+		if !p {
+			verb, short = "resume", "Resume a paused deployment"
 		}
-		table(env.Stdout, "NAME\tID\tPOOL\tPAUSED\tSTATUS\tSCHEDULES", rows)
-		return nil
-	})
+		return &cobra.Command{
+			Use:               verb + " FLOW/DEPLOYMENT|ID",
+			Short:             short,
+			Args:              exactArgs("FLOW/DEPLOYMENT|ID"),
+			ValidArgsFunction: a.completeDeployments,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := a.client()
+				if err != nil {
+					return err
+				}
+				d, err := findDeployment(cmd.Context(), c, args[0])
+				if err != nil {
+					return err
+				}
+				if err := c.Do(cmd.Context(), "POST", "/deployments/"+d.ID.String()+"/"+verb+"_deployment", nil, nil); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "%sd deployment %s/%s.\n", strings.ToUpper(verb[:1])+verb[1:], d.FlowName, d.Name)
+				return nil
+			},
+		}
+	}
+	return group("deployment", "List, inspect, run, pause and resume deployments",
+		ls, inspect, run, pause(true), pause(false), a.deploymentCreateCmd())
+}
+
+// nonNilSlice keeps an empty listing "[]" in JSON, never "null".
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func describeSchedule(s model.DeploymentSchedule) string {
@@ -157,7 +299,7 @@ func describeSchedule(s model.DeploymentSchedule) string {
 	case "cron":
 		d = "cron " + *s.Schedule.Cron
 	case "rrule":
-		d = "rrule " + *s.Schedule.RRule
+		d = "rrule " + oneLine(*s.Schedule.RRule)
 	}
 	if tz := deref(s.Schedule.Timezone, ""); tz != "" {
 		d += " (" + tz + ")"
@@ -168,44 +310,12 @@ func describeSchedule(s model.DeploymentSchedule) string {
 	return d
 }
 
-func deploymentInspect(ctx context.Context, env Env, args []string) int {
-	return clientCmd(env, "baton deployment inspect", args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		ref, err := args1(fs.Args(), "FLOW/DEPLOYMENT")
-		if err != nil {
-			return err
-		}
-		d, err := findDeployment(ctx, c, ref)
-		if err != nil {
-			return err
-		}
-		return printJSON(env.Stdout, d)
-	})
-}
-
-func deploymentPause(ctx context.Context, env Env, args []string, pause bool) int {
-	verb := map[bool]string{true: "pause", false: "resume"}[pause]
-	return clientCmd(env, "baton deployment "+verb, args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		ref, err := args1(fs.Args(), "FLOW/DEPLOYMENT")
-		if err != nil {
-			return err
-		}
-		d, err := findDeployment(ctx, c, ref)
-		if err != nil {
-			return err
-		}
-		if err := c.Do(ctx, "POST", "/deployments/"+d.ID.String()+"/"+verb+"_deployment", nil, nil); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "%sd deployment %s/%s\n", verb, d.FlowName, d.Name)
-		return nil
-	})
-}
-
 // paramFlags collects repeated --param key=value flags (values parsed as
 // JSON when they are valid JSON, else taken as strings).
 type paramFlags map[string]any
 
 func (p paramFlags) String() string { return "" }
+func (p paramFlags) Type() string   { return "key=value" }
 
 func (p paramFlags) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
@@ -221,47 +331,13 @@ func (p paramFlags) Set(s string) error {
 	return nil
 }
 
-func deploymentRun(ctx context.Context, env Env, args []string) int {
-	params := paramFlags{}
-	var watch *bool
-	var timeout *time.Duration
-	var key *string
-	return clientCmd(env, "baton deployment run", args, func(fs *flag.FlagSet) {
-		fs.Var(params, "param", "a parameter as key=value (repeatable; JSON values allowed)")
-		watch = fs.Bool("watch", false, "wait until the run ends; exit 1 unless it COMPLETED")
-		timeout = fs.Duration("timeout", 0, "with --watch, give up after this long")
-		key = fs.String("idempotency-key", "", "create the run only once per key")
-	}, func(c *worker.Client, fs *flag.FlagSet) error {
-		ref, err := args1(fs.Args(), "FLOW/DEPLOYMENT")
-		if err != nil {
-			return err
-		}
-		d, err := findDeployment(ctx, c, ref)
-		if err != nil {
-			return err
-		}
-		body := map[string]any{"parameters": map[string]any(params)}
-		if *key != "" {
-			body["idempotency_key"] = *key
-		}
-		var run model.FlowRun
-		if err := c.Do(ctx, "POST", "/deployments/"+d.ID.String()+"/create_flow_run", body, &run); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "created flow run %s (%s)\n", run.Name, run.ID)
-		if !*watch {
-			return nil
-		}
-		return watchRun(ctx, env, c, run.ID, *timeout)
-	})
-}
-
-// watchRun polls a run until it ends.
-func watchRun(ctx context.Context, env Env, c *worker.Client, id model.ID, timeout time.Duration) error {
+// watchRun polls a run until it ends, printing each new state.
+func (a *app) watchRun(ctx context.Context, c *worker.Client, id model.ID, timeout time.Duration) error {
 	var deadline <-chan time.Time
 	if timeout > 0 {
 		deadline = time.After(timeout)
 	}
+	pal := a.palette(a.env.Stdout)
 	last := ""
 	for {
 		var run model.FlowRun
@@ -270,11 +346,11 @@ func watchRun(ctx context.Context, env Env, c *worker.Client, id model.ID, timeo
 		}
 		if run.State != nil && run.State.Name != last {
 			last = run.State.Name
-			fmt.Fprintf(env.Stdout, "%s  %s\n", time.Now().Format("15:04:05"), last)
+			fmt.Fprintf(a.env.Stdout, "%s  %s\n", time.Now().Format("15:04:05"), pal.state(string(run.State.Type), last))
 		}
 		if run.StateType != nil && run.StateType.Terminal() {
 			if *run.StateType != model.StateCompleted {
-				return fmt.Errorf("flow run ended %s", *run.StateType)
+				return exitError{code: 1, msg: fmt.Sprintf("flow run %s ended %s; see its logs with `baton flow-run logs %s`", run.Name, last, run.ID)}
 			}
 			return nil
 		}
@@ -282,260 +358,565 @@ func watchRun(ctx context.Context, env Env, c *worker.Client, id model.ID, timeo
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline:
-			return fmt.Errorf("flow run still %s after %s", last, timeout)
+			return exitError{code: 1, msg: fmt.Sprintf("flow run %s is still %s after %s", run.Name, last, timeout)}
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
 
-func deploymentCreate(ctx context.Context, env Env, args []string) int {
+func (a *app) deploymentCreateCmd() *cobra.Command {
 	params := paramFlags{}
-	var flowName, pool, queue, command, dir, cron, tz *string
-	var interval *time.Duration
-	return clientCmd(env, "baton deployment create", args, func(fs *flag.FlagSet) {
-		flowName = fs.String("flow", "", "flow name (created if missing; default: the deployment name)")
-		pool = fs.String("pool", "", "work pool (required)")
-		queue = fs.String("queue", "", "work queue (default: the pool's default queue)")
-		command = fs.String("command", "", "shell command the worker runs (required)")
-		dir = fs.String("dir", "", "working directory of the command")
-		cron = fs.String("cron", "", "cron schedule")
-		tz = fs.String("timezone", "", "time zone of the schedule")
-		interval = fs.Duration("interval", 0, "interval schedule")
-		fs.Var(params, "param", "a default parameter as key=value (repeatable)")
-	}, func(c *worker.Client, fs *flag.FlagSet) error {
-		name, err := args1(fs.Args(), "NAME")
-		if err != nil {
-			return err
-		}
-		if *pool == "" || *command == "" {
-			return usageError("--pool and --command are required")
-		}
-		if *flowName == "" {
-			*flowName = name
-		}
-		var flow model.Flow
-		if err := c.Do(ctx, "POST", "/flows/", map[string]any{"name": *flowName}, &flow); err != nil {
-			return err
-		}
-		jv := map[string]any{"command": *command}
-		if *dir != "" {
-			jv["working_dir"] = *dir
-		}
-		body := map[string]any{"name": name, "flow_id": flow.ID, "work_pool_name": *pool, "job_variables": jv,
-			"parameters": map[string]any(params), "enforce_parameter_schema": false}
-		if *queue != "" {
-			body["work_queue_name"] = *queue
-		}
-		var sched map[string]any
-		switch {
-		case *cron != "":
-			sched = map[string]any{"cron": *cron}
-		case *interval > 0:
-			sched = map[string]any{"interval": interval.Seconds()}
-		}
-		if sched != nil {
-			if *tz != "" {
-				sched["timezone"] = *tz
+	var flowName, pool, queue, command, dir, cron, tz, entrypoint string
+	var interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create (or update) a deployment that runs a command on a process pool",
+		Long: "Create or update the deployment NAME of flow --flow, run by Baton's worker on --pool.\n\n" +
+			"--command is a shell command. When it runs a Prefect flow script (python flow.py), the worker\n" +
+			"runs that flow as the deployment's own run, as Prefect's workers do; --entrypoint FILE:FUNCTION\n" +
+			"names the flow function when the script holds several.",
+		Example: "  baton deployment create nightly --flow etl --pool local --command 'python etl.py' --cron '0 3 * * *'\n" +
+			"  baton deployment create backup --pool local --command './backup.sh' --interval 1h",
+		Args: exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if pool == "" || (command == "" && entrypoint == "") {
+				return usageError("--pool and --command (or --entrypoint) are required")
 			}
-			body["schedules"] = []any{map[string]any{"schedule": sched, "active": true}}
-		}
-		var d model.Deployment
-		if err := c.Do(ctx, "POST", "/deployments/", body, &d); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "deployment %s/%s (%s)\n", *flowName, d.Name, d.ID)
-		return nil
-	})
+			if cron != "" && interval > 0 {
+				return usageError("give --cron or --interval, not both")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			if flowName == "" {
+				flowName = name
+			}
+			var flow model.Flow
+			if err := c.Do(cmd.Context(), "POST", "/flows/", map[string]any{"name": flowName}, &flow); err != nil {
+				return err
+			}
+			jv := map[string]any{}
+			if command != "" {
+				jv["command"] = command
+			}
+			if dir != "" {
+				jv["working_dir"] = dir
+			}
+			body := map[string]any{"name": name, "flow_id": flow.ID, "work_pool_name": pool, "job_variables": jv,
+				"parameters": map[string]any(params), "enforce_parameter_schema": false}
+			if entrypoint != "" {
+				body["entrypoint"] = entrypoint
+			}
+			if dir != "" {
+				body["path"] = dir
+			}
+			if queue != "" {
+				body["work_queue_name"] = queue
+			}
+			var sched map[string]any
+			switch {
+			case cron != "":
+				sched = map[string]any{"cron": cron}
+			case interval > 0:
+				sched = map[string]any{"interval": interval.Seconds()}
+			}
+			if sched != nil {
+				if tz != "" {
+					sched["timezone"] = tz
+				}
+				body["schedules"] = []any{map[string]any{"schedule": sched, "active": true}}
+			}
+			var d model.Deployment
+			if err := c.Do(cmd.Context(), "POST", "/deployments/", body, &d); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "Deployment %s/%s (%s).\nRun it with: baton deployment run %s/%s\n", flowName, d.Name, d.ID, flowName, d.Name)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&flowName, "flow", "", "flow name (created if missing; default: the deployment name)")
+	f.StringVar(&pool, "pool", "", "work pool (required)")
+	f.StringVar(&queue, "queue", "", "work queue (default: the pool's default queue)")
+	f.StringVar(&command, "command", "", "shell command the worker runs")
+	f.StringVar(&entrypoint, "entrypoint", "", "the flow function a Prefect script holds, as FILE:FUNCTION (e.g. flows.py:etl)")
+	f.StringVar(&dir, "dir", "", "working directory of the command")
+	f.StringVar(&cron, "cron", "", "cron schedule, e.g. '0 3 * * *'")
+	f.StringVar(&tz, "timezone", "", "time zone of the schedule, e.g. Europe/Paris")
+	f.DurationVar(&interval, "interval", 0, "interval schedule, e.g. 15m")
+	f.Var(params, "param", "a default parameter as key=value (repeatable; JSON values allowed)")
+	_ = cmd.RegisterFlagCompletionFunc("pool", a.completeWorkPools)
+	return cmd
 }
 
-func workPoolCreate(ctx context.Context, env Env, args []string) int {
-	var typ *string
-	var limit *int
-	var paused *bool
-	return clientCmd(env, "baton work-pool create", args, func(fs *flag.FlagSet) {
-		typ = fs.String("type", "process", "worker type")
-		limit = fs.Int("concurrency-limit", -1, "most runs in PENDING/RUNNING at once (-1: none)")
-		paused = fs.Bool("paused", false, "create it paused")
-	}, func(c *worker.Client, fs *flag.FlagSet) error {
-		name, err := args1(fs.Args(), "NAME")
+// --- work pools
+
+func (a *app) workPoolCmd() *cobra.Command {
+	var typ string
+	var limit int
+	var paused bool
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a work pool",
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			body := map[string]any{"name": args[0], "type": typ, "is_paused": paused}
+			if limit >= 0 {
+				body["concurrency_limit"] = limit
+			}
+			var p model.WorkPool
+			if err := c.Do(cmd.Context(), "POST", "/work_pools/", body, &p); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "Created work pool %s (%s).\nServe it with: baton worker start --pool %s\n", p.Name, p.ID, p.Name)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&typ, "type", "process", "worker type")
+	create.Flags().IntVar(&limit, "concurrency-limit", -1, "most runs in Pending/Running at once (-1: no limit)")
+	create.Flags().BoolVar(&paused, "paused", false, "create it paused")
+
+	ls := &cobra.Command{Use: "ls", Short: "List work pools", Args: noArgs}
+	lsOut := outputFlag(ls)
+	ls.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := a.client()
 		if err != nil {
 			return err
 		}
-		body := map[string]any{"name": name, "type": *typ, "is_paused": *paused}
-		if *limit >= 0 {
-			body["concurrency_limit"] = *limit
-		}
-		var p model.WorkPool
-		if err := c.Do(ctx, "POST", "/work_pools/", body, &p); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "created work pool %s (%s)\n", p.Name, p.ID)
-		return nil
-	})
-}
-
-func workPoolLs(ctx context.Context, env Env, args []string) int {
-	return clientCmd(env, "baton work-pool ls", args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
 		var pools []model.WorkPool
-		if err := c.Do(ctx, "POST", "/work_pools/filter", map[string]any{}, &pools); err != nil {
+		if err := c.Do(cmd.Context(), "POST", "/work_pools/filter", map[string]any{}, &pools); err != nil {
 			return err
 		}
-		var rows [][]string
-		for _, p := range pools {
-			rows = append(rows, []string{p.Name, p.Type, p.Status, strconv.FormatBool(p.IsPaused), deref(p.ConcurrencyLimit, "-"), p.ID.String()})
-		}
-		table(env.Stdout, "NAME\tTYPE\tSTATUS\tPAUSED\tLIMIT\tID", rows)
-		return nil
-	})
-}
+		return a.emit(*lsOut, nonNilSlice(pools), func(w io.Writer, pal palette) {
+			if len(pools) == 0 {
+				fmt.Fprintln(w, "No work pools yet. Create one with `baton work-pool create NAME`.")
+				return
+			}
+			t := newTable("NAME", "TYPE", "STATUS", "LIMIT", "ID")
+			t.keep[4] = true
+			t.color[2] = func(row int, s string) string {
+				switch {
+				case pools[row].IsPaused:
+					return pal.yellow(s)
+				case pools[row].Status == "READY":
+					return pal.green(s)
+				}
+				return pal.dim(s)
+			}
+			for _, p := range pools {
+				status := p.Status
+				if p.IsPaused {
+					status = "PAUSED"
+				}
+				t.add(p.Name, p.Type, status, deref(p.ConcurrencyLimit, "-"), p.ID.String())
+			}
+			a.renderTable(w, pal, t)
+		})
+	}
 
-func workPoolInspect(ctx context.Context, env Env, args []string) int {
-	return clientCmd(env, "baton work-pool inspect", args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		name, err := args1(fs.Args(), "NAME")
+	inspect := &cobra.Command{
+		Use:               "inspect NAME",
+		Short:             "Show a work pool with its queues and workers",
+		Args:              exactArgs("NAME"),
+		ValidArgsFunction: a.completeWorkPools,
+	}
+	inspOut := outputFlag(inspect)
+	inspect.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := a.client()
 		if err != nil {
 			return err
 		}
+		name := url.PathEscape(args[0])
 		var out struct {
 			Pool    model.WorkPool    `json:"pool"`
 			Queues  []model.WorkQueue `json:"queues"`
 			Workers []model.Worker    `json:"workers"`
 		}
-		if err := c.Do(ctx, "GET", "/work_pools/"+name, nil, &out.Pool); err != nil {
-			return err
+		err = c.Do(cmd.Context(), "GET", "/work_pools/"+name, nil, &out.Pool)
+		if worker.IsStatus(err, 404) {
+			return fmt.Errorf("no work pool %q (baton work-pool ls)", args[0])
 		}
-		if err := c.Do(ctx, "POST", "/work_pools/"+name+"/queues/filter", map[string]any{}, &out.Queues); err != nil {
-			return err
-		}
-		if err := c.Do(ctx, "POST", "/work_pools/"+name+"/workers/filter", map[string]any{}, &out.Workers); err != nil {
-			return err
-		}
-		return printJSON(env.Stdout, out)
-	})
-}
-
-func workPoolPause(ctx context.Context, env Env, args []string, pause bool) int {
-	verb := map[bool]string{true: "pause", false: "resume"}[pause]
-	return clientCmd(env, "baton work-pool "+verb, args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		name, err := args1(fs.Args(), "NAME")
 		if err != nil {
 			return err
 		}
-		if err := c.Do(ctx, "PATCH", "/work_pools/"+name, map[string]any{"is_paused": pause}, nil); err != nil {
+		if err := c.Do(cmd.Context(), "POST", "/work_pools/"+name+"/queues/filter", map[string]any{}, &out.Queues); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "%sd work pool %s\n", verb, name)
-		return nil
-	})
+		if err := c.Do(cmd.Context(), "POST", "/work_pools/"+name+"/workers/filter", map[string]any{}, &out.Workers); err != nil {
+			return err
+		}
+		out.Queues, out.Workers = nonNilSlice(out.Queues), nonNilSlice(out.Workers)
+		return a.emit(*inspOut, out, func(w io.Writer, pal palette) {
+			p := out.Pool
+			a.fields(w, pal, [][2]string{
+				{"name", p.Name}, {"id", p.ID.String()}, {"type", p.Type}, {"status", p.Status},
+				{"paused", strconv.FormatBool(p.IsPaused)}, {"concurrency limit", deref(p.ConcurrencyLimit, "none")},
+				{"web UI", a.link("/work-pools/work-pool/" + url.PathEscape(p.Name))},
+			})
+			fmt.Fprintln(w)
+			qt := newTable("QUEUE", "PRIORITY", "PAUSED", "LIMIT")
+			for _, q := range out.Queues {
+				qt.add(q.Name, strconv.Itoa(q.Priority), strconv.FormatBool(q.IsPaused), deref(q.ConcurrencyLimit, "-"))
+			}
+			a.renderTable(w, pal, qt)
+			fmt.Fprintln(w)
+			if len(out.Workers) == 0 {
+				fmt.Fprintf(w, "No workers. Start one with: baton worker start --pool %s\n", p.Name)
+				return
+			}
+			wt := newTable("WORKER", "STATUS", "LAST HEARTBEAT")
+			for _, wk := range out.Workers {
+				wt.add(wk.Name, wk.Status, localTime(wk.LastHeartbeatTime))
+			}
+			a.renderTable(w, pal, wt)
+		})
+	}
+
+	pause := func(p bool) *cobra.Command {
+		verb, short := "pause", "Pause a work pool (its runs wait)"
+		if !p {
+			verb, short = "resume", "Resume a paused work pool"
+		}
+		return &cobra.Command{
+			Use:               verb + " NAME",
+			Short:             short,
+			Args:              exactArgs("NAME"),
+			ValidArgsFunction: a.completeWorkPools,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := a.client()
+				if err != nil {
+					return err
+				}
+				err = c.Do(cmd.Context(), "PATCH", "/work_pools/"+url.PathEscape(args[0]), map[string]any{"is_paused": p}, nil)
+				if worker.IsStatus(err, 404) {
+					return fmt.Errorf("no work pool %q (baton work-pool ls)", args[0])
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "%sd work pool %s.\n", strings.ToUpper(verb[:1])+verb[1:], args[0])
+				return nil
+			},
+		}
+	}
+	return group("work-pool", "Create, list, inspect, pause and resume work pools", create, ls, inspect, pause(true), pause(false))
 }
 
-func flowRunLs(ctx context.Context, env Env, args []string) int {
-	var upcoming *bool
-	var limit *int
-	var dep, state *string
-	return clientCmd(env, "baton flow-run ls", args, func(fs *flag.FlagSet) {
-		upcoming = fs.Bool("upcoming", false, "only scheduled runs, soonest first")
-		limit = fs.Int("limit", 20, "how many runs")
-		dep = fs.String("deployment", "", "only runs of this deployment (FLOW/DEPLOYMENT or id)")
-		state = fs.String("state", "", "only runs in these state types (comma-separated, e.g. RUNNING,FAILED)")
-	}, func(c *worker.Client, fs *flag.FlagSet) error {
-		f := map[string]any{}
-		body := map[string]any{"limit": *limit, "sort": "EXPECTED_START_TIME_DESC", "flow_runs": f}
-		if *upcoming {
-			f["state"] = map[string]any{"type": map[string]any{"any_": []string{"SCHEDULED"}}}
-			body["sort"] = "NEXT_SCHEDULED_START_TIME_ASC"
-		} else if *state != "" {
-			f["state"] = map[string]any{"type": map[string]any{"any_": strings.Split(strings.ToUpper(*state), ",")}}
+// --- flow runs
+
+// stateNames maps the upper-cased official Prefect state names to their
+// spelling, as `prefect flow-run ls --state` accepts them.
+var stateNames = map[string]string{
+	"SCHEDULED": "Scheduled", "PENDING": "Pending", "RUNNING": "Running", "COMPLETED": "Completed",
+	"FAILED": "Failed", "CANCELLED": "Cancelled", "CRASHED": "Crashed", "PAUSED": "Paused",
+	"CANCELLING": "Cancelling", "SUSPENDED": "Suspended", "AWAITINGRETRY": "AwaitingRetry",
+	"RETRYING": "Retrying", "LATE": "Late",
+}
+
+var stateTypes = []string{"SCHEDULED", "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "CRASHED", "PAUSED", "CANCELLING"}
+
+// splitList splits repeated, comma-separated flag values.
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
 		}
-		if *dep != "" {
-			d, err := findDeployment(ctx, c, *dep)
+	}
+	return out
+}
+
+func (a *app) flowRunCmd() *cobra.Command {
+	var upcoming bool
+	var limit int
+	var dep string
+	var states, types, flows []string
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List flow runs, newest first (--upcoming for scheduled ones)",
+		Example: "  baton flow-run ls --state Late\n  baton flow-run ls --state running,failed --limit 50\n" +
+			"  baton flow-run ls --state-type CRASHED -o json",
+		Args: noArgs,
+	}
+	lsOut := outputFlag(ls)
+	f := ls.Flags()
+	f.BoolVar(&upcoming, "upcoming", false, "only scheduled runs, soonest first")
+	f.IntVar(&limit, "limit", 15, "how many runs")
+	f.StringVar(&dep, "deployment", "", "only runs of this deployment (FLOW/DEPLOYMENT or id)")
+	f.StringSliceVar(&states, "state", nil, "only runs whose state has one of these names, case-insensitive (Late, Running, AwaitingRetry, …; repeatable or comma-separated)")
+	f.StringSliceVar(&types, "state-type", nil, "only runs whose state has one of these types (RUNNING, FAILED, …)")
+	f.StringSliceVar(&flows, "flow-name", nil, "only runs of these flows")
+	names := make([]string, 0, len(stateNames))
+	for _, n := range stateNames {
+		names = append(names, n)
+	}
+	_ = ls.RegisterFlagCompletionFunc("state", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+	_ = ls.RegisterFlagCompletionFunc("state-type", cobra.FixedCompletions(stateTypes, cobra.ShellCompDirectiveNoFileComp))
+	_ = ls.RegisterFlagCompletionFunc("deployment", a.completeDeployments)
+	ls.RunE = func(cmd *cobra.Command, args []string) error {
+		if limit < 1 {
+			return usageError("--limit must be at least 1")
+		}
+		stateFilter := map[string]any{}
+		if ss := splitList(states); len(ss) > 0 {
+			var want []string
+			for _, s := range ss {
+				if n, ok := stateNames[strings.ToUpper(s)]; ok {
+					want = append(want, n)
+				} else {
+					fmt.Fprintf(a.env.Stderr, "Warning: %q is not one of Prefect's state names (%s); listing runs whose state is named exactly that.\n", s, strings.Join(sortedValues(stateNames), ", "))
+					want = append(want, s)
+				}
+			}
+			stateFilter["name"] = map[string]any{"any_": want}
+		}
+		if ts := splitList(types); len(ts) > 0 {
+			var want []string
+			for _, s := range ts {
+				u := strings.ToUpper(s)
+				if !contains(stateTypes, u) {
+					return usageError(fmt.Sprintf("--state-type %q is not one of %s", s, strings.Join(stateTypes, ", ")))
+				}
+				want = append(want, u)
+			}
+			stateFilter["type"] = map[string]any{"any_": want}
+		}
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		runFilter := map[string]any{}
+		body := map[string]any{"limit": limit, "sort": "EXPECTED_START_TIME_DESC", "flow_runs": runFilter}
+		switch {
+		case upcoming:
+			runFilter["state"] = map[string]any{"type": map[string]any{"any_": []string{"SCHEDULED"}}}
+			body["sort"] = "NEXT_SCHEDULED_START_TIME_ASC"
+		case len(stateFilter) > 0:
+			runFilter["state"] = stateFilter
+		}
+		if fs := splitList(flows); len(fs) > 0 {
+			body["flows"] = map[string]any{"name": map[string]any{"any_": fs}}
+		}
+		if dep != "" {
+			d, err := findDeployment(cmd.Context(), c, dep)
 			if err != nil {
 				return err
 			}
-			f["deployment_id"] = map[string]any{"any_": []model.ID{d.ID}}
+			runFilter["deployment_id"] = map[string]any{"any_": []model.ID{d.ID}}
 		}
 		var runs []model.FlowRun
-		if err := c.Do(ctx, "POST", "/flow_runs/filter", body, &runs); err != nil {
+		if err := c.Do(cmd.Context(), "POST", "/flow_runs/filter", body, &runs); err != nil {
 			return err
 		}
-		var rows [][]string
-		for _, r := range runs {
-			when := "-"
-			switch {
-			case r.NextScheduledStartTime != nil:
-				when = r.NextScheduledStartTime.Local().Format("2006-01-02 15:04:05")
-			case r.StartTime != nil:
-				when = r.StartTime.Local().Format("2006-01-02 15:04:05")
-			case r.ExpectedStartTime != nil:
-				when = r.ExpectedStartTime.Local().Format("2006-01-02 15:04:05")
+		flowNames := map[model.ID]string{}
+		if len(runs) > 0 {
+			ids := make([]model.ID, 0, len(runs))
+			for _, r := range runs {
+				ids = append(ids, r.FlowID)
 			}
-			st := "-"
+			var fl []model.Flow
+			if err := c.Do(cmd.Context(), "POST", "/flows/filter", map[string]any{"flows": map[string]any{"id": map[string]any{"any_": ids}}}, &fl); err == nil {
+				for _, x := range fl {
+					flowNames[x.ID] = x.Name
+				}
+			}
+		}
+		return a.emit(*lsOut, nonNilSlice(runs), func(w io.Writer, pal palette) {
+			if len(runs) == 0 {
+				fmt.Fprintln(w, "No flow runs found.")
+				return
+			}
+			t := newTable("ID", "FLOW", "NAME", "STATE", "WHEN")
+			t.keep[0] = true
+			t.color[3] = func(row int, s string) string {
+				if st := runs[row].State; st != nil {
+					return pal.state(string(st.Type), s)
+				}
+				return s
+			}
+			for _, r := range runs {
+				when := "-"
+				switch {
+				case r.NextScheduledStartTime != nil && (r.StateType == nil || *r.StateType == model.StateScheduled):
+					when = localTime(r.NextScheduledStartTime)
+				case r.StartTime != nil:
+					when = localTime(r.StartTime)
+				case r.ExpectedStartTime != nil:
+					when = localTime(r.ExpectedStartTime)
+				}
+				st := "-"
+				if r.State != nil {
+					st = r.State.Name
+				}
+				t.add(r.ID.String(), deref(ptrIf(flowNames[r.FlowID]), "-"), r.Name, st, when)
+			}
+			a.renderTable(w, pal, t)
+		})
+	}
+
+	inspect := &cobra.Command{
+		Use:   "inspect ID",
+		Short: "Show a flow run",
+		Long:  "Show the flow run with id ID. --output json|yaml prints every field.",
+		Args:  exactArgs("ID"),
+	}
+	inspOut := outputFlag(inspect)
+	inspect.RunE = func(cmd *cobra.Command, args []string) error {
+		id, err := parseRunID(args[0])
+		if err != nil {
+			return err
+		}
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		var raw json.RawMessage
+		err = c.Do(cmd.Context(), "GET", "/flow_runs/"+id.String(), nil, &raw)
+		if worker.IsStatus(err, 404) {
+			return fmt.Errorf("no flow run has the id %s (baton flow-run ls)", id)
+		}
+		if err != nil {
+			return err
+		}
+		var r model.FlowRun
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("unexpected answer from the server: %w", err)
+		}
+		return a.emit(*inspOut, raw, func(w io.Writer, pal palette) {
+			st, msg := "-", ""
 			if r.State != nil {
-				st = r.State.Name
+				st = pal.state(string(r.State.Type), r.State.Name)
+				msg = deref(r.State.Message, "")
 			}
-			rows = append(rows, []string{r.ID.String(), r.Name, st, when})
-		}
-		table(env.Stdout, "ID\tNAME\tSTATE\tWHEN", rows)
-		return nil
-	})
-}
+			params, _ := json.Marshal(r.Parameters)
+			a.fields(w, pal, [][2]string{
+				{"name", r.Name}, {"id", r.ID.String()}, {"state", st}, {"message", msg},
+				{"flow id", r.FlowID.String()}, {"deployment id", deref(r.DeploymentID, "-")},
+				{"expected start", localTime(r.ExpectedStartTime)}, {"start", localTime(r.StartTime)}, {"end", localTime(r.EndTime)},
+				{"run count", strconv.Itoa(r.RunCount)}, {"parameters", string(params)}, {"tags", strings.Join(r.Tags, ", ")},
+				{"web UI", a.link("/runs/flow-run/" + r.ID.String())},
+			})
+		})
+	}
 
-func flowRunInspect(ctx context.Context, env Env, args []string) int {
-	return clientCmd(env, "baton flow-run inspect", args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		id, err := args1(fs.Args(), "ID")
-		if err != nil {
-			return err
-		}
-		var run json.RawMessage
-		if err := c.Do(ctx, "GET", "/flow_runs/"+id, nil, &run); err != nil {
-			return err
-		}
-		return printJSON(env.Stdout, run)
-	})
-}
-
-func flowRunCancel(ctx context.Context, env Env, args []string) int {
-	return clientCmd(env, "baton flow-run cancel", args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		id, err := args1(fs.Args(), "ID")
-		if err != nil {
-			return err
-		}
-		var res model.OrchestrationResult
-		if err := c.Do(ctx, "POST", "/flow_runs/"+id+"/set_state", map[string]any{"state": map[string]any{"type": "CANCELLING"}}, &res); err != nil {
-			return err
-		}
-		if res.Status == model.StatusAbort || res.State == nil {
-			return fmt.Errorf("not cancelled: %s", res.Details.Reason)
-		}
-		fmt.Fprintf(env.Stdout, "flow run %s is %s\n", id, res.State.Name)
-		return nil
-	})
-}
-
-func flowRunLogs(ctx context.Context, env Env, args []string) int {
-	return clientCmd(env, "baton flow-run logs", args, nil, func(c *worker.Client, fs *flag.FlagSet) error {
-		id, err := args1(fs.Args(), "ID")
-		if err != nil {
-			return err
-		}
-		rid, err := model.ParseID(id)
-		if err != nil {
-			return usageError(fmt.Sprintf("%q is not a flow run id", id))
-		}
-		for offset := 0; ; {
-			var logs []model.Log
-			body := map[string]any{"logs": map[string]any{"flow_run_id": map[string]any{"any_": []model.ID{rid}}}, "sort": "TIMESTAMP_ASC", "limit": 200, "offset": offset}
-			if err := c.Do(ctx, "POST", "/logs/filter", body, &logs); err != nil {
+	cancel := &cobra.Command{
+		Use:   "cancel ID",
+		Short: "Cancel a flow run (its worker stops the process)",
+		Args:  exactArgs("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseRunID(args[0])
+			if err != nil {
 				return err
 			}
-			for _, l := range logs {
-				fmt.Fprintf(env.Stdout, "%s  %-8s %s\n", l.Timestamp.Local().Format("2006-01-02 15:04:05.000"), levelName(l.Level), l.Message)
+			c, err := a.client()
+			if err != nil {
+				return err
 			}
-			if len(logs) < 200 {
-				return nil
+			var res model.OrchestrationResult
+			err = c.Do(cmd.Context(), "POST", "/flow_runs/"+id.String()+"/set_state", map[string]any{"state": map[string]any{"type": "CANCELLING"}}, &res)
+			if worker.IsStatus(err, 404) {
+				return fmt.Errorf("no flow run has the id %s (baton flow-run ls)", id)
 			}
-			offset += len(logs)
+			if err != nil {
+				return err
+			}
+			if res.Status == model.StatusAbort || res.State == nil {
+				return fmt.Errorf("the run was not cancelled: %s", res.Details.Reason)
+			}
+			if res.Status == model.StatusReject && res.State.Type != model.StateCancelling {
+				return fmt.Errorf("the run was not cancelled: it is %s (%s)", res.State.Name, res.Details.Reason)
+			}
+			fmt.Fprintf(a.env.Stdout, "Flow run %s is %s.\n", id, res.State.Name)
+			return nil
+		},
+	}
+
+	logs := &cobra.Command{
+		Use:   "logs ID",
+		Short: "Print a flow run's logs",
+		Args:  exactArgs("ID"),
+	}
+	logsOut := outputFlag(logs)
+	logs.RunE = func(cmd *cobra.Command, args []string) error {
+		rid, err := parseRunID(args[0])
+		if err != nil {
+			return err
 		}
-	})
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		if err := c.Do(cmd.Context(), "GET", "/flow_runs/"+rid.String(), nil, nil); worker.IsStatus(err, 404) {
+			return fmt.Errorf("no flow run has the id %s (baton flow-run ls)", rid)
+		} else if err != nil {
+			return err
+		}
+		var all []model.Log
+		pal := a.palette(a.env.Stdout)
+		for offset := 0; ; {
+			var page []model.Log
+			body := map[string]any{"logs": map[string]any{"flow_run_id": map[string]any{"any_": []model.ID{rid}}}, "sort": "TIMESTAMP_ASC", "limit": 200, "offset": offset}
+			if err := c.Do(cmd.Context(), "POST", "/logs/filter", body, &page); err != nil {
+				return err
+			}
+			if *logsOut == formatTable {
+				for _, l := range page {
+					fmt.Fprintf(a.env.Stdout, "%s  %s %s\n", pal.dim(l.Timestamp.Local().Format("2006-01-02 15:04:05.000")), levelColor(pal, l.Level), l.Message)
+				}
+			} else {
+				all = append(all, page...)
+			}
+			if len(page) < 200 {
+				break
+			}
+			offset += len(page)
+		}
+		if *logsOut == formatTable {
+			return nil
+		}
+		return a.emit(*logsOut, nonNilSlice(all), nil)
+	}
+	return group("flow-run", "List, inspect and cancel flow runs, and print their logs", ls, inspect, cancel, logs)
+}
+
+func parseRunID(s string) (model.ID, error) {
+	id, err := model.ParseID(s)
+	if err != nil {
+		return id, usageError(fmt.Sprintf("%q is not a flow run id (a UUID, as baton flow-run ls shows)", s))
+	}
+	return id, nil
+}
+
+func ptrIf(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
 }
 
 func levelName(l int) string {
@@ -550,4 +931,18 @@ func levelName(l int) string {
 		return "INFO"
 	}
 	return "DEBUG"
+}
+
+// levelColor pads and colours a log level.
+func levelColor(pal palette, l int) string {
+	s := fmt.Sprintf("%-8s", levelName(l))
+	switch {
+	case l >= 40:
+		return pal.red(s)
+	case l >= 30:
+		return pal.yellow(s)
+	case l >= 20:
+		return pal.blue(s)
+	}
+	return pal.dim(s)
 }

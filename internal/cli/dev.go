@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,16 +9,32 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
-func devCommands() map[string]command {
-	return map[string]command{
-		"seed": {summary: "Fill the server's database with realistic flows, flow runs and task runs (for measuring at scale)", run: devSeed},
+func (a *app) devCmd() *cobra.Command {
+	var o seedOptions
+	seed := &cobra.Command{
+		Use:   "seed",
+		Short: "Fill the server's database with realistic flows, flow runs and task runs (for measuring at scale)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return devSeed(cmd.Context(), a.env, o)
+		},
 	}
+	f := seed.Flags()
+	f.IntVar(&o.flowRuns, "flow-runs", 100_000, "number of flow runs to create")
+	f.IntVar(&o.taskRuns, "task-runs", 1_000_000, "number of task runs to create (spread over the flow runs that started)")
+	f.IntVar(&o.flows, "flows", 20, "number of flows the runs belong to")
+	f.IntVar(&o.workers, "workers", 32, "concurrent writers (the store group-commits them)")
+	f.IntVar(&o.days, "days", 7, "spread the runs over this many past days")
+	f.Uint64Var(&o.seed, "seed", 1, "random seed (same seed, same data shape)")
+	return group("dev", "Developer tools (seed the database with realistic data at scale)", seed)
 }
 
 // seedOptions sizes one seeding.
@@ -55,27 +70,12 @@ type plannedRun struct {
 // server's database through the store (the same code path and row shapes as
 // the API), for measuring the UI and the API at scale. It writes from many
 // goroutines so the store's writer can group-commit them.
-func devSeed(ctx context.Context, env Env, args []string) int {
-	fs := flag.NewFlagSet("baton dev seed", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var o seedOptions
-	fs.IntVar(&o.flowRuns, "flow-runs", 100_000, "number of flow runs to create")
-	fs.IntVar(&o.taskRuns, "task-runs", 1_000_000, "number of task runs to create (spread over the flow runs that started)")
-	fs.IntVar(&o.flows, "flows", 20, "number of flows the runs belong to")
-	fs.IntVar(&o.workers, "workers", 32, "concurrent writers (the store group-commits them)")
-	fs.IntVar(&o.days, "days", 7, "spread the runs over this many past days")
-	seed := fs.Uint64("seed", 1, "random seed (same seed, same data shape)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	o.seed = *seed
+func devSeed(ctx context.Context, env Env, o seedOptions) error {
 	if o.flows < 1 || o.flowRuns < 0 || o.taskRuns < 0 || o.workers < 1 || o.days < 1 {
-		fmt.Fprintln(env.Stderr, "baton: --flows, --workers and --days must be at least 1; --flow-runs and --task-runs at least 0")
-		return 2
+		return usageError("--flows, --workers and --days must be at least 1; --flow-runs and --task-runs at least 0")
 	}
 	if o.flowRuns == 0 && o.taskRuns > 0 {
-		fmt.Fprintln(env.Stderr, "baton: task runs need at least one flow run")
-		return 2
+		return usageError("task runs need at least one flow run")
 	}
 	cfg, err := config.ServerFromEnv()
 	if err == nil {
@@ -84,17 +84,14 @@ func devSeed(ctx context.Context, env Env, args []string) int {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 2
+		return usageError(err.Error())
 	}
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 1
+		return err
 	}
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(env, "warn", cfg.LogFormat)})
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton: open database:", err)
-		return 1
+		return fmt.Errorf("open the database %s: %w", cfg.DatabasePath, err)
 	}
 	o.now = time.Now().UTC()
 	err = seedStore(ctx, env, st, o)
@@ -102,10 +99,9 @@ func devSeed(ctx context.Context, env Env, args []string) int {
 		err = fmt.Errorf("close database: %w", cerr)
 	}
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton: seed:", err)
-		return 1
+		return fmt.Errorf("seed: %w", err)
 	}
-	return 0
+	return nil
 }
 
 // planRuns decides every flow run's flow, state, time and task count. The

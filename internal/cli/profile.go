@@ -1,264 +1,200 @@
 package cli
 
 import (
-	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/spf13/cobra"
 )
 
-// Client settings a profile may hold. Each one can also come from the
-// environment (which wins), and the API URL and key fall back to Prefect's
-// variables when no Baton value is set anywhere.
-var profileSettings = map[string]string{
-	"BATON_API_URL":        "the API the CLI talks to (a workspace URL in cloud mode)",
-	"BATON_API_KEY":        "the API key sent as a bearer token",
-	"BATON_CLOUD_API_URL":  "the cloud-mode server's API root (…/api), for login and workspace switching",
-	"BATON_SERVER_API_URL": "the server-mode API `baton backend server` switches to",
-	"BATON_BACKEND":        "cloud or server (set by `baton backend`)",
-}
-
-// defaultAPIURL is where a local `baton server start` listens.
-const defaultAPIURL = "http://127.0.0.1:4200/api"
-
-// profilesFile is the TOML layout of $BATON_HOME/profiles.toml.
-type profilesFile struct {
-	Active   string                       `toml:"active"`
-	Profiles map[string]map[string]string `toml:"profiles"`
-}
-
-// profileStore reads and writes the profiles file.
-type profileStore struct {
-	path string
-	f    profilesFile
-}
-
-// batonHome resolves $BATON_HOME (default ~/.baton) through env.
-func batonHome(env Env) string {
-	if h := env.Getenv("BATON_HOME"); h != "" {
-		return h
-	}
-	if d, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(d, ".baton")
-	}
-	return ".baton"
-}
-
-// loadProfiles reads the profiles file; a missing file is one empty
-// "default" profile.
-func loadProfiles(env Env) (*profileStore, error) {
-	ps := &profileStore{path: filepath.Join(batonHome(env), "profiles.toml")}
-	b, err := os.ReadFile(ps.path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("read profiles: %w", err)
-	default:
-		if _, err := toml.Decode(string(b), &ps.f); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", ps.path, err)
-		}
-	}
-	if ps.f.Profiles == nil {
-		ps.f.Profiles = map[string]map[string]string{}
-	}
-	if ps.f.Active == "" {
-		ps.f.Active = "default"
-	}
-	if ps.f.Profiles[ps.f.Active] == nil {
-		ps.f.Profiles[ps.f.Active] = map[string]string{}
-	}
-	return ps, nil
-}
-
-// save writes the file atomically with owner-only permissions (it holds
-// API keys).
-func (ps *profileStore) save() error {
-	if err := os.MkdirAll(filepath.Dir(ps.path), 0o700); err != nil {
-		return fmt.Errorf("save profiles: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(ps.path), ".profiles-*.toml")
+// withProfiles loads the profiles, runs fn, and saves when fn reports a
+// change.
+func (a *app) withProfiles(fn func(ps *profileStore) (bool, error)) error {
+	ps, err := a.loadProfiles()
 	if err != nil {
-		return fmt.Errorf("save profiles: %w", err)
+		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save profiles: %w", err)
+	changed, err := fn(ps)
+	if err != nil {
+		return err
 	}
-	if err := toml.NewEncoder(tmp).Encode(ps.f); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save profiles: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save profiles: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), ps.path); err != nil {
-		return fmt.Errorf("save profiles: %w", err)
+	if changed {
+		return ps.save()
 	}
 	return nil
 }
 
-// active returns the active profile's settings (never nil).
-func (ps *profileStore) active() map[string]string {
-	return ps.f.Profiles[ps.f.Active]
+// completeProfiles offers the profile names.
+func (a *app) completeProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	ps, err := a.loadProfiles()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return sortedKeys(ps.f.Profiles), cobra.ShellCompDirectiveNoFileComp
 }
 
-// clientSettings is what client-side commands resolve before talking to a
-// server.
-type clientSettings struct {
-	APIURL   string
-	APIKey   string
-	CloudURL string
+// completeOneProfile completes the first argument only.
+func (a *app) completeOneProfile(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return a.completeProfiles(cmd, args, toComplete)
 }
 
-// setting resolves one name: BATON_* environment, then the active profile.
-func setting(env Env, ps *profileStore, name string) string {
-	if v := env.Getenv(name); v != "" {
-		return v
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	return ps.active()[name]
-}
-
-// resolveClient applies the precedence environment > profile > Prefect's
-// variables > defaults.
-func resolveClient(env Env, ps *profileStore) clientSettings {
-	s := clientSettings{
-		APIURL:   setting(env, ps, "BATON_API_URL"),
-		APIKey:   setting(env, ps, "BATON_API_KEY"),
-		CloudURL: setting(env, ps, "BATON_CLOUD_API_URL"),
-	}
-	if s.APIURL == "" {
-		s.APIURL = env.Getenv("PREFECT_API_URL")
-	}
-	if s.APIKey == "" {
-		s.APIKey = env.Getenv("PREFECT_API_KEY")
-	}
-	if s.CloudURL == "" {
-		s.CloudURL = env.Getenv("PREFECT_CLOUD_API_URL")
-	}
-	if s.CloudURL == "" && s.APIURL != "" {
-		s.CloudURL = cloudBase(s.APIURL)
-	}
-	if s.APIURL == "" {
-		s.APIURL = defaultAPIURL
-	}
-	if s.CloudURL == "" {
-		s.CloudURL = defaultAPIURL
-	}
-	return s
-}
-
-// cloudBase strips /accounts/{a}/workspaces/{w} from a workspace URL.
-func cloudBase(apiURL string) string {
-	if i := strings.Index(apiURL, "/accounts/"); i >= 0 {
-		return apiURL[:i]
-	}
-	return strings.TrimRight(apiURL, "/")
+	sort.Strings(out)
+	return out
 }
 
 // --- baton profile ...
-func profileCommands() map[string]command {
-	return map[string]command{
-		"ls":      {summary: "List profiles (* marks the active one)", run: profileLs},
-		"create":  {summary: "Create an empty profile: create NAME", run: profileCreate},
-		"use":     {summary: "Make a profile active: use NAME", run: profileUse},
-		"inspect": {summary: "Show a profile's settings (keys masked): inspect [NAME]", run: profileInspect},
-		"rename":  {summary: "Rename a profile: rename OLD NEW", run: profileRename},
-		"delete":  {summary: "Delete a profile: delete NAME", run: profileDelete},
-	}
-}
 
-// withProfiles loads the profiles, runs fn, saves when fn reports a change
-// and turns errors into exit codes.
-func withProfiles(env Env, fn func(ps *profileStore) (bool, error)) int {
-	ps, err := loadProfiles(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 1
+func (a *app) profileCmd() *cobra.Command {
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List profiles (* marks the active one)",
+		Args:  noArgs,
 	}
-	changed, err := fn(ps)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
-	}
-	if changed {
-		if err := ps.save(); err != nil {
-			fmt.Fprintln(env.Stderr, "baton:", err)
-			return 1
-		}
-	}
-	return 0
-}
-
-// usageError is a command-line mistake (exit code 2).
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
-
-func args1(args []string, usage string) (string, error) {
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		return "", usageError("usage: " + usage)
-	}
-	return args[0], nil
-}
-
-func profileLs(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		names := make([]string, 0, len(ps.f.Profiles))
-		for n := range ps.f.Profiles {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			mark := " "
-			if n == ps.f.Active {
-				mark = "*"
+	lsOut := outputFlag(ls)
+	ls.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.withProfiles(func(ps *profileStore) (bool, error) {
+			type row struct {
+				Name   string `json:"name"`
+				Active bool   `json:"active"`
 			}
-			fmt.Fprintf(env.Stdout, "%s %s\n", mark, n)
-		}
-		return false, nil
-	})
-}
-
-func profileCreate(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		name, err := args1(args, "baton profile create NAME")
-		if err != nil {
-			return false, err
-		}
-		if _, ok := ps.f.Profiles[name]; ok {
-			return false, fmt.Errorf("profile %q already exists", name)
-		}
-		ps.f.Profiles[name] = map[string]string{}
-		fmt.Fprintf(env.Stdout, "Created profile %q. Switch to it with: baton profile use %s\n", name, name)
-		return true, nil
-	})
-}
-
-func profileUse(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		name, err := args1(args, "baton profile use NAME")
-		if err != nil {
-			return false, err
-		}
-		if _, ok := ps.f.Profiles[name]; !ok {
-			return false, fmt.Errorf("profile %q does not exist (baton profile ls)", name)
-		}
-		ps.f.Active = name
-		fmt.Fprintf(env.Stdout, "Active profile is now %q.\n", name)
-		return true, nil
-	})
+			var rows []row
+			for _, n := range sortedKeys(ps.f.Profiles) {
+				rows = append(rows, row{n, n == ps.f.Active})
+			}
+			return false, a.emit(*lsOut, rows, func(w io.Writer, pal palette) {
+				for _, r := range rows {
+					if r.Active {
+						fmt.Fprintf(w, "* %s\n", pal.green(r.Name))
+					} else {
+						fmt.Fprintf(w, "  %s\n", r.Name)
+					}
+				}
+			})
+		})
+	}
+	create := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create an empty profile",
+		Long:  "Create an empty profile called NAME. It does not become active; switch with 'baton profile use NAME'.",
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProfiles(func(ps *profileStore) (bool, error) {
+				name := args[0]
+				if _, ok := ps.f.Profiles[name]; ok {
+					return false, fmt.Errorf("profile %q already exists (baton profile ls)", name)
+				}
+				ps.f.Profiles[name] = map[string]string{}
+				fmt.Fprintf(a.env.Stdout, "Created profile %q. Switch to it with: baton profile use %s\n", name, name)
+				return true, nil
+			})
+		},
+	}
+	use := &cobra.Command{
+		Use:               "use NAME",
+		Short:             "Make a profile the active one",
+		Args:              exactArgs("NAME"),
+		ValidArgsFunction: a.completeOneProfile,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProfiles(func(ps *profileStore) (bool, error) {
+				name := args[0]
+				if _, ok := ps.f.Profiles[name]; !ok {
+					return false, fmt.Errorf("profile %q does not exist; create it with `baton profile create %s`", name, name)
+				}
+				ps.f.Active = name
+				fmt.Fprintf(a.env.Stdout, "Active profile is now %q.\n", name)
+				return true, nil
+			})
+		},
+	}
+	inspect := &cobra.Command{
+		Use:               "inspect [NAME]",
+		Short:             "Show a profile's settings (keys masked)",
+		Long:              "Show the settings stored in profile NAME (default: the profile in use). API keys are masked.",
+		Args:              rangeArgs(0, 1, "[NAME]"),
+		ValidArgsFunction: a.completeOneProfile,
+	}
+	inspOut := outputFlag(inspect)
+	inspect.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.withProfiles(func(ps *profileStore) (bool, error) {
+			name := ps.current
+			if len(args) > 0 {
+				name = args[0]
+			}
+			p, ok := ps.f.Profiles[name]
+			if !ok {
+				return false, fmt.Errorf("profile %q does not exist (baton profile ls)", name)
+			}
+			masked := map[string]string{}
+			for k, v := range p {
+				masked[k] = mask(k, v)
+			}
+			return false, a.emit(*inspOut, masked, func(w io.Writer, pal palette) {
+				if len(p) == 0 {
+					fmt.Fprintf(w, "profile %q is empty\n", name)
+					return
+				}
+				for _, k := range sortedKeys(masked) {
+					fmt.Fprintf(w, "%s=%s\n", pal.bold(k), masked[k])
+				}
+			})
+		})
+	}
+	rename := &cobra.Command{
+		Use:               "rename OLD NEW",
+		Short:             "Rename a profile",
+		Args:              exactArgs("OLD", "NEW"),
+		ValidArgsFunction: a.completeOneProfile,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProfiles(func(ps *profileStore) (bool, error) {
+				from, to := args[0], args[1]
+				p, ok := ps.f.Profiles[from]
+				if !ok {
+					return false, fmt.Errorf("profile %q does not exist (baton profile ls)", from)
+				}
+				if _, ok := ps.f.Profiles[to]; ok {
+					return false, fmt.Errorf("profile %q already exists; pick another name", to)
+				}
+				delete(ps.f.Profiles, from)
+				ps.f.Profiles[to] = p
+				if ps.f.Active == from {
+					ps.f.Active = to
+				}
+				fmt.Fprintf(a.env.Stdout, "Renamed profile %q to %q.\n", from, to)
+				return true, nil
+			})
+		},
+	}
+	del := &cobra.Command{
+		Use:               "delete NAME",
+		Short:             "Delete a profile (not the active one)",
+		Args:              exactArgs("NAME"),
+		ValidArgsFunction: a.completeOneProfile,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProfiles(func(ps *profileStore) (bool, error) {
+				name := args[0]
+				if _, ok := ps.f.Profiles[name]; !ok {
+					return false, fmt.Errorf("profile %q does not exist (baton profile ls)", name)
+				}
+				if name == ps.f.Active {
+					return false, fmt.Errorf("profile %q is active; switch to another one first (baton profile use OTHER)", name)
+				}
+				delete(ps.f.Profiles, name)
+				fmt.Fprintf(a.env.Stdout, "Deleted profile %q.\n", name)
+				return true, nil
+			})
+		},
+	}
+	return group("profile", "Manage client profiles ($BATON_HOME/profiles.toml)", ls, create, use, inspect, rename, del)
 }
 
 // mask hides all but a key's display prefix.
@@ -269,176 +205,179 @@ func mask(name, v string) string {
 	return v[:8] + strings.Repeat("*", 8)
 }
 
-func profileInspect(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		name := ps.f.Active
-		if len(args) > 0 {
-			var err error
-			if name, err = args1(args, "baton profile inspect [NAME]"); err != nil {
-				return false, err
-			}
-		}
-		p, ok := ps.f.Profiles[name]
-		if !ok {
-			return false, fmt.Errorf("profile %q does not exist", name)
-		}
-		printSettings(env.Stdout, p)
-		if len(p) == 0 {
-			fmt.Fprintf(env.Stdout, "profile %q is empty\n", name)
-		}
-		return false, nil
-	})
-}
-
-func printSettings(w io.Writer, p map[string]string) {
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(w, "%s=%s\n", k, mask(k, p[k]))
-	}
-}
-
-func profileRename(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		if len(args) != 2 {
-			return false, usageError("usage: baton profile rename OLD NEW")
-		}
-		from, to := args[0], args[1]
-		p, ok := ps.f.Profiles[from]
-		if !ok {
-			return false, fmt.Errorf("profile %q does not exist", from)
-		}
-		if _, ok := ps.f.Profiles[to]; ok {
-			return false, fmt.Errorf("profile %q already exists", to)
-		}
-		delete(ps.f.Profiles, from)
-		ps.f.Profiles[to] = p
-		if ps.f.Active == from {
-			ps.f.Active = to
-		}
-		fmt.Fprintf(env.Stdout, "Renamed profile %q to %q.\n", from, to)
-		return true, nil
-	})
-}
-
-func profileDelete(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		name, err := args1(args, "baton profile delete NAME")
-		if err != nil {
-			return false, err
-		}
-		if _, ok := ps.f.Profiles[name]; !ok {
-			return false, fmt.Errorf("profile %q does not exist", name)
-		}
-		if name == ps.f.Active {
-			return false, fmt.Errorf("profile %q is active; switch to another one first (baton profile use OTHER)", name)
-		}
-		delete(ps.f.Profiles, name)
-		fmt.Fprintf(env.Stdout, "Deleted profile %q.\n", name)
-		return true, nil
-	})
-}
-
 // --- baton config ...
-func configCommandsTable() map[string]command {
-	return map[string]command{
-		"set":   {summary: "Set settings in the active profile: set NAME=VALUE ...", run: configSet},
-		"unset": {summary: "Remove settings from the active profile: unset NAME ...", run: configUnset},
-		"view":  {summary: "Show the effective client settings and where each comes from", run: configView},
-	}
+
+// settingNames lists every name `baton config set|unset` accepts.
+func settingNames() []string {
+	names := sortedKeys(profileSettings)
+	names = append(names, sortedKeys(settingAliases)...)
+	return names
 }
 
-func checkSettingName(name string) error {
-	if _, ok := profileSettings[name]; !ok {
-		known := make([]string, 0, len(profileSettings))
-		for k := range profileSettings {
-			known = append(known, k)
+func (a *app) configCmd() *cobra.Command {
+	var settingHelp strings.Builder
+	for _, n := range sortedKeys(profileSettings) {
+		fmt.Fprintf(&settingHelp, "  %-22s %s\n", n, profileSettings[n])
+	}
+	for _, n := range sortedKeys(settingAliases) {
+		fmt.Fprintf(&settingHelp, "  %-22s same as %s\n", n, settingAliases[n])
+	}
+	set := &cobra.Command{
+		Use:   "set NAME=VALUE...",
+		Short: "Set settings in the profile in use",
+		Long: "Store settings in the profile in use. The names are the environment's: a variable set in the\n" +
+			"environment overrides the profile.\n\nSettings:\n" + settingHelp.String(),
+		Example: "  baton config set BATON_API_URL=http://127.0.0.1:4200/api\n  baton config set PREFECT_API_URL=http://10.0.0.5:4200/api",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("missing NAME=VALUE")
+			}
+			return nil
+		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			out := []string{}
+			for _, n := range settingNames() {
+				out = append(out, n+"=")
+			}
+			return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProfiles(func(ps *profileStore) (bool, error) {
+				updates := map[string]string{}
+				for _, arg := range args {
+					name, value, ok := strings.Cut(arg, "=")
+					if !ok {
+						return false, usageError(fmt.Sprintf("%q is not NAME=VALUE", arg))
+					}
+					canon, err := canonicalSetting(name)
+					if err != nil {
+						return false, err
+					}
+					if err := checkSettingValue(canon, value); err != nil {
+						return false, err
+					}
+					updates[canon] = value
+					if canon != name {
+						fmt.Fprintf(a.env.Stdout, "Set %s (stored as %s).\n", name, canon)
+					} else {
+						fmt.Fprintf(a.env.Stdout, "Set %s.\n", name)
+					}
+					for _, envName := range append([]string{canon}, aliasesOf(canon)...) {
+						if a.env.Getenv(envName) != "" {
+							fmt.Fprintf(a.env.Stderr, "Warning: %s is also set in the environment, which overrides the profile.\n", envName)
+						}
+					}
+				}
+				for k, v := range updates {
+					ps.active()[k] = v
+				}
+				fmt.Fprintf(a.env.Stdout, "Updated profile %q.\n", ps.current)
+				return true, nil
+			})
+		},
+	}
+	unset := &cobra.Command{
+		Use:   "unset NAME...",
+		Short: "Remove settings from the profile in use",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("missing NAME")
+			}
+			return nil
+		},
+		ValidArgsFunction: cobra.FixedCompletions(settingNames(), cobra.ShellCompDirectiveNoFileComp),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProfiles(func(ps *profileStore) (bool, error) {
+				for _, name := range args {
+					canon, err := canonicalSetting(name)
+					if err != nil {
+						return false, err
+					}
+					if _, ok := ps.active()[canon]; !ok {
+						return false, fmt.Errorf("%s is not set in profile %q (baton config view)", canon, ps.current)
+					}
+					delete(ps.active(), canon)
+					fmt.Fprintf(a.env.Stdout, "Unset %s.\n", canon)
+				}
+				return true, nil
+			})
+		},
+	}
+	view := &cobra.Command{
+		Use:   "view",
+		Short: "Show the effective client settings and where each comes from",
+		Args:  noArgs,
+	}
+	showSecrets := view.Flags().Bool("show-secrets", false, "print API keys in full")
+	viewOut := outputFlag(view)
+	view.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.withProfiles(func(ps *profileStore) (bool, error) {
+			eff := a.resolve(ps)
+			if !*showSecrets {
+				eff.APIKey.Value = mask("BATON_API_KEY", eff.APIKey.Value)
+			}
+			stored := map[string]string{}
+			for k, v := range ps.active() {
+				if !*showSecrets {
+					v = mask(k, v)
+				}
+				stored[k] = v
+			}
+			out := struct {
+				clientSettings
+				Stored map[string]string `json:"profile_settings"`
+			}{eff, stored}
+			return false, a.emit(*viewOut, out, func(w io.Writer, pal palette) {
+				fmt.Fprintf(w, "%s %s\n", pal.bold("Profile:"), ps.current)
+				for _, k := range sortedKeys(stored) {
+					fmt.Fprintf(w, "  %s=%s\n", k, stored[k])
+				}
+				if len(stored) == 0 {
+					fmt.Fprintln(w, "  (no settings stored)")
+				}
+				fmt.Fprintln(w, pal.bold("Effective:"))
+				key := eff.APIKey
+				if key.Value == "" {
+					key = setting{"(none)", "not set anywhere"}
+				}
+				t := newTable("SETTING", "VALUE", "FROM")
+				t.add("API URL", eff.APIURL.Value, eff.APIURL.Source)
+				t.add("API key", key.Value, key.Source)
+				t.add("cloud API URL", eff.CloudURL.Value, eff.CloudURL.Source)
+				a.renderTable(w, pal, t)
+			})
+		})
+	}
+	return group("config", "Set, unset and view client settings in the profile in use", set, unset, view)
+}
+
+// aliasesOf lists the environment's other names for a canonical setting.
+func aliasesOf(canon string) []string {
+	var out []string
+	for alias, c := range settingAliases {
+		if c == canon {
+			out = append(out, alias)
 		}
-		sort.Strings(known)
-		return usageError(fmt.Sprintf("unknown setting %q (known: %s)", name, strings.Join(known, ", ")))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkSettingValue refuses values that could never work.
+func checkSettingValue(name, value string) error {
+	switch name {
+	case "BATON_API_URL", "BATON_CLOUD_API_URL", "BATON_SERVER_API_URL":
+		if value != "" && !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
+			return usageError(fmt.Sprintf("%s must be an http:// or https:// URL, e.g. http://127.0.0.1:4200/api (got %q)", name, value))
+		}
+	case "BATON_PORT":
+		if !validPort(value) {
+			return usageError(fmt.Sprintf("BATON_PORT must be a port number between 1 and 65535 (got %q)", value))
+		}
+	case "BATON_BACKEND":
+		if value != "cloud" && value != "server" {
+			return usageError(fmt.Sprintf("BATON_BACKEND must be cloud or server (got %q)", value))
+		}
 	}
 	return nil
-}
-
-func configSet(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		if len(args) == 0 {
-			return false, usageError("usage: baton config set NAME=VALUE ...")
-		}
-		for _, a := range args {
-			name, value, ok := strings.Cut(a, "=")
-			if !ok {
-				return false, usageError(fmt.Sprintf("%q is not NAME=VALUE", a))
-			}
-			if err := checkSettingName(name); err != nil {
-				return false, err
-			}
-			ps.active()[name] = value
-			fmt.Fprintf(env.Stdout, "Set %s.\n", name)
-			if env.Getenv(name) != "" {
-				fmt.Fprintf(env.Stderr, "warning: %s is also set in the environment, which overrides the profile\n", name)
-			}
-		}
-		fmt.Fprintf(env.Stdout, "Updated profile %q.\n", ps.f.Active)
-		return true, nil
-	})
-}
-
-func configUnset(ctx context.Context, env Env, args []string) int {
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		if len(args) == 0 {
-			return false, usageError("usage: baton config unset NAME ...")
-		}
-		for _, name := range args {
-			if err := checkSettingName(name); err != nil {
-				return false, err
-			}
-			if _, ok := ps.active()[name]; !ok {
-				return false, fmt.Errorf("%s is not set in profile %q", name, ps.f.Active)
-			}
-			delete(ps.active(), name)
-			fmt.Fprintf(env.Stdout, "Unset %s.\n", name)
-		}
-		return true, nil
-	})
-}
-
-func configView(ctx context.Context, env Env, args []string) int {
-	fs := flag.NewFlagSet("baton config view", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	showSecrets := fs.Bool("show-secrets", false, "print API keys in full")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	return withProfiles(env, func(ps *profileStore) (bool, error) {
-		fmt.Fprintf(env.Stdout, "PROFILE=%q\n", ps.f.Active)
-		names := make([]string, 0, len(profileSettings))
-		for k := range profileSettings {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			v, from := env.Getenv(n), "env"
-			if v == "" {
-				v, from = ps.active()[n], "profile"
-			}
-			if v == "" {
-				continue
-			}
-			if !*showSecrets {
-				v = mask(n, v)
-			}
-			fmt.Fprintf(env.Stdout, "%s=%s (from %s)\n", n, v, from)
-		}
-		eff := resolveClient(env, ps)
-		key := eff.APIKey
-		if !*showSecrets {
-			key = mask("BATON_API_KEY", key)
-		}
-		fmt.Fprintf(env.Stdout, "# effective: api url %s, cloud url %s, key %q\n", eff.APIURL, eff.CloudURL, key)
-		return false, nil
-	})
 }

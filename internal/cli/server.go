@@ -3,13 +3,15 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/api"
 	"github.com/batonhq/baton/internal/config"
@@ -30,37 +32,78 @@ func newLogger(env Env, level, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(env.Stderr, opts))
 }
 
-func serverStart(ctx context.Context, env Env, args []string) int {
-	cfg, err := config.ServerFromEnv()
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 2
+func (a *app) serverCmd() *cobra.Command {
+	var host, home, level, mode string
+	var port int
+	start := &cobra.Command{
+		Use:   "start",
+		Short: "Start the API, the web UI and the background services",
+		Long: "Start the server: the Prefect-compatible API under /api, the web UI at /, and the scheduler and\n" +
+			"other background services, with an embedded SQLite database in BATON_HOME.",
+		Example: "  baton server start\n  baton server start --host 0.0.0.0 --port 4200\n  baton server start --mode cloud",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.ServerFromEnv()
+			if err != nil {
+				return usageError(err.Error())
+			}
+			f := cmd.Flags()
+			if f.Changed("host") {
+				cfg.Host = host
+			}
+			if f.Changed("port") {
+				cfg.Port = port
+			}
+			if f.Changed("home") {
+				cfg.Home = home
+			}
+			if f.Changed("log-level") {
+				cfg.LogLevel = level
+			}
+			if f.Changed("mode") {
+				cfg.Mode = mode
+			}
+			if err := cfg.Validate(); err != nil {
+				return usageError("invalid configuration: " + err.Error())
+			}
+			log := newLogger(a.env, cfg.LogLevel, cfg.LogFormat)
+			if err := runServer(cmd.Context(), cfg, log, a.env.Stdout); err != nil {
+				log.Error("server stopped", "err", err)
+				return exitError{code: 1}
+			}
+			return nil
+		},
 	}
-	fs := flag.NewFlagSet("baton server start", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.StringVar(&cfg.Host, "host", cfg.Host, "address to listen on (BATON_HOST)")
-	fs.IntVar(&cfg.Port, "port", cfg.Port, "port to listen on (BATON_PORT)")
-	fs.StringVar(&cfg.Home, "home", cfg.Home, "state directory (BATON_HOME)")
-	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (BATON_LOG_LEVEL)")
-	fs.StringVar(&cfg.Mode, "mode", cfg.Mode, "server (one open workspace) or cloud (accounts, sign-in, API keys) (BATON_MODE)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	f := start.Flags()
+	f.StringVar(&host, "host", "127.0.0.1", "address to listen on (BATON_HOST)")
+	f.IntVar(&port, "port", 4200, "port to listen on (BATON_PORT)")
+	f.StringVar(&home, "home", "~/.baton", "state directory (BATON_HOME)")
+	f.StringVar(&level, "log-level", "info", "debug, info, warn or error (BATON_LOG_LEVEL)")
+	f.StringVar(&mode, "mode", "server", "server (one open workspace) or cloud (accounts, sign-in, API keys) (BATON_MODE)")
+	_ = start.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"server", "cloud"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = start.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
+	return group("server", "Run the Baton server", start)
+}
+
+func (a *app) migrateCmd() *cobra.Command {
+	up := &cobra.Command{
+		Use:   "up",
+		Short: "Apply pending migrations (the server does this on start)",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return migrateUp(cmd.Context(), a.env) },
 	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(env.Stderr, "baton: invalid configuration:", err)
-		return 2
+	validate := &cobra.Command{
+		Use:   "validate",
+		Short: "Check applied migrations and the database's integrity",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return migrateValidate(cmd.Context(), a.env) },
 	}
-	log := newLogger(env, cfg.LogLevel, cfg.LogFormat)
-	if err := runServer(ctx, cfg, log); err != nil {
-		log.Error("server stopped", "err", err)
-		return 1
-	}
-	return 0
+	return group("migrate", "Manage the database schema", up, validate)
 }
 
 // runServer wires the store, the event path, the API and the services, and
 // serves until ctx is cancelled; then it shuts down in reverse order.
-func runServer(ctx context.Context, cfg config.Server, log *slog.Logger) error {
+func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.Writer) error {
 	start := time.Now()
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return fmt.Errorf("create home %s: %w", cfg.Home, err)
@@ -104,6 +147,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger) error {
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("baton server started", "version", Version, "url", "http://"+ln.Addr().String(), "api", "http://"+ln.Addr().String()+"/api",
 		"database", cfg.DatabasePath, "mode", cfg.Mode, "startup", time.Since(start).Round(time.Millisecond))
+	printBanner(out, cfg, ln.Addr())
 
 	select {
 	case <-ctx.Done():
@@ -119,45 +163,39 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger) error {
 	return group.Stop(sctx)
 }
 
-func migrateUp(ctx context.Context, env Env, args []string) int {
+func migrateUp(ctx context.Context, env Env) error {
 	cfg, err := config.ServerFromEnv()
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 2
+		return usageError(err.Error())
 	}
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 1
+		return err
 	}
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(env, cfg.LogLevel, cfg.LogFormat)})
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton: migrate:", err)
-		return 1
+		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := st.Close(); err != nil {
-		fmt.Fprintln(env.Stderr, "baton: migrate:", err)
-		return 1
+		return fmt.Errorf("migrate: %w", err)
 	}
 	fmt.Fprintln(env.Stdout, "database is up to date:", cfg.DatabasePath)
-	return 0
+	return nil
 }
 
-func migrateValidate(ctx context.Context, env Env, args []string) int {
+func migrateValidate(ctx context.Context, env Env) error {
 	cfg, err := config.ServerFromEnv()
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 2
+		return usageError(err.Error())
 	}
 	if err := sqlite.Validate(ctx, cfg.DatabasePath); err != nil {
-		fmt.Fprintln(env.Stderr, "baton: database is not valid:", err)
-		return 1
+		return fmt.Errorf("database is not valid: %w", err)
 	}
 	fmt.Fprintln(env.Stdout, "database is valid:", cfg.DatabasePath)
-	return 0
+	return nil
 }

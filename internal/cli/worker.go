@@ -1,74 +1,65 @@
 package cli
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/batonhq/baton/internal/worker"
 )
 
-// apiClient resolves the API URL and key the client-side verbs use
-// (BATON_API_URL, else the profile, else PREFECT_API_URL, else the local
-// default).
-func apiClient(env Env) (*worker.Client, error) {
-	ps, err := loadProfiles(env)
-	if err != nil {
-		return nil, err
+func (a *app) workerCmd() *cobra.Command {
+	var pool, queues, name, level string
+	var limit int
+	var hb, grace time.Duration
+	start := &cobra.Command{
+		Use:   "start",
+		Short: "Poll a work pool and run its flow runs as local processes",
+		Long: "Poll the work pool --pool (created as a process pool when missing) and run each due flow run as\n" +
+			"a subprocess: the deployment's command, or Prefect's engine for deployments made with\n" +
+			"`prefect deploy` / `flow.deploy`. A command that runs a Prefect flow script (python flow.py)\n" +
+			"runs that flow as the deployment's own run. Output lines become the run's logs, at the level\n" +
+			"Prefect's log format names (else INFO for stdout, ERROR for stderr).",
+		Example: "  baton worker start --pool local\n  baton worker start --pool gpu --queue high,default --limit 2",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if pool == "" {
+				return usageError("--pool is required")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			var qs []string
+			for _, q := range strings.Split(queues, ",") {
+				if q = strings.TrimSpace(q); q != "" {
+					qs = append(qs, q)
+				}
+			}
+			w, err := worker.New(worker.Config{Client: c, Pool: pool, Queues: qs, Name: name, Limit: limit, Heartbeat: hb, KillGrace: grace,
+				Logger: newLogger(a.env, level, "text")})
+			if err != nil {
+				return usageError(err.Error())
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			fmt.Fprintf(a.env.Stderr, "Worker polling pool %q at %s (from %s).\n", pool, a.used.APIURL.Value, a.used.APIURL.Source)
+			return w.Run(ctx)
+		},
 	}
-	s := resolveClient(env, ps)
-	return &worker.Client{BaseURL: strings.TrimRight(s.APIURL, "/"), APIKey: s.APIKey}, nil
-}
-
-func workerCommands() map[string]command {
-	return map[string]command{
-		"start": {summary: "Poll a work pool and run its flow runs as processes", run: workerStart},
-	}
-}
-
-func workerStart(ctx context.Context, env Env, args []string) int {
-	fs := flag.NewFlagSet("baton worker start", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	pool := fs.String("pool", "", "work pool to serve (created as a process pool if missing)")
-	queues := fs.String("queue", "", "comma-separated work queues to poll (default: all)")
-	name := fs.String("name", "", "worker name (default: BatonWorker <host>-<pid>)")
-	limit := fs.Int("limit", 5, "how many flow runs may execute at once")
-	hb := fs.Duration("heartbeat", 10*time.Second, "heartbeat interval")
-	grace := fs.Duration("kill-grace", 30*time.Second, "time between SIGTERM and SIGKILL when a run is cancelled")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *pool == "" {
-		fmt.Fprintln(env.Stderr, "baton worker start: --pool is required")
-		return 2
-	}
-	c, err := apiClient(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 1
-	}
-	var qs []string
-	for _, q := range strings.Split(*queues, ",") {
-		if q = strings.TrimSpace(q); q != "" {
-			qs = append(qs, q)
-		}
-	}
-	w, err := worker.New(worker.Config{Client: c, Pool: *pool, Queues: qs, Name: *name, Limit: *limit, Heartbeat: *hb, KillGrace: *grace,
-		Logger: newLogger(env, *level, "text")})
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "baton:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := w.Run(ctx); err != nil {
-		fmt.Fprintln(env.Stderr, "baton worker:", err)
-		return 1
-	}
-	return 0
+	f := start.Flags()
+	f.StringVar(&pool, "pool", "", "work pool to serve (created as a process pool if missing)")
+	f.StringVar(&queues, "queue", "", "comma-separated work queues to poll (default: all)")
+	f.StringVar(&name, "name", "", "worker name (default: BatonWorker <host>-<pid>)")
+	f.IntVar(&limit, "limit", 5, "how many flow runs may execute at once")
+	f.DurationVar(&hb, "heartbeat", 10*time.Second, "heartbeat interval")
+	f.DurationVar(&grace, "kill-grace", 30*time.Second, "time between SIGTERM and SIGKILL when a run is cancelled")
+	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	_ = start.RegisterFlagCompletionFunc("pool", a.completeWorkPools)
+	_ = start.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
+	return group("worker", "Run flow runs of a work pool as local processes", start)
 }
