@@ -16,6 +16,7 @@ import (
 
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
@@ -34,12 +35,16 @@ func newTestServer(t *testing.T) *testServer {
 	}
 	log := slog.New(slog.DiscardHandler)
 	bus := events.NewBus()
-	ing := events.NewIngest(events.IngestConfig{Store: st, Bus: bus, Logger: log})
+	rs, err := runs.New(runs.Config{Store: st, Publisher: bus, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing := events.NewIngest(events.IngestConfig{Store: st, Recorder: rs, Bus: bus, Logger: log})
 	if err := ing.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
-	srv, err := New(ctx, Config{Store: st, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test"})
+	srv, err := New(ctx, Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func bulkRoutes() []route {
 				}
 				out := bulkDeleted{Deleted: []model.ID{}}
 				for _, r := range runs {
-					if err := c.srv.cfg.Store.FlowRunDelete(c.ctx, c.ws, r.ID); err == nil {
+					if err := c.srv.cfg.Runs.DeleteFlowRun(c.ctx, c.ws, r.ID); err == nil {
 						out.Deleted = append(out.Deleted, r.ID)
 					} else if !isNotFound(err) {
 						return out, err

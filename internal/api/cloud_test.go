@@ -20,6 +20,7 @@ import (
 
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/tenancy"
 )
@@ -74,14 +75,18 @@ func newModeServer(t *testing.T, mode tenancy.Mode) *cloudServer {
 		t.Fatal(err)
 	}
 	bus := events.NewBus()
-	ing := events.NewIngest(events.IngestConfig{Store: st, Bus: bus, Logger: log})
+	rs, err := runs.New(runs.Config{Store: st, Publisher: bus, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing := events.NewIngest(events.IngestConfig{Store: st, Recorder: rs, Bus: bus, Logger: log})
 	if err := ing.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var srv *Server
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log,
 		Authenticate: func(r *http.Request, token string) error { return srv.AuthenticateSocket(r, token) }})
-	srv, err = New(ctx, Config{Store: st, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten})
+	srv, err = New(ctx, Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten})
 	if err != nil {
 		t.Fatal(err)
 	}

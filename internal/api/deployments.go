@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
-	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/schedule"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -438,10 +438,9 @@ func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.F
 	rawParams, _ := json.Marshal(params)
 	now := c.srv.now()
 	run := model.FlowRun{
-		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now), FlowID: dep.FlowID,
-		DeploymentID: &dep.ID, DeploymentVersion: dep.Version, Parameters: rawParams, Context: emptyObject(b.Context),
+		FlowID: dep.FlowID, DeploymentID: &dep.ID, DeploymentVersion: dep.Version, Parameters: rawParams, Context: b.Context,
 		Tags: mergeTags(dep.Tags, b.Tags), Labels: model.Labels{}, IdempotencyKey: b.IdempotencyKey, ParentTaskRunID: b.ParentTaskRunID,
-		InfrastructureDocumentID: b.InfrastructureDocumentID, JobVariables: emptyObject(b.JobVariables),
+		InfrastructureDocumentID: b.InfrastructureDocumentID, JobVariables: b.JobVariables,
 		WorkQueueName: dep.WorkQueueName, WorkQueueID: dep.WorkQueueID, WorkPoolID: dep.WorkPoolID, WorkPoolName: dep.WorkPoolName,
 		CreatedBy: &model.CreatedBy{Type: "USER", DisplayValue: "API"},
 	}
@@ -456,16 +455,11 @@ func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.F
 	maps.Copy(run.Labels, dep.Labels)
 	maps.Copy(run.Labels, b.Labels)
 	run.Labels["prefect.deployment.id"] = dep.ID.String()
-	if b.Name != nil && *b.Name != "" {
+	if b.Name != nil {
 		run.Name = *b.Name
-	} else {
-		run.Name = runName()
 	}
 	if b.EmpiricalPolicy != nil {
 		run.EmpiricalPolicy = *b.EmpiricalPolicy
-	}
-	if run.EmpiricalPolicy.PauseKeys == nil {
-		run.EmpiricalPolicy.PauseKeys = []string{}
 	}
 	proposed := model.StateCreate{Type: model.StateScheduled, StateDetails: model.StateDetails{ScheduledTime: model.TimePtr(now)}}
 	if b.State != nil {
@@ -474,12 +468,7 @@ func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.F
 			proposed.StateDetails.ScheduledTime = model.TimePtr(now)
 		}
 	}
-	out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: proposed, Force: true, Now: now,
-		Related: orchestration.RelatedResources{DeploymentName: dep.Name, DeploymentTags: dep.Tags, FlowName: dep.FlowName}})
-	if out.Run != nil {
-		run = *out.Run
-	}
-	saved, created, err := c.srv.cfg.Store.FlowRunCreate(c.ctx, c.ws, run)
+	saved, created, err := c.srv.cfg.Runs.CreateFlowRun(c.ctx, c.ws, runs.NewFlowRun{Run: run, State: proposed, Deployment: &dep, Now: now})
 	if err != nil {
 		return saved, err
 	}
@@ -487,7 +476,6 @@ func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.F
 		c.setStatus(http.StatusOK)
 		return saved, nil
 	}
-	c.srv.publish(c, out.Events)
 	dispatchSignalOf(c.srv).notify()
 	return saved, nil
 }

@@ -188,3 +188,42 @@ func TestPoolLongPoll(t *testing.T) {
 		t.Fatal("long poll did not answer")
 	}
 }
+
+// TestSetStateReleasesDeploymentLease: a deployment run that leaves the
+// PENDING/RUNNING/CANCELLING group through the API's set_state gives back
+// the concurrency lease its state carries, as the late-runs sweep always
+// did (the API used to ignore the release and keep the slot taken).
+func TestSetStateReleasesDeploymentLease(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	flow := s.must("POST", "/api/flows/", map[string]any{"name": "leased"}, 201)
+	dep := s.must("POST", "/api/deployments/", map[string]any{"name": "limited", "flow_id": flow["id"]}, 201)
+	limit := "deployment:" + dep["id"].(string)
+	s.must("POST", "/api/v2/concurrency_limits/", map[string]any{"name": limit, "limit": 1}, 201)
+	lease := s.must("POST", "/api/v2/concurrency_limits/increment-with-lease", map[string]any{"names": []string{limit}, "slots": 1}, 200)
+	active := func() float64 {
+		return s.must("GET", "/api/v2/concurrency_limits/"+limit, nil, 200)["active_slots"].(float64)
+	}
+	if n := active(); n != 1 {
+		t.Fatalf("active slots after acquiring: %v", n)
+	}
+	run := s.must("POST", "/api/deployments/"+dep["id"].(string)+"/create_flow_run", map[string]any{}, 201)
+	path := "/api/flow_runs/" + run["id"].(string) + "/set_state"
+	for _, st := range []map[string]any{
+		{"type": "PENDING", "state_details": map[string]any{"deployment_concurrency_lease_id": lease["lease_id"]}},
+		{"type": "RUNNING"},
+	} {
+		if res := s.must("POST", path, map[string]any{"state": st}, 201); res["status"] != "ACCEPT" {
+			t.Fatalf("%v: %v", st["type"], res)
+		}
+	}
+	if n := active(); n != 1 {
+		t.Fatalf("active slots while running: %v, want 1", n)
+	}
+	if res := s.must("POST", path, map[string]any{"state": map[string]any{"type": "COMPLETED"}}, 201); res["status"] != "ACCEPT" {
+		t.Fatalf("completed: %v", res)
+	}
+	if n := active(); n != 0 {
+		t.Fatalf("active slots after the run completed: %v, want 0 (lease released)", n)
+	}
+}

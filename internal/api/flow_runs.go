@@ -1,13 +1,13 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -22,21 +22,11 @@ func flowRunRoutes() []route {
 		op(wsWrite, "PATCH", "/flow_runs/{id}", "Flow Runs", "Update a flow run", 204, updateFlowRun, id),
 		op(wsWrite, "PATCH", "/flow_runs/{id}/labels", "Flow Runs", "Merge labels into a flow run's labels", 204, func(c *call, b *model.Labels) (noContent, error) {
 			rid, _ := c.pathID("id")
-			_, err := c.srv.cfg.Store.FlowRunUpdate(c.ctx, c.ws, rid, func(r *model.FlowRun) error {
-				if r.Labels == nil {
-					r.Labels = model.Labels{}
-				}
-				for k, v := range *b {
-					r.Labels[k] = v
-				}
-				r.Updated = model.NewTime(c.srv.now())
-				return nil
-			})
-			return noContent{}, notFoundAs(err, "flow run", rid)
+			return noContent{}, c.srv.cfg.Runs.MergeFlowRunLabels(c.ctx, c.ws, rid, *b)
 		}, id),
 		op(wsWrite, "DELETE", "/flow_runs/{id}", "Flow Runs", "Delete a flow run", 204, func(c *call, _ *noBody) (noContent, error) {
 			rid, _ := c.pathID("id")
-			return noContent{}, notFoundAs(c.srv.cfg.Store.FlowRunDelete(c.ctx, c.ws, rid), "flow run", rid)
+			return noContent{}, c.srv.cfg.Runs.DeleteFlowRun(c.ctx, c.ws, rid)
 		}, id),
 		op(wsWrite, "POST", "/flow_runs/{id}/set_state", "Flow Runs", "Propose a new state; the orchestration policy decides", 201, setFlowRunState, id),
 		optionalBody(op(wsRead, "POST", "/flow_runs/filter", "Flow Runs", "Query flow runs", 200, func(c *call, q *model.RunQuery) ([]model.FlowRun, error) {
@@ -76,65 +66,37 @@ func notFoundAs(err error, kind string, id any) error {
 	return err
 }
 
+func createFlowRun(c *call, b *model.FlowRunCreate) (model.FlowRun, error) {
+	if err := checkObject(b.Parameters, "parameters"); err != nil {
+		return model.FlowRun{}, err
+	}
+	in := runs.NewFlowRun{Run: model.FlowRun{
+		FlowID: b.FlowID, FlowVersion: b.FlowVersion, Parameters: b.Parameters, Context: b.Context,
+		ParentTaskRunID: b.ParentTaskRunID, InfrastructureDocumentID: b.InfrastructureDocumentID,
+		Tags: b.Tags, Labels: b.Labels, IdempotencyKey: b.IdempotencyKey, WorkQueueName: b.WorkQueueName,
+		WorkPoolName: b.WorkPoolName, JobVariables: b.JobVariables, DeploymentID: b.DeploymentID,
+	}}
+	if b.Name != nil {
+		in.Run.Name = *b.Name
+	}
+	if b.EmpiricalPolicy != nil {
+		in.Run.EmpiricalPolicy = *b.EmpiricalPolicy
+	}
+	if b.State != nil {
+		in.State = *b.State
+	}
+	run, created, err := c.srv.cfg.Runs.CreateFlowRun(c.ctx, c.ws, in)
+	if err == nil && !created {
+		c.setStatus(http.StatusOK)
+	}
+	return run, err
+}
+
 func emptyObject(m json.RawMessage) json.RawMessage {
 	if len(m) == 0 || string(m) == "null" {
 		return json.RawMessage("{}")
 	}
 	return m
-}
-
-func createFlowRun(c *call, b *model.FlowRunCreate) (model.FlowRun, error) {
-	st := c.srv.cfg.Store
-	if _, err := st.FlowGet(c.ctx, c.ws, b.FlowID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return model.FlowRun{}, errorf(http.StatusNotFound, "flow %s not found (field \"flow_id\")", b.FlowID)
-		}
-		return model.FlowRun{}, err
-	}
-	if err := checkObject(b.Parameters, "parameters"); err != nil {
-		return model.FlowRun{}, err
-	}
-	now := c.srv.now()
-	run := model.FlowRun{
-		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now),
-		FlowID: b.FlowID, FlowVersion: b.FlowVersion, Parameters: emptyObject(b.Parameters), Context: emptyObject(b.Context),
-		ParentTaskRunID: b.ParentTaskRunID, InfrastructureDocumentID: b.InfrastructureDocumentID,
-		Tags: nonNil(b.Tags), Labels: b.Labels, IdempotencyKey: b.IdempotencyKey, WorkQueueName: b.WorkQueueName,
-		WorkPoolName: b.WorkPoolName, JobVariables: emptyObject(b.JobVariables), DeploymentID: b.DeploymentID,
-	}
-	if run.Labels == nil {
-		run.Labels = model.Labels{}
-	}
-	if b.Name != nil && *b.Name != "" {
-		run.Name = *b.Name
-	} else {
-		run.Name = runName()
-	}
-	if b.EmpiricalPolicy != nil {
-		run.EmpiricalPolicy = *b.EmpiricalPolicy
-	}
-	if run.EmpiricalPolicy.PauseKeys == nil {
-		run.EmpiricalPolicy.PauseKeys = []string{}
-	}
-	proposed := model.StateCreate{Type: model.StatePending}
-	if b.State != nil {
-		proposed = *b.State
-	}
-	out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: proposed, Force: true, Now: now,
-		Related: orchestration.RelatedResources{FlowName: c.srv.flowName(c.ctx, c.ws, run.FlowID)}})
-	if out.Run != nil {
-		run = *out.Run
-	}
-	saved, created, err := st.FlowRunCreate(c.ctx, c.ws, run)
-	if err != nil {
-		return saved, err
-	}
-	if !created {
-		c.setStatus(http.StatusOK)
-		return saved, nil
-	}
-	c.srv.publish(c, out.Events)
-	return saved, nil
 }
 
 // checkObject requires an optional raw JSON field to be an object.
@@ -153,78 +115,18 @@ func updateFlowRun(c *call, b *model.FlowRunUpdate) (noContent, error) {
 	if err := checkObject(b.Parameters, "parameters"); err != nil {
 		return noContent{}, err
 	}
-	_, err := c.srv.cfg.Store.FlowRunUpdate(c.ctx, c.ws, rid, func(r *model.FlowRun) error {
-		if b.Name != nil {
-			r.Name = *b.Name
-		}
-		if b.FlowVersion != nil {
-			r.FlowVersion = b.FlowVersion
-		}
-		if len(b.Parameters) > 0 && string(b.Parameters) != "null" {
-			r.Parameters = b.Parameters
-		}
-		if b.EmpiricalPolicy != nil {
-			r.EmpiricalPolicy = *b.EmpiricalPolicy
-			if r.EmpiricalPolicy.PauseKeys == nil {
-				r.EmpiricalPolicy.PauseKeys = []string{}
-			}
-		}
-		if b.Tags != nil {
-			r.Tags = nonNil(*b.Tags)
-		}
-		if b.InfrastructurePID != nil {
-			r.InfrastructurePID = b.InfrastructurePID
-		}
-		if len(b.JobVariables) > 0 && string(b.JobVariables) != "null" {
-			r.JobVariables = b.JobVariables
-		}
-		r.Updated = model.NewTime(c.srv.now())
-		return nil
-	})
-	return noContent{}, notFoundAs(err, "flow run", rid)
+	return noContent{}, c.srv.cfg.Runs.UpdateFlowRun(c.ctx, c.ws, rid, *b)
 }
 
 func setFlowRunState(c *call, b *model.SetStateRequest) (model.OrchestrationResult, error) {
 	rid, _ := c.pathID("id")
-	var out orchestration.Outcome
-	ver := orchestration.ClientVersionFromUserAgent(c.r.UserAgent())
-	change, err := c.srv.cfg.Store.FlowRunSetState(c.ctx, c.ws, rid, func(run model.FlowRun) (store.FlowRunChange, error) {
-		out = orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: b.State, Force: b.Force, Now: c.srv.now(), ClientVersion: ver,
-			Related: orchestration.RelatedResources{FlowName: c.srv.flowName(c.ctx, c.ws, run.FlowID)}})
-		return store.FlowRunChange{Run: out.Run, State: out.State, ParentTaskState: out.ParentTaskState, Events: out.Events}, nil
-	})
+	t, err := c.srv.cfg.Runs.SetFlowRunState(c.ctx, c.ws, rid, runs.Proposal{State: b.State, Force: b.Force,
+		ClientVersion: orchestration.ClientVersionFromUserAgent(c.r.UserAgent())})
 	if err != nil {
-		return model.OrchestrationResult{}, notFoundAs(err, "flow run", rid)
+		return model.OrchestrationResult{}, err
 	}
-	c.srv.cfg.Bus.Publish(c.ws, change.Events)
-	if out.State == nil {
+	if !t.Written {
 		c.setStatus(http.StatusOK)
 	}
-	return out.Result, nil
-}
-
-// publish persists server-emitted events outside a run transition (for
-// example a run's initial state) and fans them out.
-func (s *Server) publish(c *call, evs []model.Event) {
-	if len(evs) == 0 {
-		return
-	}
-	if err := s.cfg.Ingest.Accept(c.ctx, c.ws, evs); err != nil {
-		s.log.Warn("could not record server events", "err", err, "count", len(evs))
-	}
-}
-
-// flowName returns a flow's name for event labels, from a small cache (flow
-// names never change; a miss costs one read).
-func (s *Server) flowName(ctx context.Context, ws, flowID model.ID) string {
-	key := [2]model.ID{ws, flowID}
-	if v, ok := s.flowNames.Load(key); ok {
-		return v.(string)
-	}
-	f, err := s.cfg.Store.FlowGet(ctx, ws, flowID)
-	if err != nil {
-		return ""
-	}
-	s.flowNames.Store(key, f.Name)
-	return f.Name
+	return t.Result, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -387,4 +388,13 @@ func pythonTime(t time.Time) string {
 		return t.Format("2006-01-02 15:04:05.000000-07:00")
 	}
 	return t.Format("2006-01-02 15:04:05-07:00")
+}
+
+// flowName returns a flow's name for a label ("" when the flow is gone).
+func (s *Server) flowName(ctx context.Context, ws, flowID model.ID) string {
+	f, err := s.cfg.Store.FlowGet(ctx, ws, flowID)
+	if err != nil {
+		return ""
+	}
+	return f.Name
 }

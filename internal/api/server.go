@@ -22,14 +22,17 @@ import (
 
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/tenancy"
 )
 
 // Config holds what the API needs; every field is required unless noted.
 type Config struct {
-	// Store is the system of record.
+	// Store is the system of record (reads, and writes other than runs').
 	Store store.Store
+	// Runs owns every run write (creation, state changes).
+	Runs *runs.Service
 	// Ingest persists client events and records task runs from them.
 	Ingest *events.Ingest
 	// Bus fans events out to /events/out subscribers.
@@ -72,14 +75,12 @@ type Server struct {
 	spec      []byte
 	// metrics counts requests for GET /metrics.
 	metrics *metrics
-	// flowNames caches flow names for event labels.
-	flowNames sync.Map
 }
 
 // New builds the API and resolves the default workspace.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil {
-		return nil, errors.New("api: Store, Ingest, Bus and Sockets are required")
+	if cfg.Store == nil || cfg.Runs == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil {
+		return nil, errors.New("api: Store, Runs, Ingest, Bus and Sockets are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

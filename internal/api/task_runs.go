@@ -1,12 +1,10 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/batonhq/baton/internal/model"
-	"github.com/batonhq/baton/internal/orchestration"
-	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/runs"
 )
 
 func taskRunRoutes() []route {
@@ -20,18 +18,11 @@ func taskRunRoutes() []route {
 		}, id),
 		op(wsWrite, "PATCH", "/task_runs/{id}", "Task Runs", "Update a task run", 204, func(c *call, b *model.TaskRunUpdate) (noContent, error) {
 			rid, _ := c.pathID("id")
-			_, err := c.srv.cfg.Store.TaskRunUpdate(c.ctx, c.ws, rid, func(r *model.TaskRun) error {
-				if b.Name != nil {
-					r.Name = *b.Name
-				}
-				r.Updated = model.NewTime(c.srv.now())
-				return nil
-			})
-			return noContent{}, notFoundAs(err, "task run", rid)
+			return noContent{}, c.srv.cfg.Runs.UpdateTaskRun(c.ctx, c.ws, rid, *b)
 		}, id),
 		op(wsWrite, "DELETE", "/task_runs/{id}", "Task Runs", "Delete a task run", 204, func(c *call, _ *noBody) (noContent, error) {
 			rid, _ := c.pathID("id")
-			return noContent{}, notFoundAs(c.srv.cfg.Store.TaskRunDelete(c.ctx, c.ws, rid), "task run", rid)
+			return noContent{}, c.srv.cfg.Runs.DeleteTaskRun(c.ctx, c.ws, rid)
 		}, id),
 		op(wsWrite, "POST", "/task_runs/{id}/set_state", "Task Runs", "Propose a new task-run state; the orchestration policy decides", 201, setTaskRunState, id),
 		optionalBody(op(wsRead, "POST", "/task_runs/filter", "Task Runs", "Query task runs", 200, func(c *call, q *model.RunQuery) ([]model.TaskRun, error) {
@@ -59,85 +50,38 @@ func taskRunRoutes() []route {
 }
 
 func createTaskRun(c *call, b *model.TaskRunCreate) (model.TaskRun, error) {
-	st := c.srv.cfg.Store
-	if b.FlowRunID != nil {
-		if _, err := st.FlowRunGet(c.ctx, c.ws, *b.FlowRunID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return model.TaskRun{}, errorf(http.StatusNotFound, "flow run %s not found (field \"flow_run_id\")", *b.FlowRunID)
-			}
-			return model.TaskRun{}, err
-		}
-	}
-	now := c.srv.now()
-	run := model.TaskRun{
-		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now),
+	in := runs.NewTaskRun{Run: model.TaskRun{
 		FlowRunID: b.FlowRunID, TaskKey: b.TaskKey, DynamicKey: b.DynamicKey, CacheKey: b.CacheKey,
-		CacheExpiration: b.CacheExpiration, TaskVersion: b.TaskVersion, Tags: nonNil(b.Tags), Labels: b.Labels,
+		CacheExpiration: b.CacheExpiration, TaskVersion: b.TaskVersion, Tags: b.Tags, Labels: b.Labels,
 		TaskInputs: b.TaskInputs,
-	}
+	}}
 	if b.ID != nil {
-		run.ID = *b.ID
+		in.Run.ID = *b.ID
 	}
-	if run.Labels == nil {
-		run.Labels = model.Labels{}
-	}
-	if run.TaskInputs == nil {
-		run.TaskInputs = map[string][]model.TaskRunInput{}
-	}
-	if b.Name != nil && *b.Name != "" {
-		run.Name = *b.Name
-	} else {
-		run.Name = b.TaskKey + "-" + shortKey(b.DynamicKey)
+	if b.Name != nil {
+		in.Run.Name = *b.Name
 	}
 	if b.EmpiricalPolicy != nil {
-		run.EmpiricalPolicy = *b.EmpiricalPolicy
+		in.Run.EmpiricalPolicy = *b.EmpiricalPolicy
 	}
-	proposed := model.StateCreate{Type: model.StatePending}
 	if b.State != nil {
-		proposed = *b.State
+		in.State = *b.State
 	}
-	out := orchestration.ProposeTaskRunState(orchestration.TaskRunInput{Run: run, Proposed: proposed, Force: true, Now: now})
-	if out.TaskRun != nil {
-		run = *out.TaskRun
-	}
-	saved, created, err := st.TaskRunCreate(c.ctx, c.ws, run)
+	run, created, err := c.srv.cfg.Runs.CreateTaskRun(c.ctx, c.ws, in)
 	if err == nil && !created {
 		c.setStatus(http.StatusOK)
 	}
-	return saved, err
-}
-
-func shortKey(k string) string {
-	if len(k) > 3 {
-		return k[:3]
-	}
-	return k
+	return run, err
 }
 
 func setTaskRunState(c *call, b *model.SetStateRequest) (model.OrchestrationResult, error) {
 	rid, _ := c.pathID("id")
-	st := c.srv.cfg.Store
-	current, err := st.TaskRunGet(c.ctx, c.ws, rid)
+	t, err := c.srv.cfg.Runs.SetTaskRunState(c.ctx, c.ws, rid, runs.Proposal{State: b.State, Force: b.Force})
 	if err != nil {
-		return model.OrchestrationResult{}, notFoundAs(err, "task run", rid)
+		return model.OrchestrationResult{}, err
 	}
-	var parent *model.FlowRun
-	if current.FlowRunID != nil {
-		if fr, err := st.FlowRunGet(c.ctx, c.ws, *current.FlowRunID); err == nil {
-			parent = &fr
-		}
-	}
-	var out orchestration.Outcome
-	change, err := st.TaskRunSetState(c.ctx, c.ws, rid, func(run model.TaskRun) (store.TaskRunChange, error) {
-		out = orchestration.ProposeTaskRunState(orchestration.TaskRunInput{Run: run, Proposed: b.State, Force: b.Force, Now: c.srv.now(), FlowRun: parent})
-		return store.TaskRunChange{Run: out.TaskRun, State: out.State, Events: out.Events}, nil
-	})
-	if err != nil {
-		return model.OrchestrationResult{}, notFoundAs(err, "task run", rid)
-	}
-	c.srv.cfg.Bus.Publish(c.ws, change.Events)
-	if out.State == nil {
+	if !t.Written {
 		c.setStatus(http.StatusOK)
 	}
-	return out.Result, nil
+	return t.Result, nil
 }

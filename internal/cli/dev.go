@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/sqlite"
 )
@@ -178,8 +180,13 @@ func zipf(r *rand.Rand, n int) int {
 	}
 }
 
-// seedStore writes the planned data through st and reports progress.
+// seedStore writes the planned data into st (runs through the runs layer's
+// import, which writes history as given) and reports progress.
 func seedStore(ctx context.Context, env Env, st store.Store, o seedOptions) error {
+	rs, err := runs.New(runs.Config{Store: st, Publisher: events.NewBus()})
+	if err != nil {
+		return err
+	}
 	w, err := st.WorkspaceDefault(ctx)
 	if err != nil {
 		return fmt.Errorf("default workspace: %w", err)
@@ -237,7 +244,7 @@ func seedStore(ctx context.Context, env Env, st store.Store, o seedOptions) erro
 				if len(buf) == 0 {
 					return nil
 				}
-				if err := st.TaskRunRecord(ctx, ws, buf); err != nil {
+				if err := rs.RecordTaskRuns(ctx, ws, buf); err != nil {
 					return err
 				}
 				doneTasks.Add(int64(len(buf)))
@@ -247,7 +254,7 @@ func seedStore(ctx context.Context, env Env, st store.Store, o seedOptions) erro
 			for i := range jobs {
 				r := rand.New(rand.NewPCG(o.seed, uint64(i)+1))
 				run, recs := seedRun(r, flows[plan[i].flow], plan[i], i)
-				if _, _, err := st.FlowRunCreate(ctx, ws, run); err != nil {
+				if err := rs.ImportFlowRun(ctx, ws, run); err != nil {
 					errs <- fmt.Errorf("flow run %d: %w", i, err)
 					cancel()
 					return

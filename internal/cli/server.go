@@ -16,6 +16,7 @@ import (
 	"github.com/batonhq/baton/internal/api"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/events"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/services"
 	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/tenancy"
@@ -115,12 +116,16 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	defer st.Close()
 
 	bus := events.NewBus()
-	ingest := events.NewIngest(events.IngestConfig{Store: st, Bus: bus, Logger: log})
+	runSvc, err := runs.New(runs.Config{Store: st, Publisher: bus, Logger: log})
+	if err != nil {
+		return err
+	}
+	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
 	var group services.Group
 	if err := group.Start(ctx, services.Named("events-ingest", ingest), services.NewLeaseReaper(st, log, 15*time.Second)); err != nil {
 		return err
 	}
-	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Bus: bus, Logger: log}, os.Getenv)
+	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Runs: runSvc, Logger: log}, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -134,7 +139,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	var srv *api.Server // the socket hook needs the server, built below
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log,
 		Authenticate: func(r *http.Request, token string) error { return srv.AuthenticateSocket(r, token) }})
-	srv, err = api.New(ctx, api.Config{Store: st, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten})
+	srv, err = api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten})
 	if err != nil {
 		return err
 	}

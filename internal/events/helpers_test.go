@@ -55,7 +55,7 @@ func leakedGoroutines() []string {
 	return out
 }
 
-// fakeStore is an in-memory IngestStore + EventLister with the store
+// fakeStore is an in-memory IngestStore + TaskRunRecorder + EventLister with the store
 // contract's semantics: events deduplicated by id, task runs upserted with
 // columns overwritten only by a newer state timestamp, states unique by id.
 type fakeStore struct {
@@ -120,7 +120,7 @@ func (s *fakeStore) EventInsert(ctx context.Context, ws model.ID, evs []model.Ev
 	return fresh, nil
 }
 
-func (s *fakeStore) TaskRunRecord(ctx context.Context, ws model.ID, recs []store.TaskRunRecord) error {
+func (s *fakeStore) RecordTaskRuns(ctx context.Context, ws model.ID, recs []store.TaskRunRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.recordCalls++
@@ -235,9 +235,13 @@ func plainEvent(name, resourceID string, occurred model.Time) model.Event {
 	}
 }
 
-// startIngest starts an Ingest on st and stops it when the test ends.
+// startIngest starts an Ingest on cfg.Store (also its Recorder when none is
+// given) and stops it when the test ends.
 func startIngest(t testing.TB, cfg IngestConfig) *Ingest {
 	t.Helper()
+	if r, ok := cfg.Store.(TaskRunRecorder); ok && cfg.Recorder == nil {
+		cfg.Recorder = r
+	}
 	in := NewIngest(cfg)
 	if err := in.Start(context.Background()); err != nil {
 		t.Fatal(err)

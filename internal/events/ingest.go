@@ -17,14 +17,21 @@ import (
 // store.Store satisfies it.
 type IngestStore interface {
 	EventInsert(ctx context.Context, ws model.ID, events []model.Event) ([]model.Event, error)
-	TaskRunRecord(ctx context.Context, ws model.ID, recs []store.TaskRunRecord) error
+}
+
+// TaskRunRecorder writes the task runs that client events report. The runs
+// layer (runs.Service), the one owner of run writes, is the production one.
+type TaskRunRecorder interface {
+	RecordTaskRuns(ctx context.Context, ws model.ID, recs []store.TaskRunRecord) error
 }
 
 // IngestConfig configures NewIngest. Zero values pick the defaults noted on
 // each field.
 type IngestConfig struct {
-	// Store persists events and task runs. Required.
+	// Store persists events. Required.
 	Store IngestStore
+	// Recorder writes the task runs client events report. Required.
+	Recorder TaskRunRecorder
 	// Bus receives every freshly stored event after commit. Optional.
 	Bus *Bus
 	// Logger receives skipped events and store failures. Default: discard.
@@ -122,8 +129,8 @@ func NewIngest(cfg IngestConfig) *Ingest {
 // Start launches the batcher. ctx bounds the batcher's store calls:
 // cancelling it aborts them (use Stop for an orderly shutdown).
 func (in *Ingest) Start(ctx context.Context) error {
-	if in.cfg.Store == nil {
-		return errors.New("events: IngestConfig.Store is required")
+	if in.cfg.Store == nil || in.cfg.Recorder == nil {
+		return errors.New("events: IngestConfig.Store and IngestConfig.Recorder are required")
 	}
 	in.startOnce.Do(func() {
 		runCtx, cancel := context.WithCancel(ctx)
@@ -368,7 +375,7 @@ func (in *Ingest) record(ctx context.Context, ws model.ID, recs []store.TaskRunR
 				return fmt.Errorf("events: task-run record: %w", ctx.Err())
 			}
 		}
-		if err = in.cfg.Store.TaskRunRecord(ctx, ws, recs); err == nil {
+		if err = in.cfg.Recorder.RecordTaskRuns(ctx, ws, recs); err == nil {
 			in.records.Add(uint64(len(recs)))
 			return nil
 		}

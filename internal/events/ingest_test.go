@@ -213,7 +213,7 @@ func TestIngestRetriesRecordAndRepairsOnResend(t *testing.T) {
 func TestIngestLifecycle(t *testing.T) {
 	t.Parallel()
 	st := newFakeStore()
-	in := NewIngest(IngestConfig{Store: st})
+	in := NewIngest(IngestConfig{Store: st, Recorder: st})
 	e := plainEvent("x", "r", t0)
 	if err := in.Accept(context.Background(), testWS, []model.Event{e}); !errors.Is(err, ErrStopped) {
 		t.Fatalf("Accept before Start: %v, want ErrStopped", err)
@@ -262,7 +262,7 @@ func TestIngestStopDeadline(t *testing.T) {
 	t.Parallel()
 	st := newFakeStore()
 	st.gate = make(chan struct{}) // never opened: the store hangs
-	in := NewIngest(IngestConfig{Store: st})
+	in := NewIngest(IngestConfig{Store: st, Recorder: st})
 	if err := in.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

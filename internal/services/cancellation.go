@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
-	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -89,18 +89,16 @@ func (c *Cancellation) cancelChildren(ctx context.Context, ws, runID model.ID, n
 		return fmt.Errorf("cancellation: task runs of %s: %w", runID, err)
 	}
 	for _, tr := range tasks {
-		ch, err := st.TaskRunSetState(ctx, ws, tr.ID, func(run model.TaskRun) (store.TaskRunChange, error) {
-			if run.StateType != nil && run.StateType.Terminal() {
-				return store.TaskRunChange{}, nil
-			}
-			out := orchestration.ProposeTaskRunState(orchestration.TaskRunInput{Run: run, Force: true, Now: now,
-				Proposed: model.StateCreate{Type: model.StateCancelled, Message: &msg}, EmitEvents: true})
-			return store.TaskRunChange{Run: out.TaskRun, State: out.State, Events: out.Events}, nil
-		})
+		// Only while the task run is still in the (unfinished) state listed:
+		// one that finished meanwhile keeps its outcome.
+		if tr.StateID == nil {
+			continue
+		}
+		_, err := c.deps.Runs.SetTaskRunState(ctx, ws, tr.ID, runs.Proposal{Force: true, Now: now, IfStateID: tr.StateID, EmitEvents: true,
+			State: model.StateCreate{Type: model.StateCancelled, Message: &msg}})
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("cancellation: task run %s: %w", tr.ID, err)
 		}
-		c.deps.publish(ws, ch.Events)
 	}
 	subs, err := st.FlowRunList(ctx, ws, model.RunQuery{FlowRuns: &model.FlowRunFilter{
 		ParentFlowRunID: &model.OptionalIDFilter{Any: []model.ID{runID}}, State: &model.StateFilter{Type: notTerminal}}, Limit: 1000})

@@ -160,8 +160,8 @@ func TestCrashSweepPagesPastHealthyRuns(t *testing.T) {
 	f, _, _ := st.FlowUpsert(ctx, ws, model.FlowCreate{Name: "f"})
 	create := func(at time.Time, worker string) model.ID {
 		state := &model.State{ID: model.NewID(), Type: model.StateRunning, Name: "Running", Timestamp: model.NewTime(at)}
-		r, _, err := st.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "r", State: state, StateID: &state.ID, StateType: &state.Type, StateName: &state.Name,
-			Labels: model.Labels{"prefect.worker.name": worker, "prefect.work-pool.id": pool.ID.String()}, Parameters: json.RawMessage("{}")})
+		r, _, err := st.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r", State: state, StateID: &state.ID, StateType: &state.Type, StateName: &state.Name,
+			Labels: model.Labels{"prefect.worker.name": worker, "prefect.work-pool.id": pool.ID.String()}, Parameters: json.RawMessage("{}")}})
 		if err != nil {
 			t.Error(err)
 		}
@@ -178,7 +178,7 @@ func TestCrashSweepPagesPastHealthyRuns(t *testing.T) {
 	if _, err := st.WorkerHeartbeat(ctx, ws, "P", "alive", ptr(10), now.Add(-5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	n, err := NewCrashDetector(RunDeps{Store: st}, 0).Run(ctx, now)
+	n, err := NewCrashDetector(depsOf(t, st), 0).Run(ctx, now)
 	if err != nil || n != 1 {
 		t.Fatalf("ended %d runs (err %v), want the dead one only", n, err)
 	}

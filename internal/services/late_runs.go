@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
-	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -70,33 +70,21 @@ func MarkLateRuns(ctx context.Context, deps RunDeps, now time.Time) (int, error)
 }
 
 // transition proposes a state for a swept run, provided it is still in the
-// state the sweep saw; it reports whether a state was written. Events are
-// persisted with the change and published, and a deployment concurrency
-// lease the run leaves behind is released.
+// state the sweep saw; it reports whether a state was written. The runs
+// layer writes the events and releases a deployment concurrency lease the
+// run leaves behind in the same transaction, then publishes.
 func transition(ctx context.Context, deps RunDeps, sr store.SweptRun, force bool, now time.Time, proposed model.StateCreate) (bool, error) {
-	seen := sr.Run.StateID
-	var out orchestration.Outcome
-	ch, err := deps.Store.FlowRunSetState(ctx, sr.Workspace, sr.Run.ID, func(run model.FlowRun) (store.FlowRunChange, error) {
-		if seen == nil || run.StateID == nil || *run.StateID != *seen {
-			out = orchestration.Outcome{}
-			return store.FlowRunChange{}, nil
-		}
-		out = orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: proposed, Force: force, Now: now})
-		return store.FlowRunChange{Run: out.Run, State: out.State, ParentTaskState: out.ParentTaskState, Events: out.Events}, nil
-	})
+	if sr.Run.StateID == nil {
+		return false, nil
+	}
+	t, err := deps.Runs.SetFlowRunState(ctx, sr.Workspace, sr.Run.ID, runs.Proposal{State: proposed, Force: force, Now: now, IfStateID: sr.Run.StateID})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
 		}
 		return false, fmt.Errorf("flow run %s: %w", sr.Run.ID, err)
 	}
-	deps.publish(sr.Workspace, ch.Events)
-	if out.ReleaseLeaseID != nil {
-		if err := deps.Store.ConcurrencyRelease(ctx, sr.Workspace, *out.ReleaseLeaseID); err != nil {
-			return true, fmt.Errorf("flow run %s: release lease: %w", sr.Run.ID, err)
-		}
-	}
-	return ch.State != nil, nil
+	return t.Written, nil
 }
 
 // cancelNewCheck answers, per sweep, whether a run's deployment uses the

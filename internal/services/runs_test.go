@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/sqlite"
 )
@@ -30,6 +32,23 @@ func openStore(t *testing.T) (*sqlite.Store, model.ID) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// depsOf wires the services to st through a real runs layer publishing on
+// the returned bus.
+func depsOf(t testing.TB, st store.Store) RunDeps {
+	d, _ := depsAndBus(t, st)
+	return d
+}
+
+func depsAndBus(t testing.TB, st store.Store) (RunDeps, *events.Bus) {
+	t.Helper()
+	bus := events.NewBus()
+	r, err := runs.New(runs.Config{Store: st, Publisher: bus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return RunDeps{Store: st, Runs: r}, bus
+}
 
 // deployment creates a flow and a deployment with the given schedules.
 func deployment(t *testing.T, st store.Store, ws model.ID, name string, scheds ...model.Schedule) model.Deployment {
@@ -60,6 +79,56 @@ func runsOf(t *testing.T, st store.Store, ws, dep model.ID) []model.FlowRun {
 	return runs
 }
 
+// TestSchedulerRunsCarryTheirEvents: every run the scheduler creates has
+// its prefect.flow-run.Scheduled event, stored with the run and published
+// on the bus, exactly as a run created through the API (scheduler-created
+// runs used to have none).
+func TestSchedulerRunsCarryTheirEvents(t *testing.T) {
+	t.Parallel()
+	st, ws := openStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Hour).Add(time.Hour + 30*time.Second)
+	d := deployment(t, st, ws, "hourly", model.Schedule{Interval: ptr(3600.0), AnchorDate: model.TimePtr(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))})
+	deps, bus := depsAndBus(t, st)
+	sub := bus.Subscribe(ws, model.EventFilter{})
+	defer sub.Close()
+	n, err := NewScheduler(deps, DefaultSchedulerPolicy).Run(ctx, now)
+	if err != nil || n == 0 {
+		t.Fatalf("scheduler created %d runs (err %v)", n, err)
+	}
+	runs := runsOf(t, st, ws, d.ID)
+	page, err := st.EventList(ctx, ws, model.EventFilter{}, 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]model.Event{}
+	for _, e := range page.Events {
+		stored[e.ResourceID()] = e
+	}
+	for _, r := range runs {
+		e, ok := stored["prefect.flow-run."+r.ID.String()]
+		if !ok {
+			t.Fatalf("run %s has no stored event (%d events for %d runs)", r.Name, len(page.Events), len(runs))
+		}
+		if e.Event != "prefect.flow-run.Scheduled" || e.ID != *r.StateID || e.Resource["prefect.resource.name"] != r.Name {
+			t.Fatalf("run %s: event %s id %s resource %v", r.Name, e.Event, e.ID, e.Resource)
+		}
+		if rel, _ := e.RelatedOfRole("deployment"); rel != "prefect.deployment."+d.ID.String() {
+			t.Fatalf("event of %s not related to its deployment: %v", r.Name, e.Related)
+		}
+	}
+	for range runs {
+		select {
+		case e := <-sub.C():
+			if e.Event != "prefect.flow-run.Scheduled" {
+				t.Fatalf("published %s", e.Event)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("fewer events published than the %d runs created", len(runs))
+		}
+	}
+}
+
 func TestSchedulerCreatesRunsAheadIdempotently(t *testing.T) {
 	t.Parallel()
 	st, ws := openStore(t)
@@ -73,7 +142,7 @@ func TestSchedulerCreatesRunsAheadIdempotently(t *testing.T) {
 	// Two scheduler loops race over the same deployments.
 	var wg sync.WaitGroup
 	for range 2 {
-		s := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy)
+		s := NewScheduler(depsOf(t, st), DefaultSchedulerPolicy)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -115,7 +184,7 @@ func TestSchedulerCreatesRunsAheadIdempotently(t *testing.T) {
 
 	// Nothing is due while more than an hour of runs is left; then only
 	// the missing runs are added.
-	s := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy)
+	s := NewScheduler(depsOf(t, st), DefaultSchedulerPolicy)
 	if n, err := s.Run(ctx, now.Add(30*time.Minute)); err != nil || n != 0 {
 		t.Fatalf("round at +30m created %d runs (err %v), want 0", n, err)
 	}
@@ -150,15 +219,15 @@ func TestMarkLateRuns(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	d := deployment(t, st, ws, "late", model.Schedule{Interval: ptr(60.0), AnchorDate: model.TimePtr(now.Add(-time.Hour))})
-	if _, err := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy).Run(ctx, now); err != nil {
+	if _, err := NewScheduler(depsOf(t, st), DefaultSchedulerPolicy).Run(ctx, now); err != nil {
 		t.Fatal(err)
 	}
 	first := runsOf(t, st, ws, d.ID)[0]
 	due := first.NextScheduledStartTime.Time
-	if n, err := MarkLateRuns(ctx, RunDeps{Store: st}, due.Add(10*time.Second)); err != nil || n != 0 {
+	if n, err := MarkLateRuns(ctx, depsOf(t, st), due.Add(10*time.Second)); err != nil || n != 0 {
 		t.Fatalf("marked %d runs 10s after their time (err %v)", n, err)
 	}
-	n, err := MarkLateRuns(ctx, RunDeps{Store: st}, due.Add(16*time.Second))
+	n, err := MarkLateRuns(ctx, depsOf(t, st), due.Add(16*time.Second))
 	if err != nil || n != 1 {
 		t.Fatalf("marked %d runs, want 1 (err %v)", n, err)
 	}
@@ -166,7 +235,7 @@ func TestMarkLateRuns(t *testing.T) {
 	if got.State.Type != model.StateScheduled || got.State.Name != "Late" {
 		t.Fatalf("state %s/%s", got.State.Type, got.State.Name)
 	}
-	if n, _ := MarkLateRuns(ctx, RunDeps{Store: st}, due.Add(30*time.Second)); n != 0 {
+	if n, _ := MarkLateRuns(ctx, depsOf(t, st), due.Add(30*time.Second)); n != 0 {
 		t.Fatalf("marked a Late run again")
 	}
 
@@ -183,7 +252,7 @@ func TestMarkLateRuns(t *testing.T) {
 	if second.ID == first.ID || second.State.Name != "Scheduled" {
 		t.Fatalf("second run: %s %s", second.Name, second.State.Name)
 	}
-	if _, err := MarkLateRuns(ctx, RunDeps{Store: st}, second.NextScheduledStartTime.Add(20*time.Second)); err != nil {
+	if _, err := MarkLateRuns(ctx, depsOf(t, st), second.NextScheduledStartTime.Add(20*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := st.FlowRunGet(ctx, ws, second.ID); got.State.Type != model.StateCancelled {
@@ -214,7 +283,7 @@ func TestCrashDetection(t *testing.T) {
 	}
 	f, _, _ := st.FlowUpsert(ctx, ws, model.FlowCreate{Name: "f"})
 	mk := func(labels model.Labels) model.ID {
-		r, _, err := st.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "r", Labels: labels, Parameters: json.RawMessage("{}")})
+		r, _, err := st.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r", Labels: labels, Parameters: json.RawMessage("{}")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +307,7 @@ func TestCrashDetection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	det := NewCrashDetector(RunDeps{Store: st}, 90*time.Second)
+	det := NewCrashDetector(depsOf(t, st), 90*time.Second)
 	state := func(id model.ID) model.StateType {
 		r, _ := st.FlowRunGet(ctx, ws, id)
 		return r.State.Type
@@ -312,7 +381,7 @@ func TestCancellationBackstop(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Now().UTC()
 	f, _, _ := st.FlowUpsert(ctx, ws, model.FlowCreate{Name: "c"})
-	parent, _, _ := st.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "p", Parameters: json.RawMessage("{}")})
+	parent, _, _ := st.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "p", Parameters: json.RawMessage("{}")}})
 	setState(t, st, ws, parent.ID, model.StatePending, t0)
 	setState(t, st, ws, parent.ID, model.StateRunning, t0)
 	task, _, err := st.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &parent.ID, TaskKey: "t", DynamicKey: "0", Name: "t",
@@ -321,7 +390,7 @@ func TestCancellationBackstop(t *testing.T) {
 		t.Fatal(err)
 	}
 	setState(t, st, ws, parent.ID, model.StateCancelling, t0)
-	c := NewCancellation(RunDeps{Store: st}, 300*time.Second)
+	c := NewCancellation(depsOf(t, st), 300*time.Second)
 	if err := c.Tick(ctx, t0.Add(100*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +422,7 @@ func TestForeman(t *testing.T) {
 	if _, err := st.WorkerHeartbeat(ctx, ws, "F", "w", ptr(10), t0); err != nil {
 		t.Fatal(err)
 	}
-	fm := NewForeman(RunDeps{Store: st}, time.Second, time.Minute)
+	fm := NewForeman(depsOf(t, st), time.Second, time.Minute)
 	if err := fm.Tick(ctx, t0.Add(25*time.Second)); err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
-	"github.com/batonhq/baton/internal/orchestration"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/schedule"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -22,10 +20,11 @@ import (
 // RunDeps is what the run-managing services (scheduler, late runs, crash
 // detection, cancellation, foreman) need.
 type RunDeps struct {
-	// Store is the system of record.
+	// Store is read to find the runs and deployments to act on.
 	Store store.Store
-	// Bus receives the state-change events the services cause (optional).
-	Bus *events.Bus
+	// Runs makes every run write (creation, state changes) and publishes
+	// its events.
+	Runs *runs.Service
 	// Logger receives diagnostics (slog.Default when nil).
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil); tests inject their own.
@@ -37,12 +36,6 @@ func (d RunDeps) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return d.Logger
-}
-
-func (d RunDeps) publish(ws model.ID, evs []model.Event) {
-	if d.Bus != nil && len(evs) > 0 {
-		d.Bus.Publish(ws, evs)
-	}
 }
 
 // SchedulerPolicy bounds how far ahead the scheduler creates runs: for each
@@ -104,8 +97,8 @@ func (s *Scheduler) Run(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	var errs []error
 	for _, t := range targets {
-		runs, next := s.plan(t, now)
-		n, err := s.deps.Store.DeploymentScheduleRuns(ctx, t, runs, next)
+		planned, next := s.plan(t, now)
+		n, err := s.deps.Runs.ScheduleDeploymentRuns(ctx, t, planned, next, now)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("scheduler: deployment %s: %w", t.Deployment.ID, err))
 			continue
@@ -120,11 +113,11 @@ func (s *Scheduler) Run(ctx context.Context, now time.Time) (int, error) {
 
 // plan computes the runs a deployment should have from now on and when to
 // look at it again.
-func (s *Scheduler) plan(t store.ScheduleTarget, now time.Time) ([]model.FlowRun, time.Time) {
+func (s *Scheduler) plan(t store.ScheduleTarget, now time.Time) ([]runs.PlannedRun, time.Time) {
 	d := t.Deployment
 	p := s.policy
 	next := now.Add(p.MaxHorizon)
-	var runs []model.FlowRun
+	var planned []runs.PlannedRun
 	for _, sc := range d.Schedules {
 		if !sc.Active {
 			continue
@@ -161,13 +154,13 @@ func (s *Scheduler) plan(t store.ScheduleTarget, now time.Time) ([]model.FlowRun
 		}
 		next = minTime(next, check)
 		for _, at := range times {
-			runs = append(runs, s.autoRun(d, sc, at, now))
+			planned = append(planned, runs.PlannedRun{Run: autoRun(d, sc, at, now), At: at})
 		}
 	}
 	if next.Before(now.Add(minRecheck)) {
 		next = now.Add(minRecheck)
 	}
-	return runs, next
+	return planned, next
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -182,8 +175,9 @@ func IdempotencyKey(deployment, sched model.ID, at time.Time) string {
 	return "scheduled " + deployment.String() + " " + sched.String() + " " + at.UTC().Format(time.RFC3339)
 }
 
-// autoRun builds the SCHEDULED run of schedule sc at at.
-func (s *Scheduler) autoRun(d model.Deployment, sc model.DeploymentSchedule, at, now time.Time) model.FlowRun {
+// autoRun builds the run of schedule sc at at (the runs layer gives it its
+// name and its SCHEDULED state).
+func autoRun(d model.Deployment, sc model.DeploymentSchedule, at, now time.Time) model.FlowRun {
 	params := map[string]any{}
 	_ = json.Unmarshal(d.Parameters, &params)
 	var extra map[string]any
@@ -196,31 +190,14 @@ func (s *Scheduler) autoRun(d model.Deployment, sc model.DeploymentSchedule, at,
 	maps.Copy(labels, d.Labels)
 	labels["prefect.deployment.id"] = d.ID.String()
 	tags := append([]string{"auto-scheduled"}, slices.DeleteFunc(slices.Clone(d.Tags), func(t string) bool { return t == "auto-scheduled" })...)
-	run := model.FlowRun{
-		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now), Name: autoRunName(), FlowID: d.FlowID,
+	return model.FlowRun{
+		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now), FlowID: d.FlowID,
 		DeploymentID: &d.ID, DeploymentVersion: d.Version, Parameters: rawParams, Context: json.RawMessage("{}"),
 		IdempotencyKey: &key, Tags: tags, Labels: labels, AutoScheduled: true, JobVariables: json.RawMessage("{}"),
 		WorkQueueName: d.WorkQueueName, WorkQueueID: d.WorkQueueID, WorkPoolID: d.WorkPoolID, WorkPoolName: d.WorkPoolName,
 		EmpiricalPolicy: model.FlowRunPolicy{PauseKeys: []string{}},
 		CreatedBy:       &model.CreatedBy{ID: &sc.ID, Type: "SCHEDULE", DisplayValue: sc.Schedule.Kind() + " schedule"},
 	}
-	out := orchestration.ProposeFlowRunState(orchestration.FlowRunInput{
-		Run: run, Force: true, Now: now,
-		Proposed: model.StateCreate{Type: model.StateScheduled, StateDetails: model.StateDetails{ScheduledTime: model.TimePtr(at)}},
-	})
-	if out.Run != nil {
-		return *out.Run
-	}
-	return run
-}
-
-var (
-	autoAdjectives = []string{"amber", "brisk", "calm", "dapper", "eager", "fuzzy", "gentle", "hasty", "jolly", "lucid", "mellow", "nimble", "plucky", "quiet", "rosy", "sunny", "tidy", "vivid", "witty", "zesty"}
-	autoNouns      = []string{"aardvark", "bison", "cougar", "dingo", "egret", "ferret", "gopher", "heron", "ibex", "jackdaw", "kiwi", "lemming", "marten", "newt", "oriole", "puma", "quokka", "robin", "shrew", "tern"}
-)
-
-func autoRunName() string {
-	return autoAdjectives[rand.IntN(len(autoAdjectives))] + "-" + autoNouns[rand.IntN(len(autoNouns))]
 }
 
 // RunServices returns the services that manage runs over time (scheduler,

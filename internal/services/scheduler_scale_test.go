@@ -27,7 +27,7 @@ func TestSchedulerScale(t *testing.T) {
 	for i := range deployments {
 		probe = deployment(t, st, ws, fmt.Sprintf("d%04d", i), model.Schedule{Cron: ptr("* * * * *")})
 	}
-	s := NewScheduler(RunDeps{Store: st}, DefaultSchedulerPolicy)
+	s := NewScheduler(depsOf(t, st), DefaultSchedulerPolicy)
 	t0 := time.Now().UTC().Truncate(time.Minute).Add(time.Hour + time.Second)
 	start := time.Now()
 	n, err := s.Run(ctx, t0)

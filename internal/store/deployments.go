@@ -35,11 +35,12 @@ type Deployments interface {
 	// at now (never generated, or their next check time has come).
 	DeploymentsDue(ctx context.Context, now time.Time, limit int) ([]ScheduleTarget, error)
 	// DeploymentScheduleRuns inserts auto-scheduled runs for a deployment,
-	// skipping any whose idempotency key exists (so concurrent scheduler
-	// loops never duplicate a run), and records when to check it next. It
-	// inserts nothing when the deployment changed since target.Generation
-	// was read. It returns how many runs were new.
-	DeploymentScheduleRuns(ctx context.Context, target ScheduleTarget, runs []model.FlowRun, nextCheck time.Time) (int, error)
+	// each with its events, skipping any whose idempotency key exists (so
+	// concurrent scheduler loops never duplicate a run), and records when to
+	// check it next, all in one transaction. It inserts nothing when the
+	// deployment changed since target.Generation was read. It reports how
+	// many runs were new and the events of those runs.
+	DeploymentScheduleRuns(ctx context.Context, target ScheduleTarget, runs []NewFlowRun, nextCheck time.Time) (ScheduledRuns, error)
 	// DeploymentAdmitRuns keeps, in order, the scheduled runs that may be
 	// dispatched now under their deployments' concurrency limits (a
 	// deployment at its limit of PENDING, RUNNING and CANCELLING runs gets
@@ -55,6 +56,15 @@ type ScheduleTarget struct {
 	// Generation increments whenever the deployment's scheduling inputs
 	// change; DeploymentScheduleRuns refuses to insert for a stale one.
 	Generation int64
+}
+
+// ScheduledRuns is what DeploymentScheduleRuns inserted.
+type ScheduledRuns struct {
+	// Created counts the runs that were new.
+	Created int
+	// Events are the events of the new runs (written with them), for the
+	// caller to publish.
+	Events []model.Event
 }
 
 // PoolRunsQuery selects the runs a pool's workers may start now.

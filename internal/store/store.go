@@ -94,19 +94,35 @@ type FlowRunChange struct {
 	// Events are persisted in the same transaction (outbox) and returned to
 	// the caller for publication after commit.
 	Events []model.Event
+	// ReleaseLeaseID, when non-nil, is a concurrency lease released in the
+	// same transaction (a deployment run that stopped holding its slot).
+	// Releasing an unknown or already released lease is not an error.
+	ReleaseLeaseID *model.ID
 }
 
 // FlowRunDecider is called inside the write transaction with the current run
-// and returns what to write. It must not do I/O.
+// and returns what to write. It must not do I/O: whatever it needs beyond
+// the row is gathered by the caller before the write.
 type FlowRunDecider func(run model.FlowRun) (FlowRunChange, error)
+
+// NewFlowRun is a flow run to insert with the events its creation emits.
+type NewFlowRun struct {
+	// Run is the row; its State, if set, is the initial state and goes into
+	// the history.
+	Run model.FlowRun
+	// Events are persisted in the same transaction when (and only when) the
+	// run is inserted.
+	Events []model.Event
+}
 
 // FlowRuns stores flow runs and their state history.
 type FlowRuns interface {
-	// FlowRunCreate inserts run (whose State, if set, is its initial state and
-	// goes into the history). When run.IdempotencyKey is set and a run of the
-	// same flow already has that key, the existing run is returned with
-	// created=false. The flow must exist in ws.
-	FlowRunCreate(ctx context.Context, ws model.ID, run model.FlowRun) (r model.FlowRun, created bool, err error)
+	// FlowRunCreate inserts in.Run (whose State, if set, is its initial state
+	// and goes into the history) and in.Events in one transaction. When
+	// Run.IdempotencyKey is set and a run of the same flow already has that
+	// key, the existing run is returned with created=false and nothing is
+	// written. The flow must exist in ws (ErrNotFound otherwise).
+	FlowRunCreate(ctx context.Context, ws model.ID, in NewFlowRun) (r model.FlowRun, created bool, err error)
 	FlowRunGet(ctx context.Context, ws, id model.ID) (model.FlowRun, error)
 	FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.FlowRun, error)
 	FlowRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error)
@@ -137,8 +153,10 @@ type TaskRunChange struct {
 	Events []model.Event
 }
 
-// TaskRunDecider is FlowRunDecider for task runs.
-type TaskRunDecider func(run model.TaskRun) (TaskRunChange, error)
+// TaskRunDecider is FlowRunDecider for task runs. flowRun is the task run's
+// flow run as read in the same transaction (nil when the task run has none,
+// or it no longer exists), so the decision sees a consistent pair.
+type TaskRunDecider func(run model.TaskRun, flowRun *model.FlowRun) (TaskRunChange, error)
 
 // TaskRunRecord is one task-run state change reported by a client event:
 // Run carries every column from the event payload plus the state fields, and

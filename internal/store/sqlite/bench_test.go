@@ -27,8 +27,8 @@ func BenchmarkFlowRunLifecycle(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "run", Tags: []string{"bench"},
-				Parameters: []byte(`{"x": 1}`), State: benchState(model.StatePending)})
+			r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "run", Tags: []string{"bench"},
+				Parameters: []byte(`{"x": 1}`), State: benchState(model.StatePending)}})
 			if err != nil {
 				b.Error(err)
 				return
@@ -63,7 +63,7 @@ func BenchmarkTaskRunRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fr, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "run"})
+	fr, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "run"}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -425,12 +425,20 @@ ORDER BY coalesce(d.next_check, 0) LIMIT ?`, model.NewTime(at).Micros(), limit)
 	return out, rows.Err()
 }
 
-// DeploymentScheduleRuns inserts the runs whose idempotency keys are new.
-func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.ScheduleTarget, runs []model.FlowRun, nextCheck time.Time) (int, error) {
+// DeploymentScheduleRuns inserts the runs whose idempotency keys are new,
+// with their events.
+func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.ScheduleTarget, runs []store.NewFlowRun, nextCheck time.Time) (store.ScheduledRuns, error) {
 	ws, id := target.Workspace, target.Deployment.ID
-	inserted := 0
+	evRows := make([][]eventRow, len(runs))
+	for i := range runs {
+		var err error
+		if evRows[i], err = encodeEvents(runs[i].Events); err != nil {
+			return store.ScheduledRuns{}, fmt.Errorf("sqlite: schedule runs: %w", err)
+		}
+	}
+	var res store.ScheduledRuns
 	err := s.write(ctx, func(tx *wtx) error {
-		inserted = 0
+		res = store.ScheduledRuns{}
 		var gen int64
 		var paused int
 		err := tx.queryRow(`SELECT generation, paused FROM deployments WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id)).Scan(&gen, &paused)
@@ -441,7 +449,7 @@ func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.Schedul
 			return err
 		}
 		for i := range runs {
-			r := runs[i]
+			r := runs[i].Run
 			if r.IdempotencyKey != nil {
 				var one int
 				err := tx.queryRow(`SELECT 1 FROM flow_runs WHERE workspace_id = ? AND flow_id = ? AND idempotency_key = ?`,
@@ -467,14 +475,19 @@ func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.Schedul
 					return err
 				}
 			}
-			inserted++
+			fresh, err := insertEvents(tx, ws, evRows[i])
+			if err != nil {
+				return err
+			}
+			res.Events = append(res.Events, fresh...)
+			res.Created++
 		}
 		_, err = tx.exec(`UPDATE deployments SET next_check = ? WHERE workspace_id = ? AND id = ? AND generation = ?`,
 			model.NewTime(nextCheck).Micros(), idv(ws), idv(id), target.Generation)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: schedule runs: %w", err)
+		return store.ScheduledRuns{}, fmt.Errorf("sqlite: schedule runs: %w", err)
 	}
-	return inserted, nil
+	return res, nil
 }

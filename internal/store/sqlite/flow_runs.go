@@ -41,11 +41,18 @@ func syncFlowRunState(r *model.FlowRun) {
 	r.StateID, r.StateType, r.StateName = &id, &typ, &name
 }
 
-// FlowRunCreate inserts run, or returns the run of the same flow with the
-// same idempotency key (created=false).
-func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, run model.FlowRun) (model.FlowRun, bool, error) {
+// FlowRunCreate inserts the run and its events, or returns the run of the
+// same flow with the same idempotency key (created=false).
+func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, in store.NewFlowRun) (model.FlowRun, bool, error) {
 	created := true
-	err := s.write(ctx, func(tx *wtx) error {
+	run := in.Run
+	var out model.FlowRun
+	evRows, err := encodeEvents(in.Events)
+	if err != nil {
+		return model.FlowRun{}, false, fmt.Errorf("sqlite: create flow run: %w", err)
+	}
+	err = s.write(ctx, func(tx *wtx) error {
+		run := run
 		var one int
 		err := tx.queryRow(`SELECT 1 FROM flows WHERE workspace_id = ? AND id = ?`, idv(ws), idv(run.FlowID)).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -61,7 +68,11 @@ func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, run model.FlowRu
 			if err == nil {
 				created = false
 				run = model.FlowRun{}
-				return unmarshalBody(body, &run)
+				if err := unmarshalBody(body, &run); err != nil {
+					return err
+				}
+				out = run
+				return nil
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
@@ -87,14 +98,20 @@ func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, run model.FlowRu
 			return err
 		}
 		if run.State != nil {
-			return insertState(tx, insertFlowRunStateSQL, ws, run.ID, run.State)
+			if err := insertState(tx, insertFlowRunStateSQL, ws, run.ID, run.State); err != nil {
+				return err
+			}
 		}
+		if _, err := insertEvents(tx, ws, evRows); err != nil {
+			return err
+		}
+		out = run
 		return nil
 	})
 	if err != nil {
 		return model.FlowRun{}, false, fmt.Errorf("sqlite: create flow run: %w", err)
 	}
-	return run, created, nil
+	return out, created, nil
 }
 
 // writeFlowRun inserts or updates the row of r.
@@ -232,6 +249,11 @@ func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide sto
 		if ch.ParentTaskState != nil && run.ParentTaskRunID != nil {
 			if err := mirrorParentTaskState(tx, ws, *run.ParentTaskRunID, ch.ParentTaskState); err != nil {
 				return err
+			}
+		}
+		if ch.ReleaseLeaseID != nil {
+			if _, err := releaseLease(tx, idv(ws), idv(*ch.ReleaseLeaseID)); err != nil {
+				return fmt.Errorf("release lease %s: %w", *ch.ReleaseLeaseID, err)
 			}
 		}
 		rows, err := encodeEvents(ch.Events)

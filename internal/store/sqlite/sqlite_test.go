@@ -177,7 +177,7 @@ func TestDurableAfterKill(t *testing.T) {
 			os.Exit(4)
 		}
 		for i := range 100 {
-			if _, _, err := s.FlowRunCreate(ctx, store.DefaultWorkspaceID, model.FlowRun{FlowID: f.ID, Name: "r" + string(rune('a'+i%26))}); err != nil {
+			if _, _, err := s.FlowRunCreate(ctx, store.DefaultWorkspaceID, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r" + string(rune('a'+i%26))}}); err != nil {
 				os.Exit(5)
 			}
 		}

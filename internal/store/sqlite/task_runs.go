@@ -236,7 +236,17 @@ func (s *Store) TaskRunSetState(ctx context.Context, ws, id model.ID, decide sto
 		if err != nil {
 			return err
 		}
-		if ch, err = decide(cur); err != nil {
+		var parent *model.FlowRun
+		if cur.FlowRunID != nil {
+			fr, err := readFlowRun(tx, ws, *cur.FlowRunID)
+			switch {
+			case err == nil:
+				parent = &fr
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+		}
+		if ch, err = decide(cur, parent); err != nil {
 			return err
 		}
 		if ch.Run != nil {

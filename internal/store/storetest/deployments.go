@@ -78,27 +78,42 @@ func testDeployments(t *testing.T, s store.Store) {
 	if target == nil {
 		t.Fatal("scheduled deployment not due")
 	}
-	runs := func(n int) []model.FlowRun {
-		var out []model.FlowRun
+	runs := func(n int) []store.NewFlowRun {
+		var out []store.NewFlowRun
 		for i := range n {
 			at := now.Add(time.Duration(i+1) * time.Minute)
 			key := fmt.Sprintf("scheduled %s %s %d", d.ID, sched.ID, i)
 			st := &model.State{ID: model.NewID(), Type: model.StateScheduled, Name: "Scheduled", Timestamp: model.NewTime(now),
 				StateDetails: model.StateDetails{ScheduledTime: model.TimePtr(at)}}
-			out = append(out, model.FlowRun{ID: model.NewID(), FlowID: f.ID, Name: "auto", DeploymentID: &d.ID, IdempotencyKey: &key,
-				State: st, NextScheduledStartTime: model.TimePtr(at), AutoScheduled: true, Parameters: json.RawMessage("{}")})
+			id := model.NewID()
+			ev := model.Event{ID: st.ID, Occurred: st.Timestamp, Event: "prefect.flow-run.Scheduled",
+				Resource: map[string]string{"prefect.resource.id": "prefect.flow-run." + id.String()}}
+			out = append(out, store.NewFlowRun{Run: model.FlowRun{ID: id, FlowID: f.ID, Name: "auto", DeploymentID: &d.ID, IdempotencyKey: &key,
+				State: st, NextScheduledStartTime: model.TimePtr(at), AutoScheduled: true, Parameters: json.RawMessage("{}")},
+				Events: []model.Event{ev}})
 		}
 		return out
 	}
+	scheduledEvents := func() int {
+		page, err := s.EventList(ctx, ws, model.EventFilter{}, 100, 0)
+		must(t, err)
+		n := 0
+		for _, e := range page.Events {
+			if e.Event == "prefect.flow-run.Scheduled" {
+				n++
+			}
+		}
+		return n
+	}
 	k, err := s.DeploymentScheduleRuns(ctx, *target, runs(3), now.Add(time.Hour))
 	must(t, err)
-	if k != 3 {
-		t.Fatalf("inserted %d", k)
+	if k.Created != 3 || len(k.Events) != 3 || scheduledEvents() != 3 {
+		t.Fatalf("inserted %d runs, returned %d events, stored %d events; want 3 each", k.Created, len(k.Events), scheduledEvents())
 	}
 	k, err = s.DeploymentScheduleRuns(ctx, *target, runs(5), now.Add(time.Hour))
 	must(t, err)
-	if k != 2 {
-		t.Fatalf("second insert added %d runs, want 2 (keys dedupe)", k)
+	if k.Created != 2 || len(k.Events) != 2 || scheduledEvents() != 5 {
+		t.Fatalf("second insert added %d runs and %d events (%d stored), want 2 and 2 (keys dedupe; 5 stored)", k.Created, len(k.Events), scheduledEvents())
 	}
 	due, err = s.DeploymentsDue(ctx, now, 100)
 	must(t, err)
@@ -120,8 +135,8 @@ func testDeployments(t *testing.T, s store.Store) {
 	}
 	k, err = s.DeploymentScheduleRuns(ctx, *target, runs(3), now.Add(time.Hour))
 	must(t, err)
-	if k != 0 {
-		t.Fatalf("stale generation inserted %d runs", k)
+	if k.Created != 0 || len(k.Events) != 0 {
+		t.Fatalf("stale generation inserted %d runs, %d events", k.Created, len(k.Events))
 	}
 	must(t, s.DeploymentDelete(ctx, ws, d.ID))
 	wantErr(t, s.DeploymentDelete(ctx, ws, d.ID), store.ErrNotFound)
@@ -169,9 +184,9 @@ func testDispatch(t *testing.T, s store.Store) {
 		st := state(model.StateScheduled, "Scheduled", model.NewTime(now))
 		st.StateDetails.ScheduledTime = model.TimePtr(now.Add(at))
 		qid := q.ID
-		r, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{ID: model.NewID(), FlowID: f.ID, Name: name, State: st, WorkQueueID: &qid,
+		r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{ID: model.NewID(), FlowID: f.ID, Name: name, State: st, WorkQueueID: &qid,
 			WorkQueueName: &q.Name, DeploymentID: dep, NextScheduledStartTime: model.TimePtr(now.Add(at)),
-			EmpiricalPolicy: model.FlowRunPolicy{RetryType: retry}, Parameters: json.RawMessage("{}")})
+			EmpiricalPolicy: model.FlowRunPolicy{RetryType: retry}, Parameters: json.RawMessage("{}")}})
 		must(t, err)
 		return r.ID
 	}

@@ -17,11 +17,11 @@ func testRunViews(t *testing.T, s store.Store) {
 	// Started 30 s after it was expected: 30 s late.
 	late := model.FlowRun{FlowID: f.ID, Name: "late", State: state(model.StateCompleted, "Completed", at(time.Hour)),
 		ExpectedStartTime: atp(0), StartTime: atp(30 * time.Second)}
-	r, _, err := s.FlowRunCreate(ctx, ws, late)
+	r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: late})
 	must(t, err)
 	// On time: 0 s late.
-	_, _, err = s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "on-time", State: state(model.StateCompleted, "Completed", at(time.Hour)),
-		ExpectedStartTime: atp(0), StartTime: atp(0)})
+	_, _, err = s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "on-time", State: state(model.StateCompleted, "Completed", at(time.Hour)),
+		ExpectedStartTime: atp(0), StartTime: atp(0)}})
 	must(t, err)
 
 	got, err := s.FlowRunStateGet(ctx, ws, *r.StateID)

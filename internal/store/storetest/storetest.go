@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Logs", testLogs},
 		{"Events", testEvents},
 		{"Concurrency", testConcurrency},
+		{"FlowRunReleasesLease", testFlowRunReleasesLease},
 		{"Isolation", testIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"DeploymentsAndPools", testDeploymentsAndPools},
@@ -238,7 +239,7 @@ func testFlows(t *testing.T, s store.Store) {
 	wantErr(t, s.FlowUpdate(ctx, ws, model.NewID(), model.FlowUpdate{}), store.ErrNotFound)
 
 	// Deleting a flow deletes its runs, their task runs and histories.
-	r, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: a.ID, Name: "r", State: state(model.StatePending, "Pending", at(0))})
+	r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: a.ID, Name: "r", State: state(model.StatePending, "Pending", at(0))}})
 	must(t, err)
 	tr, _, err := s.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &r.ID, Name: "t", TaskKey: "k", DynamicKey: "0"})
 	must(t, err)
@@ -261,7 +262,7 @@ func testFlowRunLifecycle(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	f := flow(t, s, ws, "f")
 	pending := state(model.StatePending, "Pending", at(0))
-	r, created, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "run", State: pending, Parameters: []byte(`{"x":1}`)})
+	r, created, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "run", State: pending, Parameters: []byte(`{"x":1}`)}})
 	must(t, err)
 	if !created || r.ID.IsNil() || r.StateID == nil || *r.StateID != pending.ID || *r.StateType != model.StatePending || r.Created.IsZero() {
 		t.Fatalf("created run = %+v", r)
@@ -273,22 +274,48 @@ func testFlowRunLifecycle(t *testing.T, s store.Store) {
 	}
 	_, err = s.FlowRunGet(ctx, ws, model.NewID())
 	wantErr(t, err, store.ErrNotFound)
-	_, _, err = s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: model.NewID(), Name: "orphan"})
+	_, _, err = s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: model.NewID(), Name: "orphan"}})
 	wantErr(t, err, store.ErrNotFound)
 
 	// Idempotency: same flow and key → the existing run.
-	k1, created, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "k", IdempotencyKey: ptr("key")})
+	k1, created, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "k", IdempotencyKey: ptr("key")}})
 	must(t, err)
 	if !created {
 		t.Fatal("first idempotent create not created")
 	}
-	k2, created, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "k-again", IdempotencyKey: ptr("key")})
+	k2, created, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "k-again", IdempotencyKey: ptr("key")}})
 	must(t, err)
 	if created || k2.ID != k1.ID || k2.Name != "k" {
 		t.Fatalf("idempotent create = %+v created=%v", k2, created)
 	}
+	// Creation events are written with the run, and only when it is new.
+	created1 := model.Event{ID: model.NewID(), Occurred: at(0), Event: "prefect.flow-run.Pending",
+		Resource: map[string]string{"prefect.resource.id": "prefect.flow-run.created-1"}}
+	k4, created, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "ev", IdempotencyKey: ptr("ev-key")},
+		Events: []model.Event{created1}})
+	must(t, err)
+	dupEv := model.Event{ID: model.NewID(), Occurred: at(0), Event: "prefect.flow-run.Pending",
+		Resource: map[string]string{"prefect.resource.id": "prefect.flow-run.created-2"}}
+	k5, again, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "ev-again", IdempotencyKey: ptr("ev-key")},
+		Events: []model.Event{dupEv}})
+	must(t, err)
+	if !created || again || k5.ID != k4.ID {
+		t.Fatalf("idempotent create with events: created=%v again=%v", created, again)
+	}
+	for _, c := range []struct {
+		ev   model.Event
+		want int
+	}{{created1, 1}, {dupEv, 0}} {
+		page, err := s.EventList(ctx, ws, model.EventFilter{ID: &struct {
+			ID []model.ID `json:"id"`
+		}{ID: []model.ID{c.ev.ID}}}, 10, 0)
+		must(t, err)
+		if page.Total != c.want {
+			t.Fatalf("creation event %s stored %d times, want %d", c.ev.Resource["prefect.resource.id"], page.Total, c.want)
+		}
+	}
 	other := flow(t, s, ws, "other")
-	k3, created, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: other.ID, Name: "k3", IdempotencyKey: ptr("key")})
+	k3, created, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: other.ID, Name: "k3", IdempotencyKey: ptr("key")}})
 	must(t, err)
 	if !created || k3.ID == k1.ID {
 		t.Fatal("same key on another flow must create a run")
@@ -362,7 +389,7 @@ func testFlowRunLifecycle(t *testing.T, s store.Store) {
 	parentTask, _, err := s.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &r.ID, Name: "sub-tracker", TaskKey: "sub", DynamicKey: "0",
 		State: state(model.StatePending, "Pending", at(2*time.Minute))})
 	must(t, err)
-	child, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "child", ParentTaskRunID: &parentTask.ID})
+	child, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "child", ParentTaskRunID: &parentTask.ID}})
 	must(t, err)
 	childRunning := state(model.StateRunning, "Running", at(3*time.Minute))
 	mirror := state(model.StateRunning, "Running", at(3*time.Minute))
@@ -422,7 +449,7 @@ func newRunFixture(t *testing.T, s store.Store) runFixture {
 	fx.d1 = model.NewID()
 	mk := func(r model.FlowRun) model.FlowRun {
 		t.Helper()
-		out, _, err := s.FlowRunCreate(ctx, ws, r)
+		out, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: r})
 		must(t, err)
 		return out
 	}
@@ -608,7 +635,7 @@ func testRunFilters(t *testing.T, s store.Store) {
 func testTaskRuns(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	f := flow(t, s, ws, "f")
-	r, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "r"})
+	r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r"}})
 	must(t, err)
 	pending := state(model.StatePending, "Pending", at(0))
 	tr, created, err := s.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &r.ID, Name: "t", TaskKey: "k", DynamicKey: "1", State: pending})
@@ -645,9 +672,12 @@ func testTaskRuns(t *testing.T, s store.Store) {
 	running := state(model.StateRunning, "Running", at(time.Second))
 	ev := model.Event{ID: model.NewID(), Occurred: running.Timestamp, Event: "prefect.task-run.Running",
 		Resource: map[string]string{"prefect.resource.id": "prefect.task-run." + tr.ID.String()}}
-	ch, err := s.TaskRunSetState(ctx, ws, tr.ID, func(cur model.TaskRun) (store.TaskRunChange, error) {
+	ch, err := s.TaskRunSetState(ctx, ws, tr.ID, func(cur model.TaskRun, parent *model.FlowRun) (store.TaskRunChange, error) {
 		if cur.Name != "renamed" {
 			return store.TaskRunChange{}, fmt.Errorf("decider saw %+v", cur)
+		}
+		if parent == nil || parent.ID != r.ID {
+			return store.TaskRunChange{}, fmt.Errorf("decider saw parent %+v, want flow run %s", parent, r.ID)
 		}
 		cur.State = running
 		cur.StateID, cur.StateType, cur.StateName = &running.ID, &running.Type, &running.Name
@@ -671,8 +701,18 @@ func testTaskRuns(t *testing.T, s store.Store) {
 	if page.Total != 1 || page.Events[0].ID != ev.ID {
 		t.Fatalf("task run outbox events = %+v", page)
 	}
-	_, err = s.TaskRunSetState(ctx, ws, model.NewID(), func(model.TaskRun) (store.TaskRunChange, error) { return store.TaskRunChange{}, nil })
+	_, err = s.TaskRunSetState(ctx, ws, model.NewID(), func(model.TaskRun, *model.FlowRun) (store.TaskRunChange, error) { return store.TaskRunChange{}, nil })
 	wantErr(t, err, store.ErrNotFound)
+	// A task run without a flow run gets no parent.
+	lone, _, err := s.TaskRunCreate(ctx, ws, model.TaskRun{Name: "lone", TaskKey: "lone", DynamicKey: "0"})
+	must(t, err)
+	_, err = s.TaskRunSetState(ctx, ws, lone.ID, func(_ model.TaskRun, parent *model.FlowRun) (store.TaskRunChange, error) {
+		if parent != nil {
+			return store.TaskRunChange{}, fmt.Errorf("parent of a task run without flow run = %+v", parent)
+		}
+		return store.TaskRunChange{}, nil
+	})
+	must(t, err)
 
 	must(t, s.TaskRunDelete(ctx, ws, tr.ID))
 	_, err = s.TaskRunGet(ctx, ws, tr.ID)
@@ -688,7 +728,7 @@ func testTaskRuns(t *testing.T, s store.Store) {
 func testTaskRunRecord(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	f := flow(t, s, ws, "f")
-	r, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: "r"})
+	r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r"}})
 	must(t, err)
 	rec := func(id model.ID, typ model.StateType, name string, ts time.Duration, taskName string) store.TaskRunRecord {
 		st := state(typ, name, at(ts))
@@ -933,6 +973,45 @@ func testEvents(t *testing.T, s store.Store) {
 	}
 }
 
+// testFlowRunReleasesLease: a state change that carries ReleaseLeaseID frees
+// the lease's slots in the same transaction; a change without one leaves
+// them taken, and an unknown lease is no error.
+func testFlowRunReleasesLease(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	_, err := s.ConcurrencyLimitCreate(ctx, ws, model.ConcurrencyLimitCreate{Name: "deployment:x", Limit: 1})
+	must(t, err)
+	lease, _, err := s.ConcurrencyAcquire(ctx, ws, []string{"deployment:x"}, 1, time.Hour, nil)
+	must(t, err)
+	f := flow(t, s, ws, "leased")
+	r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r", State: state(model.StateRunning, "Running", at(0))}})
+	must(t, err)
+	active := func() int {
+		l, err := s.ConcurrencyLimitGet(ctx, ws, "deployment:x")
+		must(t, err)
+		return l.ActiveSlots
+	}
+	set := func(typ model.StateType, release *model.ID) {
+		t.Helper()
+		_, err := s.FlowRunSetState(ctx, ws, r.ID, func(cur model.FlowRun) (store.FlowRunChange, error) {
+			st := state(typ, typ.DefaultName(), at(time.Minute))
+			cur.State = st
+			cur.StateID, cur.StateType, cur.StateName = &st.ID, &st.Type, &st.Name
+			return store.FlowRunChange{Run: &cur, State: st, ReleaseLeaseID: release}, nil
+		})
+		must(t, err)
+	}
+	set(model.StateRunning, nil)
+	if n := active(); n != 1 {
+		t.Fatalf("active slots after a change without release = %d, want 1", n)
+	}
+	set(model.StateCompleted, &lease.ID)
+	if n := active(); n != 0 {
+		t.Fatalf("active slots after the releasing change = %d, want 0", n)
+	}
+	unknown := model.NewID()
+	set(model.StateCompleted, &unknown) // an unknown lease is no error
+}
+
 func testConcurrency(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a, err := s.ConcurrencyLimitCreate(ctx, ws, model.ConcurrencyLimitCreate{Name: "a", Limit: 2})
@@ -1064,7 +1143,7 @@ func testIsolation(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 	_, err = s.TaskRunGet(ctx, wb, fx.t1.ID)
 	wantErr(t, err, store.ErrNotFound)
-	_, _, err = s.FlowRunCreate(ctx, wb, model.FlowRun{FlowID: fx.f1.ID, Name: "x"})
+	_, _, err = s.FlowRunCreate(ctx, wb, store.NewFlowRun{Run: model.FlowRun{FlowID: fx.f1.ID, Name: "x"}})
 	wantErr(t, err, store.ErrNotFound)
 	wantErr(t, s.FlowUpdate(ctx, wb, fx.f1.ID, model.FlowUpdate{}), store.ErrNotFound)
 	wantErr(t, s.FlowDelete(ctx, wb, fx.f1.ID), store.ErrNotFound)
@@ -1074,7 +1153,7 @@ func testIsolation(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 	_, err = s.FlowRunSetState(ctx, wb, fx.r1.ID, func(model.FlowRun) (store.FlowRunChange, error) { return store.FlowRunChange{}, nil })
 	wantErr(t, err, store.ErrNotFound)
-	_, err = s.TaskRunSetState(ctx, wb, fx.t1.ID, func(model.TaskRun) (store.TaskRunChange, error) { return store.TaskRunChange{}, nil })
+	_, err = s.TaskRunSetState(ctx, wb, fx.t1.ID, func(model.TaskRun, *model.FlowRun) (store.TaskRunChange, error) { return store.TaskRunChange{}, nil })
 	wantErr(t, err, store.ErrNotFound)
 
 	fs, _ := s.FlowList(ctx, wb, model.RunQuery{})
@@ -1175,7 +1254,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 			defer wg.Done()
 			for i := range perWorker {
 				st := state(model.StatePending, "Pending", at(0))
-				r, _, err := s.FlowRunCreate(ctx, ws, model.FlowRun{FlowID: f.ID, Name: fmt.Sprintf("w%d-%d", w, i), State: st})
+				r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: fmt.Sprintf("w%d-%d", w, i), State: st}})
 				if err != nil {
 					errs <- err
 					return

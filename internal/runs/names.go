@@ -1,11 +1,12 @@
-package api
+package runs
 
 import (
 	"math/rand/v2"
 )
 
-// Flow runs get a memorable two-word name when the client sends none, as
-// Prefect does ("delicate-woodpecker").
+// Flow runs get a memorable two-word name when their creator gives none, as
+// Prefect's do ("delicate-woodpecker"). This is the one generator: API,
+// deployment and scheduled runs all take their names from it.
 var (
 	nameAdjectives = []string{"amber", "bold", "brave", "bright", "calm", "clever", "cosmic", "crimson", "curious", "daring",
 		"dazzling", "eager", "electric", "emerald", "fancy", "fearless", "gentle", "giant", "glowing", "golden", "graceful",
@@ -21,7 +22,7 @@ var (
 		"turtle", "walrus", "weasel", "wolf", "wombat", "woodpecker", "yak", "zebra"}
 )
 
-// runName returns a random "adjective-animal" name.
-func runName() string {
+// Name returns a random "adjective-animal" run name.
+func Name() string {
 	return nameAdjectives[rand.IntN(len(nameAdjectives))] + "-" + nameAnimals[rand.IntN(len(nameAnimals))]
 }
