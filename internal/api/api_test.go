@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
@@ -44,7 +45,7 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
-	srv, err := New(ctx, Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test"})
+	srv, err := New(ctx, Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: testKeys(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,4 +532,23 @@ func TestDeeplyNestedJSON(t *testing.T) {
 	run := s.must("POST", "/api/flow_runs/", body, 201)
 	s.must("GET", "/api/flow_runs/"+run["id"].(string), nil, 200)
 	s.must("POST", "/api/flow_runs/filter", map[string]any{}, 200)
+}
+
+// testKeys is a keyring with a fresh random key, as a server's first start
+// would create.
+func testKeys(t testing.TB) *blocks.Keyring {
+	t.Helper()
+	text, err := blocks.NewKeyText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := blocks.DecodeKey(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := blocks.NewKeyring(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
 }

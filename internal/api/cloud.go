@@ -6,9 +6,13 @@ package api
 // authorization hook that ServeHTTP calls for every declared route.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,9 +84,9 @@ func (s *Server) authorize(r *http.Request, rt *route) (*http.Request, *Error) {
 		if _, err := t.AuthorizeAccount(ctx, p, acc, perm); err != nil {
 			return r, s.authError(r, err)
 		}
-	case wsRead, wsWrite:
+	case wsRead, wsWrite, wsReadSecrets:
 		perm := tenancy.PermWrite
-		if rt.access == wsRead {
+		if rt.access == wsRead || rt.access == wsReadSecrets && !asksForSecrets(r) {
 			perm = tenancy.PermRead
 		}
 		if err := t.AuthorizeWorkspace(ctx, p, workspaceOf(r), perm); err != nil {
@@ -91,6 +95,27 @@ func (s *Server) authorize(r *http.Request, rt *route) (*http.Request, *Error) {
 		ctx = context.WithValue(ctx, authorizedKey{}, true)
 	}
 	return r.WithContext(ctx), nil
+}
+
+// asksForSecrets reports whether a request sets include_secrets, in its
+// query or its JSON body (the body is read and put back for the handler).
+func asksForSecrets(r *http.Request) bool {
+	if v, _ := strconv.ParseBool(r.URL.Query().Get("include_secrets")); v {
+		return true
+	}
+	if r.Body == nil || r.Method == http.MethodGet {
+		return false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	if err != nil {
+		return false
+	}
+	var b struct {
+		IncludeSecrets bool `json:"include_secrets"`
+	}
+	_ = json.Unmarshal(body, &b)
+	return b.IncludeSecrets
 }
 
 // authError maps a tenancy decision to the API error, logging denials

@@ -86,7 +86,7 @@ func newModeServer(t *testing.T, mode tenancy.Mode) *cloudServer {
 	var srv *Server
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log,
 		Authenticate: func(r *http.Request, token string) error { return srv.AuthenticateSocket(r, token) }})
-	srv, err = New(ctx, Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten})
+	srv, err = New(ctx, Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: testKeys(t), Tenancy: ten})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +274,17 @@ func (s *cloudServer) seed(tn tenant) objects {
 	if try("artifacts", "/artifacts", map[string]any{"key": "secret-key", "type": "markdown", "data": "# bob", "flow_run_id": fr["id"]}) != nil {
 		o.names["key"] = "secret-key"
 	}
+	if bt := try("block_types", "/block_types", map[string]any{"name": "Bob Type", "slug": "bob-type"}); bt != nil {
+		o.names["slug"] = "bob-type"
+		if bs := try("block_schemas", "/block_schemas", map[string]any{"block_type_id": bt["id"], "fields": map[string]any{"title": "Bob",
+			"properties": map[string]any{"token": map[string]any{"type": "string"}}, "secret_fields": []string{"token"}}}); bs != nil {
+			o.names["checksum"] = bs["checksum"].(string)
+			if try("block_documents", "/block_documents", map[string]any{"name": "bob-doc", "block_type_id": bt["id"], "block_schema_id": bs["id"],
+				"data": map[string]any{"token": "bobs-token-value"}}) != nil {
+				o.names["block_document_name"] = "bob-doc"
+			}
+		}
+	}
 	return o
 }
 
@@ -354,7 +365,7 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 			_, raw := s.call(bob.key, "GET", bob.base()+"/"+prefix+"/"+id, nil)
 			out[prefix] = string(raw)
 		}
-		for _, q := range []string{"/flows/count", "/flow_runs/count", "/task_runs/count", "/deployments/count", "/work_pools/count", "/variables/count", "/artifacts/count", "/artifacts/latest/count"} {
+		for _, q := range []string{"/flows/count", "/flow_runs/count", "/task_runs/count", "/deployments/count", "/work_pools/count", "/variables/count", "/artifacts/count", "/artifacts/latest/count", "/block_documents/count"} {
 			code, raw := s.call(bob.key, "POST", bob.base()+q, map[string]any{})
 			out[q] = string(raw) + " " + http.StatusText(code)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -52,6 +53,14 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusNotFound, Detail: sentinelDetail(err, store.ErrNotFound), cause: err}
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Status: http.StatusConflict, Detail: sentinelDetail(err, store.ErrConflict), cause: err}
+	case errors.Is(err, blocks.ErrProtected):
+		return &Error{Status: http.StatusForbidden, Detail: publicDetail(err), cause: err}
+	case errors.Is(err, blocks.ErrInvalidData):
+		return &Error{Status: http.StatusUnprocessableEntity, Detail: publicDetail(err), cause: err}
+	case errors.Is(err, blocks.ErrBadReference):
+		return &Error{Status: http.StatusBadRequest, Detail: publicDetail(err), cause: err}
+	case errors.Is(err, store.ErrInvalid):
+		return &Error{Status: http.StatusBadRequest, Detail: strings.TrimSuffix(sentinelDetail(err, store.ErrInvalid), " "+store.ErrInvalid.Error()), cause: err}
 	case errors.Is(err, store.ErrSlotsBusy):
 		return &Error{Status: http.StatusLocked, Detail: "concurrency slots are busy, retry later", RetryAfter: time.Second, cause: err}
 	default:
@@ -71,6 +80,16 @@ func sentinelDetail(err, sentinel error) string {
 		}
 	}
 	return sentinel.Error()
+}
+
+// publicDetail is an error's text without the sentinel's own suffix
+// ("...: protected"), which means nothing to a client.
+func publicDetail(err error) string {
+	msg := err.Error()
+	for _, s := range []error{blocks.ErrProtected, blocks.ErrInvalidData, blocks.ErrBadReference} {
+		msg = strings.TrimSuffix(msg, ": "+s.Error())
+	}
+	return msg
 }
 
 // writeError renders err. 500s use Prefect's {"exception_message": ...}

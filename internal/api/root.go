@@ -6,11 +6,6 @@ import (
 	"github.com/batonhq/baton/internal/model"
 )
 
-// storageSettings is the body of GET /admin/storage.
-type storageSettings struct {
-	DefaultResultStorageBlockID *model.ID `json:"default_result_storage_block_id"`
-}
-
 // csrfToken is Prefect's CsrfToken: the shape GET /csrf-token would answer
 // if Baton issued tokens. It never does (CSRF protection is off for API
 // clients, Prefect's default), but the document declares the shape clients
@@ -43,9 +38,6 @@ func rootRoutes() []route {
 		}),
 		op(wsRead, "GET", "/admin/settings", "Admin", "Server settings the client reads", 200, func(c *call, _ *noBody) (map[string]any, error) {
 			return map[string]any{"server": map[string]any{"analytics_enabled": false}, "baton": map[string]any{"version": c.srv.cfg.Version}}, nil
-		}),
-		op(wsRead, "GET", "/admin/storage", "Admin", "Result storage settings", 200, func(c *call, _ *noBody) (storageSettings, error) {
-			return storageSettings{}, nil
 		}),
 		op(anyone, "GET", "/csrf-token", "Root", "CSRF token (disabled for API clients: they authenticate with keys, not cookies)", 200, func(c *call, _ *noBody) (csrfToken, error) {
 			return csrfToken{}, errorf(http.StatusUnprocessableEntity, csrfDisabled)

@@ -44,6 +44,10 @@ const (
 	wsRead
 	// wsWrite needs a role on the routed workspace that may write.
 	wsWrite
+	// wsReadSecrets is wsRead, except that a request asking for secrets
+	// in clear (include_secrets=true in the query or the JSON body) needs
+	// wsWrite: a viewer may list blocks but never read their secrets.
+	wsReadSecrets
 	// accountRead needs membership of the path's {account_id}.
 	accountRead
 	// accountManage needs an admin role on the path's {account_id}.
@@ -61,6 +65,8 @@ func (a access) String() string {
 		return "workspace:read"
 	case wsWrite:
 		return "workspace:write"
+	case wsReadSecrets:
+		return "workspace:read (workspace:write with include_secrets)"
 	case accountRead:
 		return "account:read"
 	case accountManage:

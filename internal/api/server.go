@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
@@ -47,6 +48,9 @@ type Config struct {
 	Version string
 	// UI serves everything outside /api (optional).
 	UI http.Handler
+	// Keys seals and opens block document data (required: secrets are
+	// never stored in clear).
+	Keys *blocks.Keyring
 	// Tenancy authenticates and authorizes requests (cloud mode, or server
 	// mode's optional key) and serves the cloud endpoints. Nil: open.
 	Tenancy *tenancy.Service
@@ -75,12 +79,14 @@ type Server struct {
 	spec      []byte
 	// metrics counts requests for GET /metrics.
 	metrics *metrics
+	// blocks implements the block routes.
+	blocks *blocks.Service
 }
 
 // New builds the API and resolves the default workspace.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Runs == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil {
-		return nil, errors.New("api: Store, Runs, Ingest, Bus and Sockets are required")
+	if cfg.Store == nil || cfg.Runs == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil || cfg.Keys == nil {
+		return nil, errors.New("api: Store, Runs, Ingest, Bus, Sockets and Keys are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -92,7 +98,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(), blocks: blocks.NewService(cfg.Store, cfg.Keys)}
 	s.routes = s.allRoutes()
 	s.byPattern = make(map[string]*route, len(s.routes))
 	for i, rt := range s.routes {
@@ -126,6 +132,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, workPoolRoutes()...)
 	rs = append(rs, variableRoutes()...)
 	rs = append(rs, artifactRoutes()...)
+	rs = append(rs, blockRoutes()...)
 	rs = append(rs, cloudRoutes()...)
 	return rs
 }

@@ -14,10 +14,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/api"
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/services"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/tenancy"
 	"github.com/batonhq/baton/internal/ui"
@@ -109,11 +111,20 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return fmt.Errorf("create home %s: %w", cfg.Home, err)
 	}
+	keySrc := blocks.KeySource{Key: cfg.SecretsKey, KeyFile: cfg.SecretsKeyFile, Home: cfg.Home}
+	keys, err := blocks.LoadKeyring(keySrc)
+	if err != nil {
+		return fmt.Errorf("secrets key: %w", err)
+	}
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: log, WALMaxBytes: cfg.WALMaxBytes()})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	// The block types every Prefect server offers, in the default workspace.
+	if err := blocks.NewService(st, keys).InstallSystemBlockTypes(ctx, store.DefaultWorkspaceID, false); err != nil {
+		return err
+	}
 
 	bus := events.NewBus()
 	runSvc, err := runs.New(runs.Config{Store: st, Publisher: bus, Logger: log})
@@ -139,7 +150,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	var srv *api.Server // the socket hook needs the server, built below
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log,
 		Authenticate: func(r *http.Request, token string) error { return srv.AuthenticateSocket(r, token) }})
-	srv, err = api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten})
+	srv, err = api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
 	if err != nil {
 		return err
 	}
@@ -151,7 +162,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("baton server started", "version", Version, "url", "http://"+ln.Addr().String(), "api", "http://"+ln.Addr().String()+"/api",
-		"database", cfg.DatabasePath, "mode", cfg.Mode, "startup", time.Since(start).Round(time.Millisecond))
+		"database", cfg.DatabasePath, "secrets_key", keySrc.Describe(), "mode", cfg.Mode, "startup", time.Since(start).Round(time.Millisecond))
 	printBanner(out, cfg, ln.Addr())
 
 	select {

@@ -31,6 +31,12 @@ type Server struct {
 	// Mode is server (one open workspace) or cloud (accounts, sign-in, API
 	// keys on every request) (BATON_MODE, default server).
 	Mode string
+	// SecretsKey is a base64 32-byte key that seals block data at rest
+	// (BATON_SECRETS_KEY); SecretsKeyFile a file holding one
+	// (BATON_SECRETS_KEY_FILE). Neither set: Home/secrets.key, created with
+	// mode 0600 on first start.
+	SecretsKey     string
+	SecretsKeyFile string
 	// APIKey, in server mode, is required from non-loopback clients
 	// (BATON_API_KEY, default none: open).
 	APIKey string
@@ -82,6 +88,8 @@ func ServerFromEnv() (Server, error) {
 	}
 	c.Mode = strings.ToLower(os.Getenv("BATON_MODE"))
 	c.APIKey = os.Getenv("BATON_API_KEY")
+	c.SecretsKey = os.Getenv("BATON_SECRETS_KEY")
+	c.SecretsKeyFile = os.Getenv("BATON_SECRETS_KEY_FILE")
 	return c, nil
 }
 

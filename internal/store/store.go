@@ -21,6 +21,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a uniqueness rule would be broken (name already taken).
 	ErrConflict = errors.New("already exists")
+	// ErrInvalid: the write would break a rule of the data itself (a
+	// reference cycle between block documents); the API answers 400.
+	ErrInvalid = errors.New("invalid")
 	// ErrSlotsBusy: a concurrency acquisition cannot be granted right now.
 	ErrSlotsBusy = errors.New("concurrency slots busy")
 )
@@ -50,6 +53,7 @@ type Store interface {
 	WorkPools
 	Variables
 	Artifacts
+	Blocks
 	// Close flushes pending writes and releases the database.
 	Close() error
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/api"
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
@@ -38,7 +39,12 @@ func newAPI(t *testing.T) *Client {
 		t.Fatal(err)
 	}
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
-	srv, err := api.New(ctx, api.Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test"})
+	raw := make([]byte, 32)
+	keys, err := blocks.NewKeyring(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

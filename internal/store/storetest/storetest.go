@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Variables", testVariables},
 		{"Artifacts", testArtifacts},
 		{"RunViews", testRunViews},
+		{"Blocks", testBlocks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
