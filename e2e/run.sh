@@ -37,7 +37,7 @@ if [[ -z "$chromium" ]]; then
   exit 1
 fi
 
-if [[ ! -d "$here/node_modules/playwright-core" ]]; then
+if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/axe-core" ]]; then
   (cd "$here" && npm ci --no-audit --no-fund)
 fi
 
@@ -87,6 +87,11 @@ set +e
 BATON_URL="$url" E2E_RUNS="$here/artifacts/runs.json" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
   timeout 600 node --test --test-concurrency=1 "$here/ui.test.mjs"
 rc=$?
+# Operations (deployments, pools, workers, run actions) against Prefect processes the test starts.
+BATON_URL="$url" E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
+  timeout 600 node --test --test-concurrency=1 "$here/ops.test.mjs"
+ops_rc=$?
+if [[ $rc -eq 0 ]]; then rc=$ops_rc; fi
 set -e
 if [[ $rc -ne 0 ]]; then
   echo "e2e: failed; server log tail:" >&2

@@ -3,6 +3,18 @@
 // one place. The API is served from the same origin under /api.
 
 import type {
+  Deployment,
+  DeploymentFilter,
+  DeploymentSchedule,
+  GlobalConcurrencyLimit,
+  OrchestrationResult,
+  SavedSearch,
+  SavedSearchFilter,
+  Schedule,
+  TagConcurrencyLimit,
+  WorkPool,
+  WorkQueue,
+  Worker,
   EventCount,
   EventFilter,
   EventPage,
@@ -24,10 +36,13 @@ import type {
 /** An HTTP error from the API, carrying the status so callers can branch (404 vs 5xx). */
 export class ApiError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** The body's raw "detail" (a string, or FastAPI's list of {loc, msg}), for forms that place errors by field. */
+  readonly detail: unknown;
+  constructor(status: number, message: string, detail?: unknown) {
     super(message);
     this.name = "ApiError";
     this.status = status;
+    this.detail = detail;
   }
 }
 
@@ -40,7 +55,7 @@ export function configureApi(base: string, headers: Record<string, string> = {})
   apiHeaders = headers;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, as: "json" | "text" = "json"): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json", ...apiHeaders };
   const init: RequestInit = { method, headers };
   if (signal) init.signal = signal;
@@ -56,18 +71,24 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
     throw new ApiError(0, "Can't reach the Baton server");
   }
   if (!res.ok) {
-    let detail = `${res.status} ${res.statusText}`;
+    let message = `${res.status} ${res.statusText}`;
+    let raw: unknown;
     try {
-      const data = (await res.json()) as { detail?: unknown };
-      if (typeof data.detail === "string") detail = data.detail;
-      else if (data.detail !== undefined) detail = JSON.stringify(data.detail);
+      const data = (await res.json()) as { detail?: unknown; exception_message?: unknown };
+      raw = data.detail;
+      if (typeof data.detail === "string") message = data.detail;
+      else if (Array.isArray(data.detail)) message = (data.detail as { msg?: string; loc?: unknown[] }[]).map((d) => `${(d.loc ?? []).filter((p) => p !== "body").join(".")}: ${d.msg ?? ""}`).join("; ");
+      else if (data.detail !== undefined) message = JSON.stringify(data.detail);
+      else if (res.status >= 500) message = `The server failed (${res.status}); try again`;
     } catch {
       // not JSON: keep the status line
     }
-    throw new ApiError(res.status, detail);
+    throw new ApiError(res.status, message, raw);
   }
   if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  if (as === "text") return (await res.text()) as T;
+  const text = await res.text();
+  return (text === "" ? undefined : JSON.parse(text)) as T;
 }
 
 /** The largest page the server's filter endpoints are expected to accept. */
@@ -120,6 +141,85 @@ export const api = {
     request<EventPage>("GET", `/events/filter/next?page-token=${encodeURIComponent(pageToken)}`, undefined, signal),
   eventCounts: (countable: "day" | "time" | "event" | "resource", body: { filter: EventFilter; time_unit?: string; time_interval?: number }, signal?: AbortSignal) =>
     request<EventCount[]>("POST", `/events/count-by/${countable}`, body, signal),
+
+  deleteFlowRun: (id: string) => request<undefined>("DELETE", `/flow_runs/${encodeURIComponent(id)}`),
+  forceFlowRunState: (id: string, state: { type: StateType; name?: string; message?: string; state_details?: Record<string, unknown> }, force: boolean) =>
+    request<OrchestrationResult>("POST", `/flow_runs/${encodeURIComponent(id)}/set_state`, { state, force }),
+  resumeFlowRun: (id: string, runInput?: Record<string, unknown>) =>
+    request<OrchestrationResult>("POST", `/flow_runs/${encodeURIComponent(id)}/resume`, runInput === undefined ? {} : { run_input: runInput }),
+  /** A flow run input's value: Prefect answers with the stored text, usually JSON; returned parsed when it is. */
+  flowRunInput: async (id: string, key: string, signal?: AbortSignal): Promise<unknown> => {
+    const text = await request<string>("GET", `/flow_runs/${encodeURIComponent(id)}/input/${encodeURIComponent(key)}`, undefined, signal, "text");
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  },
+  bulkSetFlowRunState: (ids: string[], state: { type: StateType; name?: string; message?: string }, force = false) =>
+    request<{ results: (OrchestrationResult & { flow_run_id: string })[] }>("POST", "/flow_runs/bulk_set_state", { flow_runs: { id: { any_: ids } }, state, force, limit: Math.min(50, ids.length) }),
+  bulkDeleteFlowRuns: (ids: string[]) => request<{ deleted: string[] }>("POST", "/flow_runs/bulk_delete", { flow_runs: { id: { any_: ids } }, limit: Math.min(50, ids.length) }),
+  setTaskRunState: (id: string, state: { type: StateType; name?: string; message?: string }, force: boolean) =>
+    request<OrchestrationResult>("POST", `/task_runs/${encodeURIComponent(id)}/set_state`, { state, force }),
+
+  deployments: (body: { deployments?: DeploymentFilter; flows?: FlowFilter; work_pools?: { name?: { any_?: string[] } }; sort?: string; limit?: number; offset?: number }, signal?: AbortSignal) =>
+    request<Deployment[]>("POST", "/deployments/filter", body, signal),
+  deploymentsPage: (body: { deployments?: DeploymentFilter; flows?: FlowFilter; work_pools?: { name?: { any_?: string[] } }; sort?: string; limit: number; page: number }, signal?: AbortSignal) =>
+    request<Paginated<Deployment>>("POST", "/deployments/paginate", body, signal),
+  deploymentsCount: (body: { deployments?: DeploymentFilter }, signal?: AbortSignal) => request<number>("POST", "/deployments/count", body, signal),
+  deployment: (id: string, signal?: AbortSignal) => request<Deployment>("GET", `/deployments/${encodeURIComponent(id)}`, undefined, signal),
+  updateDeployment: (id: string, body: Partial<Pick<Deployment, "paused" | "description" | "tags" | "concurrency_limit" | "parameters" | "job_variables" | "work_queue_name">>) =>
+    request<undefined>("PATCH", `/deployments/${encodeURIComponent(id)}`, body),
+  pauseDeployment: (id: string, paused: boolean) =>
+    request<undefined>("POST", `/deployments/${encodeURIComponent(id)}/${paused ? "pause_deployment" : "resume_deployment"}`),
+  deleteDeployment: (id: string) => request<undefined>("DELETE", `/deployments/${encodeURIComponent(id)}`),
+  createDeploymentFlowRun: (
+    id: string,
+    body: { name?: string; parameters?: Record<string, unknown>; tags?: string[]; job_variables?: Record<string, unknown>; work_queue_name?: string | null; state?: { type: StateType; name?: string; state_details?: { scheduled_time?: string } } },
+  ) => request<FlowRun>("POST", `/deployments/${encodeURIComponent(id)}/create_flow_run`, body),
+  createSchedules: (id: string, schedules: { schedule: Schedule; active: boolean; slug?: string | null }[]) =>
+    request<DeploymentSchedule[]>("POST", `/deployments/${encodeURIComponent(id)}/schedules`, schedules),
+  updateSchedule: (id: string, scheduleId: string, body: { schedule?: Schedule; active?: boolean }) =>
+    request<undefined>("PATCH", `/deployments/${encodeURIComponent(id)}/schedules/${encodeURIComponent(scheduleId)}`, body),
+  deleteSchedule: (id: string, scheduleId: string) =>
+    request<undefined>("DELETE", `/deployments/${encodeURIComponent(id)}/schedules/${encodeURIComponent(scheduleId)}`),
+
+  relatedAutomations: (resourceId: string, signal?: AbortSignal) =>
+    request<{ id: string; name: string; enabled: boolean }[]>("GET", `/automations/related-to/${encodeURIComponent(resourceId)}`, undefined, signal),
+
+  workPools: (body: { limit?: number; offset?: number; work_pools?: { name?: { any_?: string[] } } } = {}, signal?: AbortSignal) =>
+    request<WorkPool[]>("POST", "/work_pools/filter", body, signal),
+  workPool: (name: string, signal?: AbortSignal) => request<WorkPool>("GET", `/work_pools/${encodeURIComponent(name)}`, undefined, signal),
+  createWorkPool: (body: { name: string; type: string; description?: string | null; concurrency_limit?: number | null; is_paused?: boolean; base_job_template?: Record<string, unknown> }) =>
+    request<WorkPool>("POST", "/work_pools/", body),
+  updateWorkPool: (name: string, body: { description?: string | null; is_paused?: boolean; concurrency_limit?: number | null; base_job_template?: Record<string, unknown> }) =>
+    request<undefined>("PATCH", `/work_pools/${encodeURIComponent(name)}`, body),
+  deleteWorkPool: (name: string) => request<undefined>("DELETE", `/work_pools/${encodeURIComponent(name)}`),
+  workQueues: (pool: string, signal?: AbortSignal) =>
+    request<WorkQueue[]>("POST", `/work_pools/${encodeURIComponent(pool)}/queues/filter`, { limit: PAGE_LIMIT }, signal),
+  createWorkQueue: (pool: string, body: { name: string; description?: string | null; priority?: number; concurrency_limit?: number | null; is_paused?: boolean }) =>
+    request<WorkQueue>("POST", `/work_pools/${encodeURIComponent(pool)}/queues`, body),
+  updateWorkQueue: (pool: string, name: string, body: { name?: string; description?: string | null; priority?: number; concurrency_limit?: number | null; is_paused?: boolean }) =>
+    request<undefined>("PATCH", `/work_pools/${encodeURIComponent(pool)}/queues/${encodeURIComponent(name)}`, body),
+  deleteWorkQueue: (pool: string, name: string) => request<undefined>("DELETE", `/work_pools/${encodeURIComponent(pool)}/queues/${encodeURIComponent(name)}`),
+  workers: (pool: string, signal?: AbortSignal) =>
+    request<Worker[]>("POST", `/work_pools/${encodeURIComponent(pool)}/workers/filter`, { limit: PAGE_LIMIT }, signal),
+  deleteWorker: (pool: string, name: string) => request<undefined>("DELETE", `/work_pools/${encodeURIComponent(pool)}/workers/${encodeURIComponent(name)}`),
+
+  globalLimits: (signal?: AbortSignal) => request<GlobalConcurrencyLimit[]>("POST", "/v2/concurrency_limits/filter", { limit: PAGE_LIMIT }, signal),
+  createGlobalLimit: (body: { name: string; limit: number; active?: boolean; slot_decay_per_second?: number }) =>
+    request<GlobalConcurrencyLimit>("POST", "/v2/concurrency_limits/", body),
+  updateGlobalLimit: (idOrName: string, body: { name?: string; limit?: number; active?: boolean; active_slots?: number; slot_decay_per_second?: number }) =>
+    request<undefined>("PATCH", `/v2/concurrency_limits/${encodeURIComponent(idOrName)}`, body),
+  deleteGlobalLimit: (idOrName: string) => request<undefined>("DELETE", `/v2/concurrency_limits/${encodeURIComponent(idOrName)}`),
+  tagLimits: (signal?: AbortSignal) => request<TagConcurrencyLimit[]>("POST", "/concurrency_limits/filter", { limit: PAGE_LIMIT }, signal),
+  createTagLimit: (body: { tag: string; concurrency_limit: number }) => request<TagConcurrencyLimit>("POST", "/concurrency_limits/", body),
+  resetTagLimit: (tag: string) => request<undefined>("POST", `/concurrency_limits/tag/${encodeURIComponent(tag)}/reset`, {}),
+  deleteTagLimit: (tag: string) => request<undefined>("DELETE", `/concurrency_limits/tag/${encodeURIComponent(tag)}`),
+
+  savedSearches: (signal?: AbortSignal) => request<SavedSearch[]>("POST", "/saved_searches/filter", { limit: PAGE_LIMIT }, signal),
+  saveSearch: (name: string, filters: SavedSearchFilter[]) => request<SavedSearch>("PUT", "/saved_searches/", { name, filters }),
+  deleteSavedSearch: (id: string) => request<undefined>("DELETE", `/saved_searches/${encodeURIComponent(id)}`),
 };
 
 /**

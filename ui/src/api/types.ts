@@ -30,6 +30,10 @@ export interface StateDetails {
   task_run_id?: string | null;
   child_flow_run_id?: string | null;
   scheduled_time?: string | null;
+  pause_timeout?: string | null;
+  pause_reschedule?: boolean;
+  pause_key?: string | null;
+  run_input_keyset?: Record<string, string> | null;
   cache_key?: string | null;
   cache_expiration?: string | null;
   retriable?: boolean | null;
@@ -216,6 +220,8 @@ interface TimeRange {
 export interface FlowRunFilter {
   operator?: "and_" | "or_";
   id?: AnyOf;
+  deployment_id?: AnyOf & { is_null_?: boolean };
+  work_queue_name?: AnyOf;
   name?: { any_?: string[]; like_?: string };
   tags?: { all_?: string[]; any_?: string[]; is_null_?: boolean };
   state?: { operator?: "and_" | "or_"; type?: AnyOf; name?: AnyOf };
@@ -242,10 +248,14 @@ export interface FlowRunQuery {
   flows?: FlowFilter;
   flow_runs?: FlowRunFilter;
   task_runs?: TaskRunFilter;
+  deployments?: DeploymentFilter;
+  work_pools?: { name?: AnyOf; id?: AnyOf };
+  work_pool_queues?: { name?: AnyOf; id?: AnyOf };
 }
 
 export interface LogFilter {
   level?: { ge_?: number };
+  text?: { query: string };
   flow_run_id?: AnyOf;
   task_run_id?: AnyOf;
 }
@@ -255,4 +265,197 @@ export interface EventFilter {
   event?: { prefix?: string[]; exclude_prefix?: string[]; name?: string[] };
   any_resource?: { id?: string[]; id_prefix?: string[] };
   order?: "ASC" | "DESC";
+}
+
+// Deployments, work pools and queues, workers, concurrency limits, saved
+// searches and run input: the shapes of Prefect 3's responses.
+
+export interface IntervalSchedule {
+  interval: number;
+  anchor_date?: string | null;
+  timezone?: string | null;
+}
+export interface CronSchedule {
+  cron: string;
+  timezone?: string | null;
+  day_or?: boolean;
+}
+export interface RRuleSchedule {
+  rrule: string;
+  timezone?: string | null;
+}
+export type Schedule = IntervalSchedule | CronSchedule | RRuleSchedule;
+
+export interface DeploymentSchedule {
+  id: string;
+  created?: string | null;
+  updated?: string | null;
+  deployment_id?: string | null;
+  schedule: Schedule;
+  active: boolean;
+  max_scheduled_runs?: number | null;
+  parameters?: Record<string, unknown>;
+  slug?: string | null;
+}
+
+export interface GlobalConcurrencyLimit {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  limit: number;
+  active: boolean;
+  active_slots: number;
+  slot_decay_per_second: number;
+  /** Baton adds the holders of the slots where it knows them. */
+  denied_slots?: number;
+}
+
+export interface Deployment {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  version: string | null;
+  description: string | null;
+  flow_id: string;
+  flow_name?: string;
+  paused: boolean;
+  schedules: DeploymentSchedule[];
+  concurrency_limit: number | null;
+  global_concurrency_limit?: GlobalConcurrencyLimit | null;
+  concurrency_options?: { collision_strategy?: string } | null;
+  job_variables: Record<string, unknown> | null;
+  parameters: Record<string, unknown> | null;
+  tags: string[];
+  work_queue_name: string | null;
+  work_queue_id?: string | null;
+  work_pool_name: string | null;
+  last_polled: string | null;
+  parameter_openapi_schema: JsonSchema | null;
+  path: string | null;
+  entrypoint: string | null;
+  pull_steps?: unknown[] | null;
+  /** READY or NOT_READY. */
+  status: string;
+  enforce_parameter_schema: boolean;
+}
+
+/** The subset of JSON Schema that Prefect derives from a flow's signature. */
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  const?: unknown;
+  format?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+  $ref?: string;
+  definitions?: Record<string, JsonSchema>;
+  $defs?: Record<string, JsonSchema>;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  position?: number;
+  additionalProperties?: boolean | JsonSchema;
+}
+
+export interface DeploymentFilter {
+  id?: AnyOf;
+  name?: { any_?: string[]; like_?: string };
+  flow_or_deployment_name?: { like_?: string };
+  paused?: { eq_?: boolean };
+  tags?: { all_?: string[] };
+  work_queue_name?: AnyOf;
+}
+
+export interface WorkPool {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  description: string | null;
+  type: string;
+  base_job_template: Record<string, unknown> | null;
+  is_paused: boolean;
+  concurrency_limit: number | null;
+  status: "READY" | "NOT_READY" | "PAUSED" | null;
+  default_queue_id: string;
+  active_slots?: number | null;
+}
+
+export interface WorkQueue {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  description: string | null;
+  is_paused: boolean;
+  concurrency_limit: number | null;
+  priority: number;
+  work_pool_id: string | null;
+  work_pool_name: string | null;
+  last_polled: string | null;
+  status: "READY" | "NOT_READY" | "PAUSED" | null;
+  active_slots?: number | null;
+}
+
+export interface Worker {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  work_pool_id: string;
+  last_heartbeat_time: string | null;
+  heartbeat_interval_seconds: number | null;
+  status: "ONLINE" | "OFFLINE";
+}
+
+export interface TagConcurrencyLimit {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  tag: string;
+  concurrency_limit: number;
+  active_slots: string[];
+}
+
+export interface SavedSearchFilter {
+  object: string;
+  property: string;
+  type: string;
+  operation: string;
+  value: unknown;
+}
+
+export interface SavedSearch {
+  id: string;
+  created: string | null;
+  updated: string | null;
+  name: string;
+  filters: SavedSearchFilter[];
+}
+
+export interface FlowRunInput {
+  id: string;
+  flow_run_id: string;
+  key: string;
+  value: string;
+  sender?: string | null;
+}
+
+export interface OrchestrationResult {
+  status: "ACCEPT" | "REJECT" | "ABORT" | "WAIT";
+  state?: State | null;
+  details?: { reason?: string; delay_seconds?: number };
 }

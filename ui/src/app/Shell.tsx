@@ -1,40 +1,45 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
 import { Link, NavLink, Outlet } from "react-router";
 import { api } from "../api/client";
-import { Empty } from "../components/common";
+import { useOptionalCloud } from "../cloud/CloudGate";
 import { WorkspaceSwitcher } from "../cloud/WorkspaceSwitcher";
+import { Empty } from "../components/common";
+import { Toaster } from "../components/toast";
+import { handleListKey } from "../lib/keynav";
 import { applyTheme, nextTheme, readTheme, type ThemeChoice } from "../lib/theme";
-
-interface NavItem {
-  to: string;
-  label: string;
-  /** False for sections whose pages arrive with later work; shown but not linked. */
-  ready: boolean;
-}
-
-/** The sidebar. Later sections flip ready to true and add their routes in App. */
-export const NAV: readonly NavItem[] = [
-  { to: "/dashboard", label: "Dashboard", ready: true },
-  { to: "/runs", label: "Runs", ready: true },
-  { to: "/flows", label: "Flows", ready: true },
-  { to: "/deployments", label: "Deployments", ready: false },
-  { to: "/work-pools", label: "Work pools", ready: false },
-  { to: "/events", label: "Events", ready: true },
-  { to: "/workspaces", label: "Workspaces", ready: true },
-  { to: "/api-keys", label: "API keys", ready: true },
-];
+import { getTimePrefs, subscribeTimePrefs } from "../lib/timePrefs";
+import { CommandPalette } from "../palette/CommandPalette";
+import { navItems } from "./pages";
 
 const THEME_LABEL: Record<ThemeChoice, string> = { system: "Theme: system", light: "Theme: light", dark: "Theme: dark" };
 
+/** The frame around every page: sidebar (from PAGES), command palette, list keys, notices. */
 export function Shell() {
   const [theme, setTheme] = useState<ThemeChoice>(readTheme);
+  const [palette, setPalette] = useState(false);
+  const cloud = useOptionalCloud();
+  // A new time zone or clock re-renders every page (the key changes).
+  const prefs = useSyncExternalStore(subscribeTimePrefs, getTimePrefs);
   const health = useQuery({
     queryKey: ["health"],
     queryFn: ({ signal }) => api.health(signal),
     refetchInterval: 15_000,
     retry: false,
   });
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setPalette(true);
+        return;
+      }
+      if (handleListKey(e)) e.preventDefault();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  const items = navItems().filter((n) => !n.cloudOnly || cloud);
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -49,24 +54,19 @@ export function Shell() {
           </svg>
           <span>Baton</span>
         </Link>
+        <button type="button" className="palette-open" onClick={() => setPalette(true)} aria-keyshortcuts="Control+K Meta+K">
+          <span>Go to…</span>
+          <kbd>Ctrl K</kbd>
+        </button>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) =>
-              item.ready ? (
-                <li key={item.to}>
-                  <NavLink to={item.to} className={({ isActive }) => (isActive ? "nav-link active" : "nav-link")}>
-                    {item.label}
-                  </NavLink>
-                </li>
-              ) : (
-                <li key={item.to}>
-                  <span className="nav-link soon" title="Coming soon">
-                    {item.label}
-                    <small>soon</small>
-                  </span>
-                </li>
-              ),
-            )}
+            {items.map((item) => (
+              <li key={item.to}>
+                <NavLink to={item.to} className={({ isActive }) => (isActive ? "nav-link active" : "nav-link")}>
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
           </ul>
         </nav>
         <div className="sidebar-foot">
@@ -88,8 +88,10 @@ export function Shell() {
         </div>
       </aside>
       <main id="main" tabIndex={-1}>
-        <Outlet />
+        <Outlet key={`${prefs.timeZone}|${prefs.clock}`} />
       </main>
+      <CommandPalette open={palette} onClose={() => setPalette(false)} />
+      <Toaster />
     </div>
   );
 }

@@ -1,7 +1,18 @@
-import { useRef } from "react";
+import { useRef, type ReactNode } from "react";
 
 /** An accessible tab list: arrow keys move between tabs, the active one is in the tab order. */
-export function Tabs<T extends string>({ tabs, active, onChange }: { tabs: readonly { id: T; label: string }[]; active: T; onChange: (t: T) => void }) {
+export function Tabs<T extends string>({
+  tabs,
+  active,
+  onChange,
+  labels,
+}: {
+  tabs: readonly { id: T; label: string }[];
+  active: T;
+  onChange: (t: T) => void;
+  /** Richer tab content (a count after the label); the plain label stays the fallback. */
+  labels?: (id: T) => ReactNode;
+}) {
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
   return (
     <div role="tablist" className="tabs">
@@ -31,7 +42,7 @@ export function Tabs<T extends string>({ tabs, active, onChange }: { tabs: reado
             }
           }}
         >
-          {t.label}
+          {labels ? labels(t.id) : t.label}
         </button>
       ))}
     </div>

@@ -10,6 +10,7 @@ import { stateVar } from "../lib/states";
 import { useNow } from "../lib/useNow";
 import { HistoryChart } from "./HistoryChart";
 import { useRunHistory } from "./useHistory";
+import { FailingDeploymentsCard, RecentRunsCard, WorkPoolHealthCard } from "./RecentRuns";
 
 interface Group {
   key: string;
@@ -86,10 +87,13 @@ export function DashboardPage() {
         <div className="dash-grid">
           <div className="dash-main">
             <RunsCard anchor={anchor} span={span} after={after} range={range} />
+            <RecentRunsCard after={after} range={range} />
             <WarningsCard after={after} />
           </div>
           <div className="dash-side">
             <TaskRunsCard after={after} />
+            <WorkPoolHealthCard />
+            <FailingDeploymentsCard after={after} />
             <UpcomingCard anchor={anchor} />
           </div>
         </div>

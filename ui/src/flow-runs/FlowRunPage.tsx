@@ -1,7 +1,8 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useMemo } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api } from "../api/client";
+import { RunActions } from "./RunActions";
 import { useFlow, useFlowRun, useFlowRunStates, useSubflowRuns, useTaskRun, useTaskRunsOf } from "../api/queries";
 import type { FlowRun, TaskRun } from "../api/types";
 import { Card, Empty, ErrorBox, JsonBlock, KeyValues, Loading, StateBadge, Tags, Time, TimeFull } from "../components/common";
@@ -10,7 +11,7 @@ import { Tabs } from "../components/Tabs";
 import { LogsPanel } from "../logs/LogsPanel";
 import { formatDuration, runDuration, shortId } from "../lib/format";
 import { buildGraph, layoutGraph } from "../lib/graph";
-import { isCancellable, isRunning } from "../lib/states";
+import { isRunning } from "../lib/states";
 import { useNow } from "../lib/useNow";
 import { RunGraph } from "./RunGraph";
 
@@ -52,10 +53,11 @@ function FlowRunView({ run }: { run: FlowRun }) {
   );
   const taskNames = useMemo(() => new Map((taskRuns ?? []).map((t) => [t.id, t.name])), [taskRuns]);
 
-  const qc = useQueryClient();
-  const cancel = useMutation({
-    mutationFn: () => api.setFlowRunState(run.id, { type: "CANCELLING", name: "Cancelling", message: "Cancelled from the Baton UI" }),
-    onSettled: () => qc.invalidateQueries({ queryKey: ["flow_runs"] }),
+  const deployment = useQuery({
+    queryKey: ["deployments", "one", run.deployment_id],
+    queryFn: ({ signal }) => api.deployment(run.deployment_id ?? "", signal),
+    enabled: !!run.deployment_id,
+    staleTime: 60_000,
   });
 
   const retries = run.empirical_policy?.retries ?? run.empirical_policy?.max_retries ?? 0;
@@ -80,23 +82,8 @@ function FlowRunView({ run }: { run: FlowRun }) {
         <h1>
           {run.name} <StateBadge type={run.state_type} name={run.state_name} />
         </h1>
-        {isCancellable(run.state_type) && (
-          <button
-            type="button"
-            className="danger"
-            disabled={cancel.isPending || run.state_type === "CANCELLING"}
-            onClick={() => {
-              if (window.confirm(`Cancel flow run ${run.name}?`)) cancel.mutate();
-            }}
-          >
-            {cancel.isPending ? "Cancelling…" : "Cancel run"}
-          </button>
-        )}
+        <RunActions run={run} />
       </header>
-      {cancel.isError && <ErrorBox error={cancel.error} />}
-      {cancel.data && cancel.data.status !== "ACCEPT" && (
-        <p className="notice">The server answered {cancel.data.status}{cancel.data.details?.reason ? `: ${cancel.data.details.reason}` : ""}.</p>
-      )}
       {run.state?.message && <p className={`notice ${run.state_type === "FAILED" || run.state_type === "CRASHED" ? "bad" : ""}`}>{run.state.message}</p>}
 
       <div className="summary-row">
@@ -180,7 +167,8 @@ function FlowRunView({ run }: { run: FlowRun }) {
                 ["Run count", String(run.run_count)],
                 ["Retries", `${retries} allowed, ${run.empirical_policy?.retry_delay ?? run.empirical_policy?.retry_delay_seconds ?? 0}s delay`],
                 ["Flow version", run.flow_version ?? "—"],
-                ["Deployment", run.deployment_id ? <code key="d">{shortId(run.deployment_id)}</code> : "—"],
+                ["Deployment", run.deployment_id ? <Link key="d" to={`/deployments/deployment/${run.deployment_id}`}>{deployment.data ? deployment.data.name : shortId(run.deployment_id)}</Link> : "—"],
+                ["Work pool", deployment.data?.work_pool_name ? <Link key="wp" to={`/work-pools/work-pool/${encodeURIComponent(deployment.data.work_pool_name)}`}>{deployment.data.work_pool_name}</Link> : "—"],
                 ["Work queue", run.work_queue_name ?? "—"],
                 ["Parent task run", run.parent_task_run_id ? <Link key="p" to={`/runs/task-run/${run.parent_task_run_id}`}>{shortId(run.parent_task_run_id)}</Link> : "—"],
                 ["Tags", run.tags.length ? <Tags key="t" tags={run.tags} /> : "—"],

@@ -1,9 +1,13 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { useFlowNames, useFlowRunsPage } from "../api/queries";
-import type { FlowRun, FlowRunSort } from "../api/types";
+import type { FlowRun, FlowRunQuery, FlowRunSort } from "../api/types";
+import { ConfirmDialog } from "../components/Dialog";
+import { notify } from "../components/toast";
+import { bulkDelete, bulkSetState, canCancel, cancelState, type BulkOutcome } from "./operations";
+import { SavedFilters } from "./SavedFilters";
 import { Empty, ErrorBox, FlowRunLink, Loading, Pager, StateBadge, Tags, Time } from "../components/common";
 import {
   LATE,
@@ -40,19 +44,34 @@ function choiceLabel(c: StateChoice): string {
   return c === LATE ? "Late" : stateLabel(c);
 }
 
+/** Merges a fixed scope (a deployment's or pool's runs) into the list's own filter. */
+function withScope(q: FlowRunQuery, scope: FlowRunQuery | undefined): FlowRunQuery {
+  if (!scope) return q;
+  return {
+    ...q,
+    ...scope,
+    flow_runs: { ...q.flow_runs, ...scope.flow_runs },
+  };
+}
+
 /**
  * The flow-runs table with its filters held in the URL. With fixedFlow set
- * (the flow detail page) the flow filter is locked to that flow.
+ * (the flow detail page) the flow filter is locked to that flow; scope
+ * narrows the list further (a deployment's or a work pool's runs). Rows can
+ * be selected (click or x) for bulk cancel, delete or state changes.
  */
-export function FlowRunsList({ fixedFlow }: { fixedFlow?: string }) {
+export function FlowRunsList({ fixedFlow, scope, saved = false }: { fixedFlow?: string; scope?: FlowRunQuery; saved?: boolean }) {
   const [params, setParams] = useSearchParams();
   const filters = parseRunFilters(params);
   if (fixedFlow) filters.flows = [fixedFlow];
   const now = useNow(30_000);
   const anchor = Math.floor(now / 60_000) * 60_000;
-  const query = toFlowRunQuery(filters, anchor);
+  const query = withScope(toFlowRunQuery(filters, anchor), scope);
   const runs = useFlowRunsPage(query, filters.sort, filters.page, filters.pageSize);
   const flows = useFlowNames(runs.data?.results.map((r) => r.flow_id) ?? []);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const pageRuns = runs.data?.results ?? [];
+  const chosen = pageRuns.filter((r) => selected.has(r.id));
 
   const update = (patch: Partial<RunFilters>) => {
     const next = { ...filters, page: 1, ...patch };
@@ -62,7 +81,9 @@ export function FlowRunsList({ fixedFlow }: { fixedFlow?: string }) {
 
   return (
     <div className="runs-list">
+      {saved && <SavedFilters />}
       <FilterBar filters={filters} update={update} fixedFlow={fixedFlow} />
+      {chosen.length > 0 && <BulkBar runs={chosen} clear={() => setSelected(new Set())} />}
       {runs.isError ? (
         <ErrorBox error={runs.error} retry={() => void runs.refetch()} />
       ) : runs.isPending ? (
@@ -77,7 +98,20 @@ export function FlowRunsList({ fixedFlow }: { fixedFlow?: string }) {
             {formatCount(runs.data.count)} flow run{runs.data.count === 1 ? "" : "s"}
             {runs.isPlaceholderData ? " · updating…" : ""}
           </p>
-          <RunsTable runs={runs.data.results} flowName={(id) => flows.get(id)?.name} now={now} />
+          <RunsTable
+            runs={runs.data.results}
+            flowName={(id) => flows.get(id)?.name}
+            now={now}
+            selected={selected}
+            onSelect={(ids, on) => {
+              const next = new Set(selected);
+              for (const id of ids) {
+                if (on) next.add(id);
+                else next.delete(id);
+              }
+              setSelected(next);
+            }}
+          />
           <Pager page={filters.page} pages={runs.data.pages} onPage={(p) => update({ page: p })} />
         </>
       )}
@@ -85,12 +119,28 @@ export function FlowRunsList({ fixedFlow }: { fixedFlow?: string }) {
   );
 }
 
-function RunsTable({ runs, flowName, now }: { runs: FlowRun[]; flowName: (id: string) => string | undefined; now: number }) {
+function RunsTable({
+  runs,
+  flowName,
+  now,
+  selected,
+  onSelect,
+}: {
+  runs: FlowRun[];
+  flowName: (id: string) => string | undefined;
+  now: number;
+  selected: Set<string>;
+  onSelect: (ids: string[], on: boolean) => void;
+}) {
+  const all = runs.length > 0 && runs.every((r) => selected.has(r.id));
   return (
     <div className="table-wrap">
-      <table className="table" data-testid="runs-table">
+      <table className="table" data-testid="runs-table" data-keynav>
         <thead>
           <tr>
+            <th scope="col" className="select-col">
+              <input type="checkbox" aria-label="Select all runs on this page" checked={all} onChange={(e) => onSelect(runs.map((r) => r.id), e.target.checked)} />
+            </th>
             <th scope="col">State</th>
             <th scope="col">Run</th>
             <th scope="col">Scheduled</th>
@@ -101,7 +151,10 @@ function RunsTable({ runs, flowName, now }: { runs: FlowRun[]; flowName: (id: st
         </thead>
         <tbody>
           {runs.map((r) => (
-            <tr key={r.id} data-state={r.state_type ?? ""}>
+            <tr key={r.id} data-state={r.state_type ?? ""} className={selected.has(r.id) ? "selected" : undefined}>
+              <td className="select-col">
+                <input type="checkbox" aria-label={`Select ${r.name}`} checked={selected.has(r.id)} onChange={(e) => onSelect([r.id], e.target.checked)} />
+              </td>
               <td>
                 <StateBadge type={r.state_type} name={r.state_name} />
               </td>
@@ -274,5 +327,93 @@ function FilterBar({ filters, update, fixedFlow }: { filters: RunFilters; update
         </select>
       </label>
     </form>
+  );
+}
+
+type BulkAction = "cancel" | "delete" | "state";
+
+const SETTABLE: { type: FlowRun["state_type"] & string; name: string }[] = [
+  { type: "COMPLETED", name: "Completed" },
+  { type: "FAILED", name: "Failed" },
+  { type: "CANCELLED", name: "Cancelled" },
+  { type: "CRASHED", name: "Crashed" },
+  { type: "SCHEDULED", name: "Scheduled" },
+];
+
+/** The bar over the table while runs are selected: cancel, delete or change state, each confirmed. */
+function BulkBar({ runs, clear }: { runs: FlowRun[]; clear: () => void }) {
+  const qc = useQueryClient();
+  const [action, setAction] = useState<BulkAction | null>(null);
+  const [target, setTarget] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const cancellable = runs.filter((r) => canCancel(r.state_type));
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      let res: BulkOutcome;
+      if (action === "cancel") res = await bulkSetState(cancellable, cancelState);
+      else if (action === "delete") res = await bulkDelete(runs.map((r) => r.id));
+      else {
+        const s = SETTABLE[target] ?? { type: "COMPLETED" as const, name: "Completed" };
+        res = await bulkSetState(runs, () => ({ type: s.type, name: s.name, message: "Set from the Baton UI" }));
+      }
+      const verb = action === "cancel" ? "cancelled" : action === "delete" ? "deleted" : "updated";
+      notify(`${res.ok} flow run${res.ok === 1 ? "" : "s"} ${verb}${res.failed.length ? `; ${res.failed.length} refused (${res.failed[0]?.message ?? ""})` : ""}`, res.failed.length ? "error" : "ok");
+      setAction(null);
+      clear();
+      await qc.invalidateQueries({ queryKey: ["flow_runs"] });
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const n = runs.length;
+  return (
+    <div className="bulk-bar" role="region" aria-label="Selected runs" data-testid="bulk-bar">
+      <strong>{n} selected</strong>
+      <button type="button" onClick={() => setAction("cancel")} disabled={cancellable.length === 0}>
+        Cancel {cancellable.length === n ? "" : `(${cancellable.length})`}
+      </button>
+      <button type="button" onClick={() => setAction("state")}>
+        Change state…
+      </button>
+      <button type="button" className="danger" onClick={() => setAction("delete")}>
+        Delete
+      </button>
+      <button type="button" className="ghost" onClick={clear}>
+        Clear selection
+      </button>
+      <ConfirmDialog
+        open={action !== null}
+        title={action === "cancel" ? `Cancel ${cancellable.length} flow runs?` : action === "delete" ? `Delete ${n} flow runs?` : `Change the state of ${n} flow runs?`}
+        body={
+          action === "state" ? (
+            <label className="field">
+              <span>New state (forced past orchestration rules only where Prefect allows)</span>
+              <select value={target} onChange={(e) => setTarget(Number(e.target.value))} name="bulk-state">
+                {SETTABLE.map((s, i) => (
+                  <option key={s.type} value={i}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : action === "delete" ? (
+            <p>The runs, their task runs and logs are removed for good.</p>
+          ) : (
+            <p>Running runs move to Cancelling (their worker stops them); scheduled and paused runs are cancelled at once.</p>
+          )
+        }
+        confirmLabel={action === "cancel" ? "Cancel runs" : action === "delete" ? "Delete runs" : "Change state"}
+        danger={action !== "state"}
+        busy={busy}
+        error={error}
+        onConfirm={() => void run()}
+        onClose={() => setAction(null)}
+      />
+    </div>
   );
 }

@@ -6,7 +6,7 @@ export function FlowRunsPage() {
       <header className="page-head">
         <h1>Flow runs</h1>
       </header>
-      <FlowRunsList />
+      <FlowRunsList saved />
     </div>
   );
 }

@@ -1,5 +1,9 @@
 // Formatting of times and durations. Absolute times are shown in the
-// browser's own time zone and locale; relative times read "3 min ago".
+// user's preferred zone and clock (timePrefs.ts, default: the browser's);
+// relative times read "3 min ago".
+
+import { effectiveZone, prefOptions } from "./timePrefs";
+import { fromZonedInput, toZonedInput } from "./zones";
 
 /** Formats seconds as a short human duration: "850ms", "42s", "3m 05s", "2h 10m", "3d 4h". */
 export function formatDuration(seconds: number | null | undefined): string {
@@ -56,6 +60,7 @@ export function formatAbsolute(iso: string | null | undefined, locale?: string, 
     minute: "2-digit",
     second: "2-digit",
     timeZoneName: "short",
+    ...prefOptions(),
   };
   if (timeZone) opts.timeZone = timeZone;
   return new Intl.DateTimeFormat(locale, opts).format(t);
@@ -63,7 +68,7 @@ export function formatAbsolute(iso: string | null | undefined, locale?: string, 
 
 /** Formats a time of day for axis ticks and log lines, e.g. "11:40:02". */
 export function formatClock(ms: number, withSeconds = true, locale?: string, timeZone?: string): string {
-  const opts: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", hour12: false };
+  const opts: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", hour12: false, ...prefOptions() };
   if (withSeconds) opts.second = "2-digit";
   if (timeZone) opts.timeZone = timeZone;
   return new Intl.DateTimeFormat(locale, opts).format(ms);
@@ -73,7 +78,7 @@ export function formatClock(ms: number, withSeconds = true, locale?: string, tim
 export function formatLogTime(iso: string, timeZone?: string): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  const opts: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, fractionalSecondDigits: 3 };
+  const opts: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, fractionalSecondDigits: 3, ...prefOptions() };
   if (timeZone) opts.timeZone = timeZone;
   return new Intl.DateTimeFormat("en-GB", opts).format(t);
 }
@@ -132,19 +137,13 @@ export function formatPercent(part: number, whole: number): string {
   return `${Math.round((part / whole) * 100)}%`;
 }
 
-/** Turns an ISO instant into the value of an <input type="datetime-local"> in the user's zone ("2026-01-10T13:05"). */
+/** Turns an ISO instant into the value of an <input type="datetime-local"> in the preferred zone ("2026-01-10T13:05"). */
 export function toLocalInput(iso: string | null | undefined): string {
-  if (!iso) return "";
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return "";
-  const d = new Date(t);
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return toZonedInput(iso, effectiveZone());
 }
 
-/** Reads an <input type="datetime-local"> value (the user's zone) back into an ISO instant, or null when empty. */
+/** Reads an <input type="datetime-local"> value (the preferred zone) back into an ISO instant, or null when empty. */
 export function fromLocalInput(value: string): string | null {
   if (value === "") return null;
-  const t = new Date(value).getTime();
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
+  return fromZonedInput(value, effectiveZone());
 }

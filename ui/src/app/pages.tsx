@@ -1,0 +1,71 @@
+// The one place a page is registered: its route and, optionally, its
+// sidebar entry. App builds the router from PAGES, Shell builds the sidebar
+// from the entries with a nav, and the command palette offers them too.
+// To add a page: import it here and add one object (keep the list sorted by
+// area; nav entries are ordered by `order`, not by position).
+
+import type { ReactNode } from "react";
+import { Navigate } from "react-router";
+import { ApiKeysPage } from "../cloud/ApiKeysPage";
+import { WorkspacePage, WorkspacesPage } from "../cloud/WorkspacesPage";
+import { ConcurrencyPage } from "../concurrency/ConcurrencyPage";
+import { DashboardPage } from "../dashboard/DashboardPage";
+import { CustomRunPage } from "../deployments/CustomRunPage";
+import { DeploymentPage } from "../deployments/DeploymentPage";
+import { DeploymentsPage } from "../deployments/DeploymentsPage";
+import { EventsPage } from "../events/EventsPage";
+import { FlowRunPage } from "../flow-runs/FlowRunPage";
+import { FlowRunsPage } from "../flow-runs/FlowRunsPage";
+import { FlowPage } from "../flows/FlowPage";
+import { FlowsPage } from "../flows/FlowsPage";
+import { SettingsPage } from "../settings/SettingsPage";
+import { TaskRunPage } from "../task-runs/TaskRunPage";
+import { WorkPoolPage } from "../work-pools/WorkPoolPage";
+import { WorkPoolsPage } from "../work-pools/WorkPoolsPage";
+
+export interface NavEntry {
+  label: string;
+  /** Position in the sidebar: 10s for run views, 30s for configuration, 50s for events, 80s for account, 90s for settings. */
+  order: number;
+  /** Where the link points when it differs from the page path (no route parameters in nav paths). */
+  to?: string;
+  /** Only shown in cloud mode (workspaces, API keys, members). */
+  cloudOnly?: boolean;
+  /** Extra words the command palette matches ("queues" finds Work pools). */
+  keywords?: string;
+}
+
+export interface PageDef {
+  /** Route path without the leading slash; ":id"-style parameters allowed. */
+  path: string;
+  element: ReactNode;
+  nav?: NavEntry;
+}
+
+export const PAGES: PageDef[] = [
+  { path: "", element: <Navigate to="/dashboard" replace /> },
+  { path: "dashboard", element: <DashboardPage />, nav: { label: "Dashboard", order: 10 } },
+  { path: "runs", element: <FlowRunsPage />, nav: { label: "Runs", order: 12, keywords: "flow runs" } },
+  { path: "runs/flow-run/:id", element: <FlowRunPage /> },
+  { path: "runs/task-run/:id", element: <TaskRunPage /> },
+  { path: "flows", element: <FlowsPage />, nav: { label: "Flows", order: 14 } },
+  { path: "flows/flow/:id", element: <FlowPage /> },
+  { path: "deployments", element: <DeploymentsPage />, nav: { label: "Deployments", order: 20, keywords: "schedules" } },
+  { path: "deployments/deployment/:id", element: <DeploymentPage /> },
+  { path: "deployments/deployment/:id/run", element: <CustomRunPage /> },
+  { path: "work-pools", element: <WorkPoolsPage />, nav: { label: "Work pools", order: 22, keywords: "queues workers" } },
+  { path: "work-pools/work-pool/:name", element: <WorkPoolPage /> },
+  { path: "concurrency-limits", element: <ConcurrencyPage />, nav: { label: "Concurrency", order: 34, keywords: "limits slots tags" } },
+  { path: "events", element: <EventsPage />, nav: { label: "Events", order: 50 } },
+  { path: "workspaces", element: <WorkspacesPage />, nav: { label: "Workspaces", order: 80 } },
+  { path: "workspaces/:accountId/:workspaceId", element: <WorkspacePage /> },
+  { path: "api-keys", element: <ApiKeysPage />, nav: { label: "API keys", order: 82 } },
+  { path: "settings", element: <SettingsPage />, nav: { label: "Settings", order: 90, keywords: "time zone clock theme preferences" } },
+];
+
+/** The sidebar entries in order, with their link targets. */
+export function navItems(): (NavEntry & { to: string })[] {
+  return PAGES.filter((p): p is PageDef & { nav: NavEntry } => p.nav !== undefined)
+    .map((p) => ({ ...p.nav, to: p.nav.to ?? `/${p.path}` }))
+    .sort((a, b) => a.order - b.order);
+}
