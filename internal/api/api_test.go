@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store/sqlite"
+	"github.com/batonhq/baton/internal/tenancy"
 )
 
 // testServer is a real API over a real SQLite file.
@@ -29,12 +30,27 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "baton.db")})
+	cfg := testConfig(t, filepath.Join(t.TempDir(), "baton.db"), tenancy.ModeServer, slog.New(slog.DiscardHandler))
+	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &testServer{Server: hs, t: t}
+}
+
+// testConfig wires a Config as the server command does (SQLite store, bus,
+// runs layer, event ingest, sockets, and the tenancy service in the given
+// mode, which is the one authorizer) over a database at dbPath. Everything
+// it starts is stopped when the test ends.
+func testConfig(t *testing.T, dbPath string, mode tenancy.Mode, log *slog.Logger) Config {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: dbPath})
+	if err != nil {
+		t.Fatal(err)
+	}
 	bus := events.NewBus()
 	rs, err := runs.New(runs.Config{Store: st, Publisher: bus, Logger: log})
 	if err != nil {
@@ -44,20 +60,30 @@ func newTestServer(t *testing.T) *testServer {
 	if err := ing.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
-	srv, err := New(ctx, Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: testKeys(t)})
+	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: mode, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
-		hs.Close()
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		_ = ing.Stop(sctx)
 		_ = st.Close()
 	})
-	return &testServer{Server: hs, t: t}
+	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
+	return Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten, Keys: testKeys(t)}
+}
+
+// TestServerNeedsAnAuthorizer: a server cannot be built without its tenancy
+// service (open access is ModeServer, an explicit authorizer), so a wiring
+// mistake cannot ship a server that lets everything through.
+func TestServerNeedsAnAuthorizer(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, filepath.Join(t.TempDir(), "baton.db"), tenancy.ModeServer, slog.New(slog.DiscardHandler))
+	cfg.Tenancy = nil
+	if _, err := New(context.Background(), cfg); err == nil {
+		t.Fatal("New built a server without a tenancy service")
+	}
 }
 
 // do sends a request and returns the status and decoded JSON body.

@@ -25,7 +25,7 @@ func artifactRoutes() []route {
 			return c.srv.cfg.Store.ArtifactCreate(c.ctx, c.ws, *b)
 		}),
 		op(wsRead, "GET", "/artifacts/{id}", "Artifacts", "Read an artifact", 200, func(c *call, _ *noBody) (model.Artifact, error) {
-			aid, _ := c.pathID("id")
+			aid := c.id("id")
 			return c.srv.cfg.Store.ArtifactGet(c.ctx, c.ws, aid)
 		}, id),
 		op(wsRead, "GET", "/artifacts/{key}/latest", "Artifacts", "Read the latest artifact of a key", 200, func(c *call, _ *noBody) (model.ArtifactCollection, error) {
@@ -50,12 +50,12 @@ func artifactRoutes() []route {
 			return c.srv.cfg.Store.ArtifactLatestCount(c.ctx, c.ws, *q)
 		})),
 		op(wsWrite, "PATCH", "/artifacts/{id}", "Artifacts", "Update an artifact", 204, func(c *call, b *model.ArtifactUpdate) (noContent, error) {
-			aid, _ := c.pathID("id")
+			aid := c.id("id")
 			b.Metadata = truncateMetadata(b.Metadata)
 			return noContent{}, c.srv.cfg.Store.ArtifactUpdate(c.ctx, c.ws, aid, *b)
 		}, id),
 		op(wsWrite, "DELETE", "/artifacts/{id}", "Artifacts", "Delete an artifact", 204, func(c *call, _ *noBody) (noContent, error) {
-			aid, _ := c.pathID("id")
+			aid := c.id("id")
 			return noContent{}, c.srv.cfg.Store.ArtifactDelete(c.ctx, c.ws, aid)
 		}, id),
 	}

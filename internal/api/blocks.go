@@ -46,7 +46,7 @@ func blockRoutes() []route {
 	secretsQ := param{name: "include_secrets", in: "query", typ: "boolean", doc: "Return secret fields in clear (needs write access to the workspace)."}
 	svc := func(c *call) *blocks.Service { return c.srv.blocks }
 	st := func(c *call) store.Store { return c.srv.cfg.Store }
-	pid := func(c *call) model.ID { v, _ := c.pathID("id"); return v }
+	pid := func(c *call) model.ID { return c.id("id") }
 	return []route{
 		// ---- block types
 		op(wsWrite, "POST", "/block_types", "Block types", "Create a block type", 201, func(c *call, b *model.BlockTypeCreate) (model.BlockType, error) {

@@ -133,7 +133,7 @@ func bulkRoutes() []route {
 			})),
 		op(wsWrite, "POST", "/deployments/{id}/create_flow_run/bulk", "Deployments", "Create up to 100 flow runs of a deployment; each entry answers CREATED with its id or FAILED with the reason", 200,
 			func(c *call, b *[]model.DeploymentFlowRunCreate) (flowRunBulkCreated, error) {
-				did, _ := c.pathID("id")
+				did := c.id("id")
 				if len(*b) > bulkCreateLimit {
 					return flowRunBulkCreated{}, errorf(http.StatusBadRequest, "Cannot create more than %d flow runs at once.", bulkCreateLimit)
 				}

@@ -116,7 +116,7 @@ func concurrencyRoutes() []route {
 			return noContent{}, c.srv.cfg.Store.ConcurrencyRelease(c.ctx, c.ws, b.LeaseID)
 		}),
 		optionalBody(op(wsWrite, "POST", "/v2/concurrency_limits/leases/{lease_id}/renew", "Concurrency Limits V2", "Extend a lease", 204, func(c *call, b *leaseRenew) (noContent, error) {
-			lid, _ := c.pathID("lease_id")
+			lid := c.id("lease_id")
 			ttl, err := leaseTTL(b.LeaseDuration)
 			if err != nil {
 				return noContent{}, err

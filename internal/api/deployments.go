@@ -31,7 +31,7 @@ func deploymentRoutes() []route {
 	return []route{
 		op(wsWrite, "POST", "/deployments", tag, "Create a deployment, or replace the one with the same flow and name", 201, createDeployment),
 		op(wsRead, "GET", "/deployments/{id}", tag, "Read a deployment", 200, func(c *call, _ *noBody) (model.Deployment, error) {
-			did, _ := c.pathID("id")
+			did := c.id("id")
 			return c.getDeployment(did)
 		}, id),
 		op(wsRead, "GET", "/deployments/name/{flow_name}/{deployment_name}", tag, "Read a deployment by flow and deployment name", 200,
@@ -43,7 +43,7 @@ func deploymentRoutes() []route {
 			param{name: "flow_name", in: "path", typ: "string", required: true}, param{name: "deployment_name", in: "path", typ: "string", required: true}),
 		op(wsWrite, "PATCH", "/deployments/{id}", tag, "Update a deployment", 204, updateDeployment, id),
 		op(wsWrite, "DELETE", "/deployments/{id}", tag, "Delete a deployment and its future scheduled runs", 204, func(c *call, _ *noBody) (noContent, error) {
-			did, _ := c.pathID("id")
+			did := c.id("id")
 			return noContent{}, notFoundAs(c.srv.cfg.Store.DeploymentDelete(c.ctx, c.ws, did), "deployment", did)
 		}, id),
 		optionalBody(op(wsRead, "POST", "/deployments/filter", tag, "Query deployments", 200, func(c *call, q *model.DeploymentQuery) ([]model.Deployment, error) {
@@ -80,12 +80,12 @@ func deploymentRoutes() []route {
 			return noContent{}, c.setPaused(false)
 		}, id),
 		op(wsRead, "GET", "/deployments/{id}/schedules", tag, "List a deployment's schedules", 200, func(c *call, _ *noBody) ([]model.DeploymentSchedule, error) {
-			did, _ := c.pathID("id")
+			did := c.id("id")
 			d, err := c.getDeployment(did)
 			return d.Schedules, err
 		}, id),
 		op(wsWrite, "POST", "/deployments/{id}/schedules", tag, "Add schedules to a deployment", 201, func(c *call, b *[]model.DeploymentScheduleCreate) ([]model.DeploymentSchedule, error) {
-			did, _ := c.pathID("id")
+			did := c.id("id")
 			added, err := buildSchedules(*b, c.srv.now())
 			if err != nil {
 				return nil, err
@@ -131,7 +131,7 @@ func (c *call) getDeployment(id model.ID) (model.Deployment, error) {
 }
 
 func (c *call) setPaused(paused bool) error {
-	did, _ := c.pathID("id")
+	did := c.id("id")
 	_, err := c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
 		d.Paused = paused
 		return nil
@@ -249,7 +249,7 @@ func createDeployment(c *call, b *model.DeploymentCreate) (model.Deployment, err
 }
 
 func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
-	did, _ := c.pathID("id")
+	did := c.id("id")
 	for _, f := range []struct {
 		v    json.RawMessage
 		name string
@@ -342,8 +342,8 @@ func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
 // editSchedule finds the addressed schedule and lets fn change the
 // deployment around it.
 func (c *call) editSchedule(fn func(d *model.Deployment, i int) error) error {
-	did, _ := c.pathID("id")
-	sid, _ := c.pathID("schedule_id")
+	did := c.id("id")
+	sid := c.id("schedule_id")
 	_, err := c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
 		i := slices.IndexFunc(d.Schedules, func(s model.DeploymentSchedule) bool { return s.ID == sid })
 		if i < 0 {
@@ -408,7 +408,7 @@ func mergeParams(base, override json.RawMessage) (map[string]any, error) {
 }
 
 func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.FlowRun, error) {
-	did, _ := c.pathID("id")
+	did := c.id("id")
 	dep, err := c.getDeployment(did)
 	if err != nil {
 		return model.FlowRun{}, err

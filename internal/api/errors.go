@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/tenancy"
 )
 
 // Error is the one error type handlers return for anything a client should
@@ -42,13 +43,18 @@ func notFound(kind string, id any) *Error {
 	return errorf(http.StatusNotFound, "%s %v not found", kind, id)
 }
 
-// toAPIError maps any error to an *Error: API errors pass through, store
-// sentinels become 404/409/423, and everything else is an internal 500.
+// toAPIError maps any error to an *Error: API errors pass through, tenancy
+// decisions keep their status and public message, store sentinels become
+// 404/409/423, and everything else is an internal 500. It is the one place
+// domain errors become HTTP: handlers return them as they come.
 func toAPIError(err error) *Error {
 	var ae *Error
+	var te *tenancy.Error
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &te):
+		return &Error{Status: te.Status, Detail: te.Msg, RetryAfter: te.RetryAfter, cause: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: sentinelDetail(err, store.ErrNotFound), cause: err}
 	case errors.Is(err, store.ErrConflict):

@@ -46,11 +46,11 @@ func eventRoutes() []route {
 	return []route{
 		{access: wsWrite, method: "GET", path: "/events/in", tag: "Events", summary: "Websocket: clients stream events in (subprotocol \"prefect\")", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
-			srv.cfg.Sockets.ServeIn(w, r, workspaceOf(r))
+			srv.cfg.Sockets.ServeIn(w, r, workspaceOf(r), srv.AuthenticateSocket)
 		}},
 		{access: wsRead, method: "GET", path: "/events/out", tag: "Events", summary: "Websocket: subscribe to events matching a filter (backfill, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
-			srv.cfg.Sockets.ServeOut(w, r, workspaceOf(r))
+			srv.cfg.Sockets.ServeOut(w, r, workspaceOf(r), srv.AuthenticateSocket)
 		}},
 		op(wsWrite, "POST", "/events", "Events", "Record events over HTTP", 204, func(c *call, b *[]model.Event) (noContent, error) {
 			for i := range *b {

@@ -16,16 +16,16 @@ func flowRunRoutes() []route {
 	return []route{
 		op(wsWrite, "POST", "/flow_runs", "Flow Runs", "Create a flow run (or return the one with the same idempotency key)", 201, createFlowRun),
 		op(wsRead, "GET", "/flow_runs/{id}", "Flow Runs", "Read a flow run", 200, func(c *call, _ *noBody) (model.FlowRun, error) {
-			rid, _ := c.pathID("id")
+			rid := c.id("id")
 			return c.getFlowRun(rid)
 		}, id),
 		op(wsWrite, "PATCH", "/flow_runs/{id}", "Flow Runs", "Update a flow run", 204, updateFlowRun, id),
 		op(wsWrite, "PATCH", "/flow_runs/{id}/labels", "Flow Runs", "Merge labels into a flow run's labels", 204, func(c *call, b *model.Labels) (noContent, error) {
-			rid, _ := c.pathID("id")
+			rid := c.id("id")
 			return noContent{}, c.srv.cfg.Runs.MergeFlowRunLabels(c.ctx, c.ws, rid, *b)
 		}, id),
 		op(wsWrite, "DELETE", "/flow_runs/{id}", "Flow Runs", "Delete a flow run", 204, func(c *call, _ *noBody) (noContent, error) {
-			rid, _ := c.pathID("id")
+			rid := c.id("id")
 			return noContent{}, c.srv.cfg.Runs.DeleteFlowRun(c.ctx, c.ws, rid)
 		}, id),
 		op(wsWrite, "POST", "/flow_runs/{id}/set_state", "Flow Runs", "Propose a new state; the orchestration policy decides", 201, setFlowRunState, id),
@@ -111,7 +111,7 @@ func checkObject(m json.RawMessage, field string) error {
 }
 
 func updateFlowRun(c *call, b *model.FlowRunUpdate) (noContent, error) {
-	rid, _ := c.pathID("id")
+	rid := c.id("id")
 	if err := checkObject(b.Parameters, "parameters"); err != nil {
 		return noContent{}, err
 	}
@@ -119,7 +119,7 @@ func updateFlowRun(c *call, b *model.FlowRunUpdate) (noContent, error) {
 }
 
 func setFlowRunState(c *call, b *model.SetStateRequest) (model.OrchestrationResult, error) {
-	rid, _ := c.pathID("id")
+	rid := c.id("id")
 	t, err := c.srv.cfg.Runs.SetFlowRunState(c.ctx, c.ws, rid, runs.Proposal{State: b.State, Force: b.Force,
 		ClientVersion: orchestration.ClientVersionFromUserAgent(c.r.UserAgent())})
 	if err != nil {

@@ -53,18 +53,18 @@ func flowRoutes() []route {
 	return []route{
 		op(wsWrite, "POST", "/flows", "Flows", "Create a flow, or return the existing one with that name", 201, createFlow),
 		op(wsRead, "GET", "/flows/{id}", "Flows", "Read a flow", 200, func(c *call, _ *noBody) (model.Flow, error) {
-			fid, _ := c.pathID("id")
+			fid := c.id("id")
 			return c.srv.cfg.Store.FlowGet(c.ctx, c.ws, fid)
 		}, id),
 		op(wsRead, "GET", "/flows/name/{name}", "Flows", "Read a flow by name", 200, func(c *call, _ *noBody) (model.Flow, error) {
 			return c.srv.cfg.Store.FlowGetByName(c.ctx, c.ws, c.r.PathValue("name"))
 		}, param{name: "name", in: "path", typ: "string", required: true}),
 		op(wsWrite, "PATCH", "/flows/{id}", "Flows", "Update a flow's tags", 204, func(c *call, b *model.FlowUpdate) (noContent, error) {
-			fid, _ := c.pathID("id")
+			fid := c.id("id")
 			return noContent{}, c.srv.cfg.Store.FlowUpdate(c.ctx, c.ws, fid, *b)
 		}, id),
 		op(wsWrite, "DELETE", "/flows/{id}", "Flows", "Delete a flow and its runs", 204, func(c *call, _ *noBody) (noContent, error) {
-			fid, _ := c.pathID("id")
+			fid := c.id("id")
 			return noContent{}, c.srv.cfg.Store.FlowDelete(c.ctx, c.ws, fid)
 		}, id),
 		optionalBody(op(wsRead, "POST", "/flows/filter", "Flows", "Query flows", 200, func(c *call, q *flowQuery) ([]model.Flow, error) {

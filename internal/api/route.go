@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -52,6 +53,8 @@ const (
 	accountRead
 	// accountManage needs an admin role on the path's {account_id}.
 	accountManage
+	// accountOwn needs the owner role on the path's {account_id}.
+	accountOwn
 )
 
 // String names the access level for logs, tests and the OpenAPI document.
@@ -71,6 +74,8 @@ func (a access) String() string {
 		return "account:read"
 	case accountManage:
 		return "account:manage"
+	case accountOwn:
+		return "account:own"
 	}
 	return "undeclared"
 }
@@ -106,6 +111,9 @@ type call struct {
 	// status overrides the route's success status (e.g. 200 for an upsert
 	// that found an existing row).
 	status int
+	// ids are the route's UUID path parameters, parsed before the handler
+	// runs (see id).
+	ids map[string]model.ID
 }
 
 // op declares a JSON operation whose handler receives the decoded body; acc
@@ -134,14 +142,28 @@ func op[B any, R any](acc access, method, path, tag, summary string, status int,
 // everything when the body is empty).
 func optionalBody(rt route) route { rt.optional = true; return rt }
 
-// pathID parses a UUID path parameter, answering 422 naming it if invalid.
-func (c *call) pathID(name string) (model.ID, error) {
-	v := c.r.PathValue(name)
+// parsePathID parses a UUID path parameter, answering 422 naming it if
+// invalid. adapt calls it for every declared UUID path parameter before the
+// handler runs; handlers read the result with id.
+func parsePathID(r *http.Request, name string) (model.ID, error) {
+	v := r.PathValue(name)
 	id, err := model.ParseID(v)
 	if err != nil {
 		return model.Nil, errorf(http.StatusUnprocessableEntity, "path parameter %q: %q is not a valid UUID", name, v)
 	}
 	return id, nil
+}
+
+// id returns a UUID path parameter the route declares, already parsed (a
+// bad value never reaches the handler: adapt answers 422). Asking for one
+// the route does not declare is a programming error; it panics, which the
+// route walk of TestTenantIsolationEveryRoute turns into a failure.
+func (c *call) id(name string) model.ID {
+	id, ok := c.ids[name]
+	if !ok {
+		panic(fmt.Sprintf("api: path parameter %q is not declared as a uuid by %s", name, c.r.Pattern))
+	}
+	return id
 }
 
 // queryID parses a required UUID query parameter.

@@ -113,12 +113,12 @@ func runViewRoutes() []route {
 				return c.srv.cfg.Store.FlowRunLateness(c.ctx, c.ws, b.RunQuery, c.srv.now())
 			})),
 		op(wsRead, "GET", "/flow_run_states/{id}", "Flow Run States", "Read one flow-run state by its id", 200, func(c *call, _ *noBody) (model.State, error) {
-			sid, _ := c.pathID("id")
+			sid := c.id("id")
 			st, err := c.srv.cfg.Store.FlowRunStateGet(c.ctx, c.ws, sid)
 			return st, notFoundAs(err, "flow run state", sid)
 		}, id),
 		op(wsRead, "GET", "/task_run_states/{id}", "Task Run States", "Read one task-run state by its id", 200, func(c *call, _ *noBody) (model.State, error) {
-			sid, _ := c.pathID("id")
+			sid := c.id("id")
 			st, err := c.srv.cfg.Store.TaskRunStateGet(c.ctx, c.ws, sid)
 			return st, notFoundAs(err, "task run state", sid)
 		}, id),
@@ -139,7 +139,7 @@ func taskRunsOfFlowRun(c *call, rid model.ID, limit int) ([]model.TaskRun, error
 }
 
 func flowRunGraphV1(c *call, _ *noBody) ([]dependencyResult, error) {
-	rid, _ := c.pathID("id")
+	rid := c.id("id")
 	if _, err := c.getFlowRun(rid); err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func flowRunGraphV1(c *call, _ *noBody) ([]dependencyResult, error) {
 }
 
 func flowRunGraphV2(c *call, _ *noBody) (runGraph, error) {
-	rid, _ := c.pathID("id")
+	rid := c.id("id")
 	var since time.Time
 	if v := c.r.URL.Query().Get("since"); v != "" {
 		t, err := model.ParseTime(v)
@@ -341,7 +341,7 @@ func downloadFlowRunLogs(w http.ResponseWriter, r *http.Request) {
 	s := r.Context().Value(srvKey{}).(*Server)
 	ws := workspaceOf(r)
 	c := &call{ctx: r.Context(), w: w, r: r, ws: ws, srv: s}
-	rid, err := c.pathID("id")
+	rid, err := parsePathID(r, "id")
 	if err != nil {
 		writeError(w, toAPIError(err))
 		return

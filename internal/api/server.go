@@ -51,8 +51,11 @@ type Config struct {
 	// Keys seals and opens block document data (required: secrets are
 	// never stored in clear).
 	Keys *blocks.Keyring
-	// Tenancy authenticates and authorizes requests (cloud mode, or server
-	// mode's optional key) and serves the cloud endpoints. Nil: open.
+	// Tenancy authenticates and authorizes every request and serves the
+	// cloud endpoints. Required: server mode's open access is a tenancy
+	// service too (ModeServer: everyone is the server principal, and with a
+	// server key callers from other machines must present it), so no
+	// wiring mistake can leave a server without an authorizer.
 	Tenancy *tenancy.Service
 }
 
@@ -85,8 +88,8 @@ type Server struct {
 
 // New builds the API and resolves the default workspace.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Runs == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil || cfg.Keys == nil {
-		return nil, errors.New("api: Store, Runs, Ingest, Bus, Sockets and Keys are required")
+	if cfg.Store == nil || cfg.Runs == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil || cfg.Keys == nil || cfg.Tenancy == nil {
+		return nil, errors.New("api: Store, Runs, Ingest, Bus, Sockets, Keys and Tenancy are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -319,10 +322,15 @@ func (s *Server) adapt(rt route) http.Handler {
 		c := &call{ctx: r.Context(), w: w, r: r, ws: ws, srv: s, optional: rt.optional}
 		for _, p := range rt.params {
 			if p.in == "path" && p.typ == "uuid" {
-				if _, err := c.pathID(p.name); err != nil {
+				id, err := parsePathID(r, p.name)
+				if err != nil {
 					writeError(w, toAPIError(err))
 					return
 				}
+				if c.ids == nil {
+					c.ids = make(map[string]model.ID, 2)
+				}
+				c.ids[p.name] = id
 			}
 		}
 		res, err := rt.serve(c)

@@ -12,16 +12,16 @@ func taskRunRoutes() []route {
 	return []route{
 		op(wsWrite, "POST", "/task_runs", "Task Runs", "Create a task run (or return the one with the same flow run, task key and dynamic key)", 201, createTaskRun),
 		op(wsRead, "GET", "/task_runs/{id}", "Task Runs", "Read a task run", 200, func(c *call, _ *noBody) (model.TaskRun, error) {
-			rid, _ := c.pathID("id")
+			rid := c.id("id")
 			r, err := c.srv.cfg.Store.TaskRunGet(c.ctx, c.ws, rid)
 			return r, notFoundAs(err, "task run", rid)
 		}, id),
 		op(wsWrite, "PATCH", "/task_runs/{id}", "Task Runs", "Update a task run", 204, func(c *call, b *model.TaskRunUpdate) (noContent, error) {
-			rid, _ := c.pathID("id")
+			rid := c.id("id")
 			return noContent{}, c.srv.cfg.Runs.UpdateTaskRun(c.ctx, c.ws, rid, *b)
 		}, id),
 		op(wsWrite, "DELETE", "/task_runs/{id}", "Task Runs", "Delete a task run", 204, func(c *call, _ *noBody) (noContent, error) {
-			rid, _ := c.pathID("id")
+			rid := c.id("id")
 			return noContent{}, c.srv.cfg.Runs.DeleteTaskRun(c.ctx, c.ws, rid)
 		}, id),
 		op(wsWrite, "POST", "/task_runs/{id}/set_state", "Task Runs", "Propose a new task-run state; the orchestration policy decides", 201, setTaskRunState, id),
@@ -75,7 +75,7 @@ func createTaskRun(c *call, b *model.TaskRunCreate) (model.TaskRun, error) {
 }
 
 func setTaskRunState(c *call, b *model.SetStateRequest) (model.OrchestrationResult, error) {
-	rid, _ := c.pathID("id")
+	rid := c.id("id")
 	t, err := c.srv.cfg.Runs.SetTaskRunState(c.ctx, c.ws, rid, runs.Proposal{State: b.State, Force: b.Force})
 	if err != nil {
 		return model.OrchestrationResult{}, err

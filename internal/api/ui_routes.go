@@ -150,7 +150,7 @@ func uiRoutes() []route {
 				return out, nil
 			}),
 		op(wsRead, "GET", "/ui/task_runs/{id}", tag, "A task run with its flow run's name", 200, func(c *call, _ *noBody) (uiTaskRun, error) {
-			rid, _ := c.pathID("id")
+			rid := c.id("id")
 			tr, err := c.srv.cfg.Store.TaskRunGet(c.ctx, c.ws, rid)
 			if err != nil {
 				return uiTaskRun{}, notFoundAs(err, "task run", rid)

@@ -25,7 +25,7 @@ var variableNameRe = regexp.MustCompile(`^[a-z0-9_-]*$`)
 func variableRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	name := param{name: "name", in: "path", typ: "string", required: true}
-	byID := func(c *call) store.Ref { v, _ := c.pathID("id"); return store.RefID(v) }
+	byID := func(c *call) store.Ref { v := c.id("id"); return store.RefID(v) }
 	byName := func(c *call) store.Ref { return store.RefName(c.r.PathValue("name")) }
 	vars := func(c *call) store.Variables { return c.srv.cfg.Store }
 	get := func(ref func(*call) store.Ref) func(*call, *noBody) (model.Variable, error) {

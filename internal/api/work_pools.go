@@ -84,7 +84,7 @@ func workPoolRoutes() []route {
 		// The client reads a run's queue by id to label its events (and
 		// drops every event of the run when this fails).
 		op(wsRead, "GET", "/work_queues/{id}", "Work Queues", "Read a work queue by id", 200, func(c *call, _ *noBody) (model.WorkQueue, error) {
-			id, _ := c.pathID("id")
+			id := c.id("id")
 			q, err := c.srv.cfg.Store.WorkQueueGetByID(c.ctx, c.ws, id)
 			return q, notFoundAs(err, "work queue", id)
 		}, param{name: "id", in: "path", typ: "uuid", required: true}),

@@ -147,10 +147,8 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	var srv *api.Server // the socket hook needs the server, built below
-	sockets := events.NewSockets(events.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log,
-		Authenticate: func(r *http.Request, token string) error { return srv.AuthenticateSocket(r, token) }})
-	srv, err = api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
+	sockets := events.NewSockets(events.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func BenchmarkEventsInWebsocket(b *testing.B) {
 	bus := NewBus()
 	in := startIngest(b, IngestConfig{Store: st, Bus: bus})
 	s := NewSockets(SocketsConfig{Ingest: in, Bus: bus})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.ServeIn(w, r, testWS) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.ServeIn(w, r, testWS, allowAll) }))
 	defer srv.Close()
 
 	proto := taskRunEvent(model.NewID(), model.StateRunning, "Running", t0)

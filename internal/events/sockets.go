@@ -18,6 +18,13 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
+// Authenticator checks a websocket's credential: the token of the auth
+// message when the client uses the "prefect" subprotocol, otherwise the one
+// of the upgrade's Authorization header (the bearer key, or the decoded Basic
+// credential; "" when absent). ServeIn and ServeOut require one: the API
+// passes the server's authorizer, so no socket is open by omission.
+type Authenticator func(r *http.Request, token string) error
+
 // Subprotocol is the websocket subprotocol of Prefect's event sockets. When
 // the client offers it, the server echoes it and expects an auth message.
 const Subprotocol = "prefect"
@@ -36,11 +43,6 @@ type SocketsConfig struct {
 	Bus *Bus
 	// Store serves the /events/out backfill. Optional (no backfill).
 	Store EventLister
-	// Authenticate checks a token: the one of the auth message when the
-	// client uses the "prefect" subprotocol, otherwise the one of the
-	// upgrade's Authorization header (the bearer key, or the decoded Basic
-	// credential; "" when absent). Nil accepts everyone.
-	Authenticate func(r *http.Request, token string) error
 	// CheckOrigin is passed to the websocket upgrader; nil keeps gorilla's
 	// same-origin check (non-browser clients send no Origin and pass).
 	CheckOrigin func(r *http.Request) bool
@@ -129,15 +131,18 @@ type handshakeMessage struct {
 // the Authorization header before upgrading (failure is a 401, which the
 // Prefect client does not retry). It returns nil when the connection is
 // already answered.
-func (s *Sockets) open(w http.ResponseWriter, r *http.Request) *websocket.Conn {
+func (s *Sockets) open(w http.ResponseWriter, r *http.Request, auth Authenticator) *websocket.Conn {
+	if auth == nil {
+		panic("events: a socket served without an Authenticator")
+	}
 	withProto := false
 	for _, p := range websocket.Subprotocols(r) {
 		if p == Subprotocol {
 			withProto = true
 		}
 	}
-	if !withProto && s.cfg.Authenticate != nil {
-		if err := s.cfg.Authenticate(r, headerToken(r)); err != nil {
+	if !withProto {
+		if err := auth(r, headerToken(r)); err != nil {
 			s.log.InfoContext(r.Context(), "event socket rejected", slog.String("path", r.URL.Path), slog.Any("error", err))
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
@@ -164,12 +169,10 @@ func (s *Sockets) open(w http.ResponseWriter, r *http.Request) *websocket.Conn {
 	if msg.Token != nil {
 		token = *msg.Token
 	}
-	if s.cfg.Authenticate != nil {
-		if err := s.cfg.Authenticate(r, token); err != nil {
-			s.log.InfoContext(r.Context(), "event socket auth failed", slog.String("path", r.URL.Path), slog.Any("error", err))
-			s.closeWith(conn, closePolicyViolation, "Authentication failed")
-			return nil
-		}
+	if err := auth(r, token); err != nil {
+		s.log.InfoContext(r.Context(), "event socket auth failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		s.closeWith(conn, closePolicyViolation, "Authentication failed")
+		return nil
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"auth_success"}`)); err != nil {
@@ -227,12 +230,12 @@ func (s *Sockets) closeWith(conn *websocket.Conn, code int, reason string) {
 // takes the pong as the acknowledgement of everything it sent before the
 // ping. If a commit fails the connection is closed with 1011 and no pong is
 // sent, so the client resends.
-func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID) {
+func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, auth Authenticator) {
 	if s.cfg.Ingest == nil {
 		http.Error(w, "events ingest not configured", http.StatusServiceUnavailable)
 		return
 	}
-	conn := s.open(w, r)
+	conn := s.open(w, r, auth)
 	if conn == nil {
 		return
 	}
@@ -433,12 +436,12 @@ type outMessage struct {
 // the two, and events seen in the backfill are not sent again. A subscriber
 // that falls too far behind is closed with 1013; the client reconnects and
 // backfills.
-func (s *Sockets) ServeOut(w http.ResponseWriter, r *http.Request, ws model.ID) {
+func (s *Sockets) ServeOut(w http.ResponseWriter, r *http.Request, ws model.ID, auth Authenticator) {
 	if s.cfg.Bus == nil {
 		http.Error(w, "events bus not configured", http.StatusServiceUnavailable)
 		return
 	}
-	conn := s.open(w, r)
+	conn := s.open(w, r, auth)
 	if conn == nil {
 		return
 	}

@@ -23,7 +23,13 @@ type testServer struct {
 	bus     *Bus
 	ingest  *Ingest
 	sockets *Sockets
+	// auth authenticates the sockets (allowAll unless a test replaces it
+	// before dialling).
+	auth Authenticator
 }
+
+// allowAll accepts every credential.
+func allowAll(*http.Request, string) error { return nil }
 
 func newTestServer(t *testing.T, st *fakeStore, mod func(*SocketsConfig)) *testServer {
 	t.Helper()
@@ -34,12 +40,13 @@ func newTestServer(t *testing.T, st *fakeStore, mod func(*SocketsConfig)) *testS
 		mod(&cfg)
 	}
 	s := NewSockets(cfg)
+	ts := &testServer{st: st, bus: bus, ingest: in, sockets: s, auth: allowAll}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/in", func(w http.ResponseWriter, r *http.Request) { s.ServeIn(w, r, testWS) })
-	mux.HandleFunc("/out", func(w http.ResponseWriter, r *http.Request) { s.ServeOut(w, r, testWS) })
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, st: st, bus: bus, ingest: in, sockets: s}
+	mux.HandleFunc("/in", func(w http.ResponseWriter, r *http.Request) { s.ServeIn(w, r, testWS, ts.auth) })
+	mux.HandleFunc("/out", func(w http.ResponseWriter, r *http.Request) { s.ServeOut(w, r, testWS, ts.auth) })
+	ts.Server = httptest.NewServer(mux)
+	t.Cleanup(ts.Server.Close)
+	return ts
 }
 
 // client is a gorilla client with a background reader that collects
@@ -157,14 +164,13 @@ func TestEventsInHandshakes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newTestServer(t, newFakeStore(), func(c *SocketsConfig) {
-				c.Authenticate = func(r *http.Request, token string) error {
-					if token != "admin:pass" {
-						return errors.New("bad token")
-					}
-					return nil
+			srv := newTestServer(t, newFakeStore(), nil)
+			srv.auth = func(r *http.Request, token string) error {
+				if token != "admin:pass" {
+					return errors.New("bad token")
 				}
-			})
+				return nil
+			}
 			conn, resp, err := dial(t, srv, "/in", tt.proto, tt.header)
 			if tt.wantStatus != 0 {
 				if err == nil || resp == nil || resp.StatusCode != tt.wantStatus {

@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store/sqlite"
+	"github.com/batonhq/baton/internal/tenancy"
 )
 
 // newAPI starts a real Baton API over a real SQLite file.
@@ -38,13 +39,17 @@ func newAPI(t *testing.T) *Client {
 	if err := ing.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	ten, err := tenancy.New(tenancy.Config{Store: st, Logger: log}) // server mode, as production's default
+	if err != nil {
+		t.Fatal(err)
+	}
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
 	raw := make([]byte, 32)
 	keys, err := blocks.NewKeyring(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(ctx, api.Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: keys})
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: keys, Tenancy: ten})
 	if err != nil {
 		t.Fatal(err)
 	}
