@@ -7,6 +7,10 @@
 - Machine death (SIGKILL of the worker and its flow-run process): Baton's crash detection ends the run
   CRASHED within BATON_CRASH_WINDOW (set short on a private server).
 - The same with `baton worker start` and a shell-command deployment.
+- `prefect deployment run --watch` and `prefect flow-run watch` follow a run to its end (they read the
+  /api/logs/out and /api/events/out websockets).
+- `baton worker start` running a deployment whose command is a Prefect flow script makes exactly one flow
+  run (the deployment's) and its INFO logs stay INFO.
 """
 
 from __future__ import annotations
@@ -96,7 +100,8 @@ def baton_cli(api: Baton, *args: str, timeout: float = 60) -> subprocess.Complet
 
 def baton_worker(api: Baton, pool: str, out: Path, *extra: str) -> Background:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BATON_"))}
-    env.update(BATON_API_URL=api.api_url, BATON_HOME=str(api.work_dir / "baton-client"))
+    # PREFECT_HOME keeps the flow scripts the worker runs out of the real ~/.prefect.
+    env.update(BATON_API_URL=api.api_url, BATON_HOME=str(api.work_dir / "baton-client"), PREFECT_HOME=str(api.prefect_home))
     return Background([str(BATON_BIN), "worker", "start", "--pool", pool, "--heartbeat", "1s", "--kill-grace", "5s", *extra],
                       env, api.work_dir, out)
 
@@ -231,6 +236,35 @@ def test_prefect_worker_runs_deployment_with_parameters(baton: Baton, prefect_po
                "the flow's log line (sent after the run ends)", timeout=30)
 
 
+def test_prefect_deployment_run_watch_completes(baton: Baton, prefect_pool):
+    """`prefect deployment run --watch` streams the run's logs and events until it ends (it needs the
+    /api/logs/out websocket), then `prefect flow-run watch` on the finished run returns at once."""
+    work, worker = prefect_pool
+    p = subprocess.run([PREFECT_BIN, "--no-prompt", "deployment", "run", "greeter/compat-dep", "-p", "who=watcher",
+                        "--watch", "--watch-timeout", "120"], env=fast_worker_env(baton), cwd=str(work),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, f"prefect deployment run --watch failed ({p.returncode})\n{out}\n--- worker ---\n{worker.log()}"
+    assert "Flow run finished successfully in 'Completed'" in out, out
+    assert "hello watcher x1" in out, f"the run's log line did not come through /logs/out:\n{out}"
+    assert "stream closed unexpectedly" not in out, out
+    run_id = next(line.split("UUID:")[-1].strip() for line in out.splitlines() if "UUID:" in line)
+    w = subprocess.run([PREFECT_BIN, "--no-prompt", "flow-run", "watch", run_id], env=fast_worker_env(baton), cwd=str(work),
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert w.returncode == 0 and "Completed" in w.stdout + w.stderr, w.stdout + w.stderr
+
+
+def test_prefect_flow_run_watch_follows_a_running_run(baton: Baton, prefect_pool):
+    work, worker = prefect_pool
+    run_id = create_deployment_run(baton, work, "greeter/compat-dep", "who=follower", "sleep=12")
+    wait_state(baton, run_id, ("Running",), timeout=90, proc=worker)
+    w = subprocess.run([PREFECT_BIN, "--no-prompt", "flow-run", "watch", run_id, "--timeout", "120"], env=fast_worker_env(baton),
+                       cwd=str(work), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+    out = w.stdout + w.stderr
+    assert w.returncode == 0, f"prefect flow-run watch failed ({w.returncode})\n{out}"
+    assert "Flow run finished successfully in 'Completed'" in out, out
+
+
 def test_prefect_worker_cancellation_kills_process(baton: Baton, prefect_pool):
     work, worker = prefect_pool
     run_id = create_deployment_run(baton, work, "greeter/compat-dep", "sleep=120")
@@ -321,6 +355,47 @@ def test_baton_worker_runs_shell_deployment(baton: Baton, baton_pool):
     assert took < 10, f"the long-polling worker took {took:.1f}s to run a trivial command"
     logs = baton_cli(baton, "flow-run", "logs", run_id).stdout
     assert "hello baton x3" in logs, logs
+
+
+FLOW_SCRIPT = '''
+from prefect import flow, get_run_logger
+
+@flow(name="compat-script")
+def script_flow(who: str = "world"):
+    logger = get_run_logger()
+    logger.info("script says hello %s", who)
+    logger.warning("script warns %s", who)
+    return who
+
+if __name__ == "__main__":
+    script_flow()
+'''
+
+
+def test_baton_worker_runs_prefect_script_as_the_deployment_run(baton: Baton, baton_pool):
+    """A deployment whose command is `python flow_script.py`: Baton's worker hands the run to Prefect's engine,
+    so there is exactly one flow run (the deployment's, with its parameters) and its logs keep their levels."""
+    work, worker = baton_pool
+    (work / "flow_script.py").write_text(FLOW_SCRIPT)
+    baton_cli(baton, "deployment", "create", "script-dep", "--pool", "compat-baton", "--flow", "compat-script",
+              "--command", f"{sys.executable} flow_script.py", "--dir", str(work), "--param", "who=deployment")
+    out = baton_cli(baton, "deployment", "run", "compat-script/script-dep", "--watch", "--timeout", "120s", timeout=180).stdout
+    run_id = out.split("(")[1].split(")")[0]
+    runs = baton.call("POST", "/flow_runs/filter", {"flows": {"name": {"any_": ["compat-script"]}}}, expect=(200,))
+    assert [r["id"] for r in runs] == [run_id], f"expected exactly the deployment's run, got {[(r['id'], r['name'], r['deployment_id']) for r in runs]}"
+    run = run_state(baton, run_id)
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    assert run["parameters"] == {"who": "deployment"}, run["parameters"]
+
+    def logs():
+        got = {l["message"]: l["level"] for l in baton.logs_of(run_id)}
+        hello = [m for m in got if "script says hello deployment" in m]
+        warn = [m for m in got if "script warns deployment" in m]
+        return (got, hello, warn) if hello and warn else None
+    got, hello, warn = Baton.poll(logs, "the script's log lines", timeout=30)
+    assert all(got[m] == 20 for m in hello), got
+    assert all(got[m] == 30 for m in warn), got
+    assert not [m for m, level in got.items() if level >= 40], f"ERROR-level logs of a run that went fine: {got}"
 
 
 def test_baton_worker_cancellation_kills_process(baton: Baton, baton_pool):

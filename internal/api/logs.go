@@ -24,8 +24,15 @@ func logRoutes() []route {
 			if len(logs) == 0 {
 				return noContent{}, nil
 			}
-			return noContent{}, c.srv.cfg.Store.LogCreate(c.ctx, c.ws, logs)
+			if err := c.srv.cfg.Store.LogCreate(c.ctx, c.ws, logs); err != nil {
+				return noContent{}, err
+			}
+			c.srv.logHub.publish(c.ws, logs)
+			return noContent{}, nil
 		}),
+		{access: wsRead, method: "GET", path: "/logs/out", tag: "Logs", summary: "Websocket: stream logs matching a filter (recent matches, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
+			serverOf(r).serveLogsOut(w, r)
+		}},
 		optionalBody(op(wsRead, "POST", "/logs/filter", "Logs", "Query logs", 200, func(c *call, q *model.LogQuery) ([]model.Log, error) {
 			if q.Sort != "" && !contains(model.LogSorts, q.Sort) {
 				return nil, errorf(http.StatusUnprocessableEntity, "field \"sort\": %q is not one of %v", q.Sort, model.LogSorts)

@@ -98,6 +98,7 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	fmt.Fprintf(w, "# HELP baton_go_heap_bytes Bytes of allocated heap objects.\n# TYPE baton_go_heap_bytes gauge\nbaton_go_heap_bytes %d\n", ms.HeapAlloc)
 	fmt.Fprintf(w, "# HELP baton_goroutines Number of goroutines.\n# TYPE baton_goroutines gauge\nbaton_goroutines %d\n", runtime.NumGoroutine())
 	fmt.Fprintf(w, "# HELP baton_event_subscribers Live /events/out subscriptions.\n# TYPE baton_event_subscribers gauge\nbaton_event_subscribers %d\n", s.cfg.Bus.Subscribers())
+	fmt.Fprintf(w, "# HELP baton_log_subscribers Live /logs/out subscriptions.\n# TYPE baton_log_subscribers gauge\nbaton_log_subscribers %d\n", s.logHub.count())
 	fmt.Fprintf(w, "# HELP baton_uptime_seconds Seconds since the API started.\n# TYPE baton_uptime_seconds gauge\nbaton_uptime_seconds %g\n", time.Since(m.start).Seconds())
 }
 

@@ -84,6 +84,8 @@ type Server struct {
 	metrics *metrics
 	// blocks implements the block routes.
 	blocks *blocks.Service
+	// logHub feeds /logs/out subscribers.
+	logHub *logHub
 }
 
 // New builds the API and resolves the default workspace.
@@ -101,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(), blocks: blocks.NewService(cfg.Store, cfg.Keys)}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(), blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub()}
 	s.routes = s.allRoutes()
 	s.byPattern = make(map[string]*route, len(s.routes))
 	for i, rt := range s.routes {

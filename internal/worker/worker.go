@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -222,6 +223,13 @@ func (w *Worker) setState(ctx context.Context, id model.ID, st model.StateCreate
 
 func strp(s string) *string { return &s }
 
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
 // jobConfig is what a process job needs.
 type jobConfig struct {
 	Command    string
@@ -231,6 +239,19 @@ type jobConfig struct {
 	// states; otherwise the command is Prefect's engine, which reports
 	// them itself.
 	Shell bool
+	// Argv, when set, is executed instead of Command (the engine command
+	// that runs a deployment's flow script as its run).
+	Argv []string
+}
+
+// environ is the process environment of the job before the run's own
+// variables: the worker's, overlaid with the job's env.
+func (j jobConfig) environ() []string {
+	env := os.Environ()
+	for k, v := range j.Env {
+		env = append(env, k+"="+v)
+	}
+	return env
 }
 
 // buildJob merges the pool's job defaults, the deployment's and the run's
@@ -339,6 +360,12 @@ func (w *Worker) execute(ctx context.Context, run model.FlowRun) error {
 	}
 	job := w.buildJob(dep, run)
 	log := w.log.With("flow_run", run.ID, "run_name", run.Name)
+	if job.Shell && dep != nil {
+		if argv := flowScriptCommand(ctx, job, dep.FlowName, deref(dep.Entrypoint)); argv != nil {
+			job.Shell, job.Argv = false, argv
+			log.Info("the command runs a Prefect flow script: running its flow as this run", "command", strings.Join(argv, " "))
+		}
+	}
 	if job.Shell {
 		if err := w.startRunning(ctx, run.ID); err != nil {
 			return err
@@ -460,9 +487,12 @@ func hostname() string {
 // command builds the process of a run.
 func (w *Worker) command(ctx context.Context, job jobConfig, run model.FlowRun) *exec.Cmd {
 	var cmd *exec.Cmd
-	if job.Shell {
+	switch {
+	case job.Argv != nil:
+		cmd = exec.Command(job.Argv[0], job.Argv[1:]...)
+	case job.Shell:
 		cmd = exec.Command("/bin/sh", "-c", job.Command)
-	} else {
+	default:
 		parts := strings.Fields(job.Command)
 		cmd = exec.Command(parts[0], parts[1:]...)
 	}
@@ -618,20 +648,92 @@ func newLogShipper(c *Client, runID model.ID, log *slog.Logger, ship bool) *logS
 	return l
 }
 
-func (l *logShipper) pump(r io.Reader, level int) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		l.log.Info("flow run output", "flow_run", l.runID, "line", line)
-		if !l.ship {
+// prefectLine matches Prefect's console log format,
+// "12:34:56.789 | INFO    | Flow run 'name' - message".
+var prefectLine = regexp.MustCompile(`^\d{2}:\d{2}:\d{2}\.\d{3} \| (DEBUG|INFO|WARNING|ERROR|CRITICAL)\s*\| (.*)$`)
+
+// ansiCode matches terminal colour sequences (FORCE_COLOR output).
+var ansiCode = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+var levelNumbers = map[string]int{"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+
+// prefectLevel parses a line in Prefect's log format: its level and the
+// message after the level column.
+func prefectLevel(line string) (int, string, bool) {
+	m := prefectLine.FindStringSubmatch(ansiCode.ReplaceAllString(line, ""))
+	if m == nil {
+		return 0, "", false
+	}
+	return levelNumbers[m[1]], m[2], true
+}
+
+// maxLine bounds one output line; the rest of a longer line is dropped.
+const maxLine = 1 << 20
+
+// readLine reads one line (without its end of line), at most maxLine
+// bytes of it.
+func readLine(br *bufio.Reader) (string, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf) < maxLine {
+			buf = append(buf, chunk[:min(len(chunk), maxLine-len(buf))]...)
+		}
+		if err == bufio.ErrBufferFull {
 			continue
 		}
-		id := l.runID
-		l.mu.Lock()
-		l.buf = append(l.buf, model.LogCreate{Name: "baton.worker.process", Level: level, Message: line, Timestamp: model.NewTime(time.Now()), FlowRunID: &id})
-		l.mu.Unlock()
+		return strings.TrimRight(string(buf), "\r\n"), err
 	}
+}
+
+// pump reads a stream of the run's process line by line. A line in
+// Prefect's log format keeps the level it names; the lines that continue
+// such a record (a traceback, a multi-line message: written together, so
+// already buffered when the record's first line is read) keep its level
+// too; any other line gets the stream's level (INFO for stdout, ERROR for
+// stderr).
+func (l *logShipper) pump(r io.Reader, streamLevel int) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	inRecord, recordLevel, buffered := false, 0, false
+	for {
+		line, err := readLine(br)
+		if line == "" && err != nil {
+			return
+		}
+		level, msg, ok := prefectLevel(line)
+		switch {
+		case ok:
+			inRecord, recordLevel = true, level
+		case inRecord && buffered:
+			level, msg = recordLevel, line
+		default:
+			inRecord, level, msg = false, streamLevel, line
+		}
+		buffered = br.Buffered() > 0
+		l.log.Log(context.Background(), slogLevel(level), "flow run output", "flow_run", l.runID, "line", line)
+		if l.ship {
+			id := l.runID
+			l.mu.Lock()
+			l.buf = append(l.buf, model.LogCreate{Name: "baton.worker.process", Level: level, Message: msg, Timestamp: model.NewTime(time.Now()), FlowRunID: &id})
+			l.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// slogLevel maps a Python log level to the worker's own log.
+func slogLevel(level int) slog.Level {
+	switch {
+	case level >= 40:
+		return slog.LevelError
+	case level >= 30:
+		return slog.LevelWarn
+	case level >= 20:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
 }
 
 func (l *logShipper) flush(ctx context.Context) {
