@@ -67,9 +67,9 @@ func TestFlowScriptCommandFindsTheFlow(t *testing.T) {
 	}
 	work := t.TempDir()
 	scripts := map[string]string{
-		"one.py": "from prefect import flow\n\n@flow(name=\"Testing\")\ndef basic_flow():\n    pass\n\nif __name__ == \"__main__\":\n    basic_flow()\n",
-		"two.py": "import prefect\n\n@prefect.flow\ndef extract_all():\n    pass\n\n@prefect.flow(name=\"load\", retries=2)\nasync def load_it():\n    pass\n",
-		"none.py": "print('no flows here')\n",
+		"one.py":    "from prefect import flow\n\n@flow(name=\"Testing\")\ndef basic_flow():\n    pass\n\nif __name__ == \"__main__\":\n    basic_flow()\n",
+		"two.py":    "import prefect\n\n@prefect.flow\ndef extract_all():\n    pass\n\n@prefect.flow(name=\"load\", retries=2)\nasync def load_it():\n    pass\n",
+		"none.py":   "print('no flows here')\n",
 		"broken.py": "def oops(:\n",
 	}
 	for name, text := range scripts {
