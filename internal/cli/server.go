@@ -17,6 +17,7 @@ import (
 	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/events"
+	"github.com/batonhq/baton/internal/lifecycle"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/services"
 	"github.com/batonhq/baton/internal/store"
@@ -104,9 +105,15 @@ func (a *app) migrateCmd() *cobra.Command {
 	return group("migrate", "Manage the database schema", up, validate)
 }
 
+// shutdownTimeout bounds each half of a shutdown: the HTTP server's, then
+// the background components' (which drain what they hold).
+const shutdownTimeout = 15 * time.Second
+
 // runServer wires the store, the event path, the API and the services, and
-// serves until ctx is cancelled; then it shuts down in reverse order.
-func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.Writer) error {
+// serves until ctx is cancelled. Whatever it started is stopped, in reverse
+// order and under its own deadline (not ctx, which is cancelled by then),
+// when it returns: after a shutdown, and after a failed start-up alike.
+func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.Writer) (err error) {
 	start := time.Now()
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return fmt.Errorf("create home %s: %w", cfg.Home, err)
@@ -120,7 +127,11 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	defer st.Close()
+	defer func() {
+		if cerr := st.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
+		}
+	}()
 	// The block types every Prefect server offers, in the default workspace.
 	if err := blocks.NewService(st, keys).InstallSystemBlockTypes(ctx, store.DefaultWorkspaceID, false); err != nil {
 		return err
@@ -131,27 +142,38 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
-	var group services.Group
-	if err := group.Start(ctx, services.Named("events-ingest", ingest), services.NewLeaseReaper(st, log, 15*time.Second)); err != nil {
-		return err
-	}
 	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Runs: runSvc, Logger: log}, os.Getenv)
 	if err != nil {
-		return err
-	}
-	if err := group.Start(ctx, runSvcs...); err != nil {
 		return err
 	}
 	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log})
 	if err != nil {
 		return err
 	}
+	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
 	sockets := events.NewSockets(events.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
 	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
 	if err != nil {
 		return err
 	}
+
+	// Stopped in reverse: the run services first, then the sockets (they
+	// stop reading and commit what they read), then the ingest (it drains).
+	var group lifecycle.Group
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if serr := group.Stop(sctx); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}()
+	if err := group.Start(ctx, services.Named("events-ingest", ingest), sockets, services.NewLeaseReaper(st, log, 15*time.Second)); err != nil {
+		return err
+	}
+	if err := group.Start(ctx, runSvcs...); err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
@@ -171,10 +193,14 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		}
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	// Stop accepting and let plain requests finish; the websockets, which
+	// the HTTP server no longer tracks, are closed by the sockets' Stop.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	_ = hs.Shutdown(sctx)
-	return group.Stop(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("http server shutdown", "err", err)
+	}
+	return nil
 }
 
 func migrateUp(ctx context.Context, env Env) error {

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/batonhq/baton/internal/lifecycle"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -79,16 +79,10 @@ type IngestStats struct {
 // Accept returns only after its events are committed, so a websocket can
 // acknowledge them.
 type Ingest struct {
-	cfg    IngestConfig
-	log    *slog.Logger
-	reqs   chan *ingestReq
-	quit   chan struct{}
-	exited chan struct{}
-
-	startOnce sync.Once
-	stopOnce  sync.Once
-	started   atomic.Bool
-	cancel    context.CancelFunc
+	cfg  IngestConfig
+	log  *slog.Logger
+	reqs chan *ingestReq
+	base lifecycle.Base
 
 	batches, events, fresh, dups, records, skipped atomic.Uint64
 }
@@ -117,27 +111,18 @@ func NewIngest(cfg IngestConfig) *Ingest {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Ingest{
-		cfg:    cfg,
-		log:    log,
-		reqs:   make(chan *ingestReq, 4096),
-		quit:   make(chan struct{}),
-		exited: make(chan struct{}),
-	}
+	return &Ingest{cfg: cfg, log: log, reqs: make(chan *ingestReq, 4096)}
 }
 
-// Start launches the batcher. ctx bounds the batcher's store calls:
-// cancelling it aborts them (use Stop for an orderly shutdown).
+// Start launches the batcher (lifecycle contract: idempotent, and the
+// batcher's store calls do not depend on ctx's cancellation, so a server
+// whose context is cancelled at shutdown still commits what its sockets
+// read; only Stop ends it).
 func (in *Ingest) Start(ctx context.Context) error {
 	if in.cfg.Store == nil || in.cfg.Recorder == nil {
 		return errors.New("events: IngestConfig.Store and IngestConfig.Recorder are required")
 	}
-	in.startOnce.Do(func() {
-		runCtx, cancel := context.WithCancel(ctx)
-		in.cancel = cancel
-		in.started.Store(true)
-		go in.run(runCtx)
-	})
+	in.base.Start(ctx, in.run)
 	return nil
 }
 
@@ -145,19 +130,10 @@ func (in *Ingest) Start(ctx context.Context) error {
 // the batcher to finish. If ctx expires first, in-flight store calls are
 // cancelled and ctx's error is returned.
 func (in *Ingest) Stop(ctx context.Context) error {
-	if !in.started.Load() {
-		return nil
+	if err := in.base.Stop(ctx); err != nil {
+		return fmt.Errorf("events: ingest: %w", err)
 	}
-	in.stopOnce.Do(func() { close(in.quit) })
-	select {
-	case <-in.exited:
-		in.cancel()
-		return nil
-	case <-ctx.Done():
-		in.cancel()
-		<-in.exited
-		return fmt.Errorf("events: ingest stop: %w", ctx.Err())
-	}
+	return nil
 }
 
 // Stats returns the cumulative counters.
@@ -176,11 +152,12 @@ func (in *Ingest) Accept(ctx context.Context, ws model.ID, evs []model.Event) er
 	if len(evs) == 0 {
 		return nil
 	}
-	if !in.started.Load() {
+	stopping, exited := in.base.State()
+	if stopping == nil {
 		return ErrStopped
 	}
 	select {
-	case <-in.quit:
+	case <-stopping:
 		return ErrStopped
 	default:
 	}
@@ -191,7 +168,7 @@ func (in *Ingest) Accept(ctx context.Context, ws model.ID, evs []model.Event) er
 	r := &ingestReq{ws: ws, evs: evs, done: make(chan error, 1)}
 	select {
 	case in.reqs <- r:
-	case <-in.quit:
+	case <-stopping:
 		return ErrStopped
 	case <-ctx.Done():
 		return ctx.Err()
@@ -201,7 +178,7 @@ func (in *Ingest) Accept(ctx context.Context, ws model.ID, evs []model.Event) er
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-in.exited:
+	case <-exited:
 		select {
 		case err := <-r.done:
 			return err
@@ -211,22 +188,22 @@ func (in *Ingest) Accept(ctx context.Context, ws model.ID, evs []model.Event) er
 	}
 }
 
-func (in *Ingest) run(ctx context.Context) {
-	defer close(in.exited)
+// run is the batcher: it commits batches until Stop, then drains.
+func (in *Ingest) run(ctx context.Context, stopping <-chan struct{}) {
 	for {
 		select {
 		case r := <-in.reqs:
-			in.commit(ctx, in.collect(r))
-		case <-in.quit:
-			in.drain(ctx)
+			in.commit(ctx, in.collect(r, stopping))
+		case <-stopping:
+			in.drain(ctx, stopping)
 			return
 		}
 	}
 }
 
 // collect gathers queued requests behind first until MaxBatch events, and,
-// with MaxWait set, lingers that long for more.
-func (in *Ingest) collect(first *ingestReq) []*ingestReq {
+// with MaxWait set, lingers that long for more (not once stopping).
+func (in *Ingest) collect(first *ingestReq, stopping <-chan struct{}) []*ingestReq {
 	batch := []*ingestReq{first}
 	n := len(first.evs)
 	var timer <-chan time.Time
@@ -252,19 +229,20 @@ func (in *Ingest) collect(first *ingestReq) []*ingestReq {
 			n += len(r.evs)
 			continue
 		case <-timer:
-		case <-in.quit:
+		case <-stopping:
 		}
 		break
 	}
 	return batch
 }
 
-// drain commits whatever is still queued after Stop.
-func (in *Ingest) drain(ctx context.Context) {
+// drain commits whatever is still queued after Stop, on the batcher's own
+// context (cancelled only when Stop's deadline passes).
+func (in *Ingest) drain(ctx context.Context, stopping <-chan struct{}) {
 	for {
 		select {
 		case r := <-in.reqs:
-			in.commit(ctx, in.collect(r))
+			in.commit(ctx, in.collect(r, stopping))
 		default:
 			return
 		}

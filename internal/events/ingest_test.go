@@ -309,3 +309,63 @@ func BenchmarkIngestAccept(b *testing.B) {
 		})
 	}
 }
+
+// TestIngestOutlivesItsStartContext: the context Start is given is the
+// server's, which is cancelled the moment shutdown begins. The batcher must
+// keep committing (what the sockets read meanwhile is stored, so it can be
+// acknowledged) until Stop, which drains what is queued; it used to run on
+// that context, so every commit of the shutdown failed.
+func TestIngestOutlivesItsStartContext(t *testing.T) {
+	t.Parallel()
+	st := newFakeStore()
+	st.gate = make(chan struct{})
+	in := NewIngest(IngestConfig{Store: st, Recorder: st})
+	serverCtx, shutdown := context.WithCancel(context.Background())
+	if err := in.Start(serverCtx); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = in.Accept(context.Background(), testWS, []model.Event{plainEvent("x", "r", t0)})
+		}()
+	}
+	eventually(t, "queued", func() bool { return queued(in, st) == len(errs) })
+	shutdown() // the server's context ends with events in flight
+	stopped := make(chan error)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- in.Stop(ctx)
+	}()
+	time.Sleep(10 * time.Millisecond)
+	close(st.gate)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("call %d failed after the server's context ended: %v", i, err)
+		}
+	}
+	if n := st.eventCount(testWS); n != len(errs) {
+		t.Errorf("%d events stored, want %d", n, len(errs))
+	}
+	// Start is idempotent, and a stopped ingest starts again.
+	if err := in.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Accept(context.Background(), testWS, []model.Event{plainEvent("y", "r", t0)}); err != nil {
+		t.Fatalf("Accept after a restart: %v", err)
+	}
+	if err := in.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -68,10 +68,21 @@ type SocketsConfig struct {
 // Sockets serves Prefect's event websockets. One value serves every
 // workspace; the caller resolves the workspace and authorisation context
 // from the URL and passes it in.
+//
+// Sockets follows the lifecycle contract: Stop closes every open connection
+// gracefully (an /events/in connection stops reading, commits what it read,
+// then closes with 1001 so the client reconnects and resends what was not
+// acknowledged) and waits for the handlers, so a server stops its sockets
+// before the ingest they commit through.
 type Sockets struct {
 	cfg      SocketsConfig
 	log      *slog.Logger
 	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	stopping chan struct{} // closed by Stop
+	stopped  bool
+	handlers sync.WaitGroup
 }
 
 // NewSockets builds the websocket handlers.
@@ -99,8 +110,9 @@ func NewSockets(cfg SocketsConfig) *Sockets {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Sockets{
-		cfg: cfg,
-		log: log,
+		cfg:      cfg,
+		log:      log,
+		stopping: make(chan struct{}),
 		upgrader: websocket.Upgrader{
 			Subprotocols:    []string{Subprotocol},
 			CheckOrigin:     cfg.CheckOrigin,
@@ -108,6 +120,52 @@ func NewSockets(cfg SocketsConfig) *Sockets {
 			WriteBufferSize: 16 << 10,
 		},
 	}
+}
+
+// Name implements lifecycle.Service.
+func (s *Sockets) Name() string { return "events-sockets" }
+
+// Start (re)opens the sockets for connections after a Stop.
+func (s *Sockets) Start(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		s.stopping, s.stopped = make(chan struct{}), false
+	}
+	return nil
+}
+
+// Stop closes every open connection gracefully and waits for their
+// handlers (until ctx expires). Connections attempted meanwhile are
+// refused with 1001.
+func (s *Sockets) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.stopped {
+		close(s.stopping)
+		s.stopped = true
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("events: sockets still open: %w", ctx.Err())
+	}
+}
+
+// enter registers a connection's handler (the caller must call
+// s.handlers.Done when it returns) and returns the channel closed when the
+// sockets stop; false when they are stopped.
+func (s *Sockets) enter() (<-chan struct{}, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil, false
+	}
+	s.handlers.Add(1)
+	return s.stopping, true
 }
 
 // Close codes used by the handshake.
@@ -235,12 +293,28 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, a
 		http.Error(w, "events ingest not configured", http.StatusServiceUnavailable)
 		return
 	}
+	stopping, ok := s.enter()
+	if !ok {
+		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.handlers.Done()
 	conn := s.open(w, r, auth)
 	if conn == nil {
 		return
 	}
 	defer conn.Close()
 	conn.SetReadLimit(2 * MaxEventBytes)
+	// On Stop, the read loop ends at once; what was read is committed below.
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-stopping:
+			_ = conn.SetReadDeadline(time.Now())
+		case <-finished:
+		}
+	}()
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -290,6 +364,14 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, a
 		s.log.ErrorContext(ctx, "events not committed; closing socket", slog.String("workspace", ws.String()), slog.Any("error", err))
 		s.closeWith(conn, closeInternal, "events could not be stored")
 		return
+	}
+	select {
+	case <-stopping:
+		// Committed, but not acknowledged: the client reconnects and
+		// resends what it sent since its last pong (duplicates are dropped).
+		s.closeWith(conn, websocket.CloseGoingAway, "server shutting down")
+		return
+	default:
 	}
 	var ce *websocket.CloseError
 	if !errors.As(readErr, &ce) {
@@ -441,11 +523,26 @@ func (s *Sockets) ServeOut(w http.ResponseWriter, r *http.Request, ws model.ID, 
 		http.Error(w, "events bus not configured", http.StatusServiceUnavailable)
 		return
 	}
+	stopping, ok := s.enter()
+	if !ok {
+		http.Error(w, "the server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.handlers.Done()
 	conn := s.open(w, r, auth)
 	if conn == nil {
 		return
 	}
 	defer conn.Close()
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-stopping:
+			_ = conn.SetReadDeadline(time.Now()) // ends a handshake in progress
+		case <-finished:
+		}
+	}()
 	conn.SetReadLimit(1 << 20)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -509,8 +606,16 @@ func (s *Sockets) ServeOut(w http.ResponseWriter, r *http.Request, ws model.ID, 
 				return
 			}
 		case <-gone:
+			select {
+			case <-stopping: // the reader ended because the sockets stop
+				s.closeWith(conn, websocket.CloseGoingAway, "server shutting down")
+			default:
+			}
 			return
 		case <-ctx.Done():
+			return
+		case <-stopping:
+			s.closeWith(conn, websocket.CloseGoingAway, "server shutting down")
 			return
 		}
 	}

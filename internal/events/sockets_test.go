@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -575,5 +576,77 @@ func TestEventsOutLaggingSubscriberIsClosed(t *testing.T) {
 	}
 	if closeCode(last) != websocket.CloseTryAgainLater {
 		t.Errorf("connection ended with %v, want close 1013", last)
+	}
+}
+
+// TestSocketsStopClosesGracefully: stopping the sockets ends an /events/in
+// connection after committing what it read, with 1001, ends /events/out
+// with 1001, waits for both handlers, and refuses new connections until
+// started again. What was acknowledged is stored; the client resends the
+// rest after reconnecting, and duplicates are dropped.
+func TestSocketsStopClosesGracefully(t *testing.T) {
+	t.Parallel()
+	st := newFakeStore()
+	srv := newTestServer(t, st, nil)
+	in, _, err := dial(t, srv, "/in", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cin := startReader(in)
+	out, _, err := dial(t, srv, "/out", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := out.WriteJSON(map[string]any{"type": "filter", "filter": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	cout := startReader(out)
+	var unacked []model.Event
+	for i := range 20 {
+		cin.sendEvent(t, plainEvent("x", "r"+strconv.Itoa(i), t0))
+	}
+	cin.ping(t, "p")
+	cin.awaitPong(t, "p")
+	for i := range 5 {
+		e := plainEvent("y", "u"+strconv.Itoa(i), t0)
+		unacked = append(unacked, e)
+		cin.sendEvent(t, e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.sockets.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*client{"in": cin, "out": cout} {
+		select {
+		case err := <-c.closed:
+			if code := closeCode(err); code != websocket.CloseGoingAway {
+				t.Errorf("/%s closed with %v, want 1001", name, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("/%s still open after Stop", name)
+		}
+	}
+	if n := st.eventCount(testWS); n < 20 {
+		t.Errorf("%d events stored after Stop, want at least the 20 acknowledged", n)
+	}
+	if _, resp, err := dial(t, srv, "/in", false, nil); err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("connection while stopped: %v %v", err, resp)
+	}
+	if err := srv.sockets.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := dial(t, srv, "/in", false, nil)
+	if err != nil {
+		t.Fatalf("connection after a restart: %v", err)
+	}
+	c := startReader(again)
+	for _, e := range unacked {
+		c.sendEvent(t, e)
+	}
+	c.ping(t, "q")
+	c.awaitPong(t, "q")
+	if n := st.eventCount(testWS); n != 25 {
+		t.Errorf("%d events stored after the resend, want 25", n)
 	}
 }

@@ -1,29 +1,27 @@
-// Package services holds Baton's background services. Each follows one
-// lifecycle contract (Start, then Stop under a deadline) and one periodic
-// loop template with an injected clock, so tests can drive them directly.
+// Package services holds Baton's background services. Each follows the one
+// lifecycle contract (package lifecycle: idempotent Start, Stop that drains
+// under its own deadline) and one periodic loop template with an injected
+// clock, so tests can drive them directly. Their run writes go through the
+// runs layer.
 package services
 
 import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
+
+	"github.com/batonhq/baton/internal/lifecycle"
 )
 
-// Service is a background loop owned by the server.
-type Service interface {
-	// Name identifies the service in logs.
-	Name() string
-	// Start launches the service; it returns once the service is running.
-	Start(ctx context.Context) error
-	// Stop asks the service to finish and waits until it has, or until ctx
-	// expires.
-	Stop(ctx context.Context) error
-}
+// Service is a background component with the one lifecycle contract
+// (lifecycle.Service): idempotent Start, Stop that drains under its own
+// deadline.
+type Service = lifecycle.Service
 
 // Periodic runs Tick every Interval until stopped. Errors are logged (the
-// next tick retries), never fatal.
+// next tick retries), never fatal. A tick in progress when Stop is called
+// finishes (its context is cancelled only if Stop's deadline passes first).
 type Periodic struct {
 	// ServiceName is returned by Name.
 	ServiceName string
@@ -36,8 +34,7 @@ type Periodic struct {
 	// Logger receives tick failures.
 	Logger *slog.Logger
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	base lifecycle.Base
 }
 
 // Name implements Service.
@@ -48,79 +45,32 @@ func (p *Periodic) Start(ctx context.Context) error {
 	if p.Interval <= 0 || p.Tick == nil {
 		return errors.New(p.ServiceName + ": Interval and Tick are required")
 	}
-	if p.Now == nil {
-		p.Now = time.Now
+	now, log := p.Now, p.Logger
+	if now == nil {
+		now = time.Now
 	}
-	if p.Logger == nil {
-		p.Logger = slog.Default()
+	if log == nil {
+		log = slog.Default()
 	}
-	ctx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	p.done = make(chan struct{})
-	go func() {
-		defer close(p.done)
+	p.base.Start(ctx, func(ctx context.Context, stopping <-chan struct{}) {
 		t := time.NewTicker(p.Interval)
 		defer t.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-stopping:
 				return
 			case <-t.C:
-				if err := p.Tick(ctx, p.Now()); err != nil && ctx.Err() == nil {
-					p.Logger.Warn("service tick failed", "service", p.ServiceName, "err", err)
+				if err := p.Tick(ctx, now()); err != nil && ctx.Err() == nil {
+					log.Warn("service tick failed", "service", p.ServiceName, "err", err)
 				}
 			}
 		}
-	}()
+	})
 	return nil
 }
 
 // Stop implements Service.
-func (p *Periodic) Stop(ctx context.Context) error {
-	if p.cancel == nil {
-		return nil
-	}
-	p.cancel()
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Group starts services in order and stops them in reverse order.
-type Group struct {
-	mu      sync.Mutex
-	started []Service
-}
-
-// Start starts each service; on failure it stops those already started.
-func (g *Group) Start(ctx context.Context, svcs ...Service) error {
-	for _, s := range svcs {
-		if err := s.Start(ctx); err != nil {
-			_ = g.Stop(ctx)
-			return err
-		}
-		g.mu.Lock()
-		g.started = append(g.started, s)
-		g.mu.Unlock()
-	}
-	return nil
-}
-
-// Stop stops every started service in reverse order under ctx's deadline.
-func (g *Group) Stop(ctx context.Context) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var errs []error
-	for i := len(g.started) - 1; i >= 0; i-- {
-		if err := g.started[i].Stop(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	g.started = nil
-	return errors.Join(errs...)
-}
+func (p *Periodic) Stop(ctx context.Context) error { return p.base.Stop(ctx) }
 
 // Named adapts a value with Start/Stop methods (such as events.Ingest) into
 // a Service with the given name.
