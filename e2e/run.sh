@@ -92,6 +92,11 @@ BATON_URL="$url" E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/do
   timeout 600 node --test --test-concurrency=1 "$here/ops.test.mjs"
 ops_rc=$?
 if [[ $rc -eq 0 ]]; then rc=$ops_rc; fi
+# Blocks, variables and artifacts (issue 10), with data made by the real client (content.py).
+BATON_URL="$url" E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
+  timeout 300 node --test --test-concurrency=1 "$here/content.test.mjs"
+content_rc=$?
+if [[ $rc -eq 0 ]]; then rc=$content_rc; fi
 set -e
 if [[ $rc -ne 0 ]]; then
   echo "e2e: failed; server log tail:" >&2

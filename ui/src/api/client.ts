@@ -47,6 +47,7 @@ export class ApiError extends Error {
 }
 
 let apiBase = "/api";
+// (request is exported for the per-domain API modules: api/content.ts.)
 let apiHeaders: Record<string, string> = {};
 
 /** Points every request at a workspace's API (cloud mode) and adds headers such as the CSRF token. */
@@ -55,7 +56,7 @@ export function configureApi(base: string, headers: Record<string, string> = {})
   apiHeaders = headers;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, as: "json" | "text" = "json"): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, as: "json" | "text" = "json"): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json", ...apiHeaders };
   const init: RequestInit = { method, headers };
   if (signal) init.signal = signal;

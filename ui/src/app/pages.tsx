@@ -6,6 +6,8 @@
 
 import type { ReactNode } from "react";
 import { Navigate } from "react-router";
+import { ArtifactKeyPage, ArtifactPage, ArtifactsPage } from "../artifacts/ArtifactsPages";
+import { BlockCatalogPage, BlockCreatePage, BlockEditPage, BlockPage, BlocksPage } from "../blocks/BlocksPages";
 import { ApiKeysPage } from "../cloud/ApiKeysPage";
 import { WorkspacePage, WorkspacesPage } from "../cloud/WorkspacesPage";
 import { ConcurrencyPage } from "../concurrency/ConcurrencyPage";
@@ -21,6 +23,7 @@ import { FlowsPage } from "../flows/FlowsPage";
 import { SettingsPage } from "../settings/SettingsPage";
 import { TaskRunPage } from "../task-runs/TaskRunPage";
 import { WorkPoolPage } from "../work-pools/WorkPoolPage";
+import { VariablesPage } from "../variables/VariablesPage";
 import { WorkPoolsPage } from "../work-pools/WorkPoolsPage";
 
 export interface NavEntry {
@@ -55,6 +58,15 @@ export const PAGES: PageDef[] = [
   { path: "deployments/deployment/:id/run", element: <CustomRunPage /> },
   { path: "work-pools", element: <WorkPoolsPage />, nav: { label: "Work pools", order: 22, keywords: "queues workers" } },
   { path: "work-pools/work-pool/:name", element: <WorkPoolPage /> },
+  { path: "blocks", element: <BlocksPage />, nav: { label: "Blocks", order: 30, keywords: "secrets credentials storage" } },
+  { path: "blocks/catalog", element: <BlockCatalogPage /> },
+  { path: "blocks/catalog/:slug/create", element: <BlockCreatePage /> },
+  { path: "blocks/block/:id", element: <BlockPage /> },
+  { path: "blocks/block/:id/edit", element: <BlockEditPage /> },
+  { path: "variables", element: <VariablesPage />, nav: { label: "Variables", order: 32, keywords: "settings config" } },
+  { path: "artifacts", element: <ArtifactsPage />, nav: { label: "Artifacts", order: 16, keywords: "reports tables markdown" } },
+  { path: "artifacts/key/:key", element: <ArtifactKeyPage /> },
+  { path: "artifacts/artifact/:id", element: <ArtifactPage /> },
   { path: "concurrency-limits", element: <ConcurrencyPage />, nav: { label: "Concurrency", order: 34, keywords: "limits slots tags" } },
   { path: "events", element: <EventsPage />, nav: { label: "Events", order: 50 } },
   { path: "workspaces", element: <WorkspacesPage />, nav: { label: "Workspaces", order: 80 } },

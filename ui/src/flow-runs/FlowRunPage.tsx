@@ -7,6 +7,7 @@ import { useFlow, useFlowRun, useFlowRunStates, useSubflowRuns, useTaskRun, useT
 import type { FlowRun, TaskRun } from "../api/types";
 import { Card, Empty, ErrorBox, JsonBlock, KeyValues, Loading, StateBadge, Tags, Time, TimeFull } from "../components/common";
 import { StateHistory } from "../components/StateHistory";
+import { ArtifactsPanel } from "../artifacts/ArtifactsPanel";
 import { Tabs } from "../components/Tabs";
 import { LogsPanel } from "../logs/LogsPanel";
 import { formatDuration, runDuration, shortId } from "../lib/format";
@@ -19,6 +20,7 @@ const TABS = [
   { id: "logs", label: "Logs" },
   { id: "task-runs", label: "Task runs" },
   { id: "subflows", label: "Subflow runs" },
+  { id: "artifacts", label: "Artifacts" },
   { id: "details", label: "Details" },
   { id: "parameters", label: "Parameters" },
 ] as const;
@@ -153,6 +155,7 @@ function FlowRunView({ run }: { run: FlowRun }) {
               ))}
             </ul>
           ))}
+        {tab === "artifacts" && <ArtifactsPanel flowRunId={run.id} live={live} />}
         {tab === "details" && (
           <div className="two-col">
             <KeyValues

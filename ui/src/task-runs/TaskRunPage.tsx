@@ -1,3 +1,4 @@
+import { ArtifactsPanel } from "../artifacts/ArtifactsPanel";
 import { useEffect } from "react";
 import { Link, useParams } from "react-router";
 import { useFlowRun, useTaskRun, useTaskRunStates } from "../api/queries";
@@ -105,6 +106,9 @@ function TaskRunView({ run }: { run: TaskRun }) {
             ))}
           </dl>
         )}
+      </Card>
+      <Card title="Artifacts">
+        <ArtifactsPanel taskRunId={run.id} live={live} />
       </Card>
       <Card title="Logs">
         <LogsPanel filter={{ task_run_id: { any_: [run.id] } }} live={live} fileName={`${run.name}-logs.txt`} />
