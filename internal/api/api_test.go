@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
@@ -70,7 +71,7 @@ func testConfig(t *testing.T, dbPath string, mode tenancy.Mode, log *slog.Logger
 		_ = ing.Stop(sctx)
 		_ = st.Close()
 	})
-	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
+	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
 	return Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten, Keys: testKeys(t)}
 }
 

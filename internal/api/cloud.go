@@ -62,16 +62,16 @@ func (s *Server) authorize(r *http.Request, rt *route) (*http.Request, *Error) {
 	t := s.cfg.Tenancy
 	ctx := r.Context()
 	if rt.raw != nil && (rt.path == "/events/in" || rt.path == "/events/out" || rt.path == "/logs/out") && r.Header.Get("Authorization") == "" {
-		if _, err := r.Cookie(tenancy.SessionCookie); err != nil {
+		if _, err := r.Cookie(sessionCookie); err != nil {
 			// The websocket handshake authenticates (AuthenticateSocket).
 			return r, nil
 		}
 	}
-	p, err := t.AuthenticateRequest(ctx, r)
+	p, err := authenticateRequest(ctx, t, r)
 	if err != nil {
 		return r, s.authError(r, err)
 	}
-	if err := tenancy.CheckCSRF(r, p); err != nil {
+	if err := checkCSRF(r, p); err != nil {
 		return r, s.authError(r, err)
 	}
 	ctx = context.WithValue(ctx, principalKey{}, p)
@@ -137,7 +137,7 @@ func (s *Server) authError(r *http.Request, err error) *Error {
 	return ae
 }
 
-// AuthenticateSocket is the events.SocketsConfig.Authenticate hook: it
+// AuthenticateSocket is the eventsocket.Authenticator of the event sockets: it
 // accepts a handshake already authorized at the HTTP level, and otherwise
 // checks the token (auth frame, or the upgrade's Authorization header) as an
 // API key with read access (/events/out) or write access (/events/in) to
@@ -147,7 +147,7 @@ func (s *Server) AuthenticateSocket(r *http.Request, token string) error {
 		return nil
 	}
 	t := s.cfg.Tenancy
-	p, err := t.AuthenticateToken(r.Context(), r, token)
+	p, err := authenticateToken(r.Context(), t, r, token)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ func meWorkspaces(c *call, _ *noBody) ([]meWorkspace, error) {
 
 // setSession sets the session cookie of a new sign-in.
 func setSession(c *call, token string) {
-	http.SetCookie(c.w, c.srv.cfg.Tenancy.NewSessionCookie(c.r, token))
+	http.SetCookie(c.w, newSessionCookie(c.r, c.srv.cfg.Tenancy, token))
 }
 
 func signUp(c *call, b *tenancy.SignUp) (signUpResponse, error) {
@@ -152,7 +152,7 @@ func signUp(c *call, b *tenancy.SignUp) (signUpResponse, error) {
 	if err != nil {
 		return signUpResponse{}, err
 	}
-	token, _, err := t.SignIn(c.ctx, b.Email, b.Password, tenancy.ClientAddr(c.r))
+	token, _, err := t.SignIn(c.ctx, b.Email, b.Password, clientAddr(c.r))
 	if err != nil {
 		return signUpResponse{}, err
 	}
@@ -162,7 +162,7 @@ func signUp(c *call, b *tenancy.SignUp) (signUpResponse, error) {
 
 func signIn(c *call, b *signInBody) (sessionInfo, error) {
 	t := c.srv.cfg.Tenancy
-	token, u, err := t.SignIn(c.ctx, b.Email, b.Password, tenancy.ClientAddr(c.r))
+	token, u, err := t.SignIn(c.ctx, b.Email, b.Password, clientAddr(c.r))
 	if err != nil {
 		return sessionInfo{}, err
 	}
@@ -172,9 +172,9 @@ func signIn(c *call, b *signInBody) (sessionInfo, error) {
 
 func signOut(c *call, _ *noBody) (noContent, error) {
 	t := c.srv.cfg.Tenancy
-	if ck, err := c.r.Cookie(tenancy.SessionCookie); err == nil {
+	if ck, err := c.r.Cookie(sessionCookie); err == nil {
 		if p, err := t.AuthenticateSession(c.ctx, ck.Value); err == nil {
-			if err := tenancy.CheckCSRF(c.r, p); err != nil {
+			if err := checkCSRF(c.r, p); err != nil {
 				return noContent{}, err
 			}
 		}
@@ -182,7 +182,7 @@ func signOut(c *call, _ *noBody) (noContent, error) {
 			return noContent{}, err
 		}
 	}
-	http.SetCookie(c.w, tenancy.ClearSessionCookie(c.r))
+	http.SetCookie(c.w, clearSessionCookie(c.r))
 	return noContent{}, nil
 }
 
@@ -191,7 +191,7 @@ func session(c *call, _ *noBody) (sessionInfo, error) {
 	if !t.Cloud() {
 		return sessionInfo{Mode: string(tenancy.ModeServer)}, nil
 	}
-	ck, err := c.r.Cookie(tenancy.SessionCookie)
+	ck, err := c.r.Cookie(sessionCookie)
 	if err != nil {
 		return sessionInfo{}, errorf(http.StatusUnauthorized, "not signed in")
 	}

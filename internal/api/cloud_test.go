@@ -453,7 +453,7 @@ func TestSecretsNeverStoredOrLogged(t *testing.T) {
 		req, _ := http.NewRequest(method, s.URL+path, bytes.NewReader(raw))
 		req.Header.Set("Content-Type", "application/json")
 		if csrf != "" {
-			req.Header.Set(tenancy.CSRFHeader, csrf)
+			req.Header.Set(csrfHeader, csrf)
 		}
 		resp, err := browser.Do(req)
 		if err != nil {
@@ -562,7 +562,7 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 		resp.Body.Close()
 		var c *http.Cookie
 		for _, ck := range resp.Cookies() {
-			if ck.Name == tenancy.SessionCookie {
+			if ck.Name == sessionCookie {
 				c = ck
 			}
 		}
@@ -607,7 +607,7 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 		}
 		req, _ := http.NewRequest(tc.method, s.URL+path, strings.NewReader(`{"name":"`+strings.ReplaceAll(tc.name, " ", "-")+`"}`))
 		if tc.token != "" {
-			req.Header.Set(tenancy.CSRFHeader, tc.token)
+			req.Header.Set(csrfHeader, tc.token)
 		}
 		if tc.origin != "" {
 			req.Header.Set("Origin", tc.origin)

@@ -54,7 +54,7 @@ func toAPIError(err error) *Error {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &te):
-		return &Error{Status: te.Status, Detail: te.Msg, RetryAfter: te.RetryAfter, cause: err}
+		return &Error{Status: tenancyStatus[te.Kind], Detail: te.Msg, RetryAfter: te.RetryAfter, cause: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: sentinelDetail(err, store.ErrNotFound), cause: err}
 	case errors.Is(err, store.ErrConflict):
@@ -96,6 +96,16 @@ func publicDetail(err error) string {
 		msg = strings.TrimSuffix(msg, ": "+s.Error())
 	}
 	return msg
+}
+
+// tenancyStatus is the HTTP status of each kind of tenancy refusal.
+var tenancyStatus = map[tenancy.Kind]int{
+	tenancy.Unauthenticated: http.StatusUnauthorized,
+	tenancy.Forbidden:       http.StatusForbidden,
+	tenancy.NotFound:        http.StatusNotFound,
+	tenancy.Conflict:        http.StatusConflict,
+	tenancy.Invalid:         http.StatusUnprocessableEntity,
+	tenancy.Throttled:       http.StatusTooManyRequests,
 }
 
 // writeError renders err. 500s use Prefect's {"exception_message": ...}

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
@@ -39,7 +40,7 @@ type Config struct {
 	// Bus fans events out to /events/out subscribers.
 	Bus *events.Bus
 	// Sockets serves the event websockets.
-	Sockets *events.Sockets
+	Sockets *eventsocket.Sockets
 	// Logger receives request and error logs.
 	Logger *slog.Logger
 	// Now is the clock (defaults to time.Now).

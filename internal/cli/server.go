@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/api"
+	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/events"
@@ -151,7 +152,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		return err
 	}
 	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
-	sockets := events.NewSockets(events.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
+	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
 	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
 	if err != nil {
 		return err

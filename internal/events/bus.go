@@ -23,9 +23,14 @@ type Bus struct {
 	buffer int
 }
 
-// NewBus returns an empty bus.
-func NewBus() *Bus {
-	return &Bus{subs: make(map[*Subscription]struct{}), buffer: DefaultSubscriptionBuffer}
+// NewBus returns an empty bus whose subscriptions buffer
+// DefaultSubscriptionBuffer events.
+func NewBus() *Bus { return NewBufferedBus(DefaultSubscriptionBuffer) }
+
+// NewBufferedBus returns an empty bus whose subscriptions may fall buffer
+// events behind before they are closed as lagging.
+func NewBufferedBus(buffer int) *Bus {
+	return &Bus{subs: make(map[*Subscription]struct{}), buffer: max(buffer, 1)}
 }
 
 // Subscription is one subscriber's view of the bus: the events of one

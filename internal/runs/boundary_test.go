@@ -142,3 +142,32 @@ func scanRunWrites(t *testing.T, root string) []violation {
 	}
 	return out
 }
+
+// domainPackages know nothing of HTTP: transport code (handlers,
+// websockets, cookies, status codes) lives in internal/api.
+var domainPackages = []string{"internal/runs", "internal/orchestration", "internal/store", "internal/events", "internal/tenancy",
+	"internal/services", "internal/model", "internal/blocks", "internal/schedule", "internal/lifecycle"}
+
+// TestDomainPackagesHaveNoTransport fails when a domain package imports
+// net/http or a websocket library.
+func TestDomainPackagesHaveNoTransport(t *testing.T) {
+	t.Parallel()
+	root := filepath.Join("..", "..")
+	fset := token.NewFileSet()
+	for _, path := range goFiles(t, root) {
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if !slices.ContainsFunc(domainPackages, func(p string) bool { return strings.HasPrefix(rel, p+"/") }) {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if p := strings.Trim(imp.Path.Value, `"`); p == "net/http" || strings.HasPrefix(p, "net/http/") || strings.Contains(p, "websocket") {
+				t.Errorf("%s imports %s: transport code belongs in internal/api", rel, p)
+			}
+		}
+	}
+}

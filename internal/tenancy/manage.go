@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -35,7 +34,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, userID model.ID, name string
 	}
 	now := s.now()
 	if expires != nil && !expires.After(now) {
-		return NewAPIKey{}, fail(http.StatusUnprocessableEntity, "field \"expiration\" must be in the future")
+		return NewAPIKey{}, fail(Invalid, "field \"expiration\" must be in the future")
 	}
 	prefix := UserKeyPrefix
 	if u.IsBot {
@@ -101,7 +100,7 @@ func (s *Service) CreateServiceAccount(ctx context.Context, accountID model.ID, 
 		return model.User{}, err
 	}
 	if !role.Valid() || role == model.RoleOwner {
-		return model.User{}, fail(http.StatusUnprocessableEntity, "field \"role\": %q is not one of admin, developer, viewer", role)
+		return model.User{}, fail(Invalid, "field \"role\": %q is not one of admin, developer, viewer", role)
 	}
 	acc := accountID
 	u := model.User{ID: model.NewID(), Name: strings.TrimSpace(name), IsBot: true, BotAccountID: &acc, Created: model.NewTime(s.now())}
@@ -120,7 +119,7 @@ func (s *Service) CreateServiceAccount(ctx context.Context, accountID model.ID, 
 func (s *Service) ServiceAccount(ctx context.Context, accountID, botID model.ID) (model.User, error) {
 	u, err := s.st.UserGet(ctx, botID)
 	if err != nil || !u.IsBot || u.BotAccountID == nil || *u.BotAccountID != accountID {
-		return model.User{}, fail(http.StatusNotFound, "service account %s not found", botID)
+		return model.User{}, fail(NotFound, "service account %s not found", botID)
 	}
 	return u, nil
 }
@@ -144,7 +143,7 @@ func (s *Service) DeleteServiceAccount(ctx context.Context, accountID, botID mod
 // owner cannot be demoted.
 func (s *Service) SetMember(ctx context.Context, actorRole model.Role, accountID model.ID, email string, role model.Role) (model.AccountMember, error) {
 	if !role.Valid() {
-		return model.AccountMember{}, fail(http.StatusUnprocessableEntity, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
+		return model.AccountMember{}, fail(Invalid, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
 	}
 	email, err := normalizeEmail(email)
 	if err != nil {
@@ -160,7 +159,7 @@ func (s *Service) SetMember(ctx context.Context, actorRole model.Role, accountID
 // SetMemberRole changes an existing member's role.
 func (s *Service) SetMemberRole(ctx context.Context, actorRole model.Role, accountID, userID model.ID, role model.Role) (model.AccountMember, error) {
 	if !role.Valid() {
-		return model.AccountMember{}, fail(http.StatusUnprocessableEntity, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
+		return model.AccountMember{}, fail(Invalid, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
 	}
 	if _, err := s.st.MemberGet(ctx, accountID, userID); err != nil {
 		return model.AccountMember{}, publicStoreError(err, "member")
@@ -175,7 +174,7 @@ func (s *Service) setRole(ctx context.Context, actorRole model.Role, accountID, 
 		return model.AccountMember{}, err
 	}
 	if (role == model.RoleOwner || exists && cur.Role == model.RoleOwner) && actorRole != model.RoleOwner {
-		return model.AccountMember{}, fail(http.StatusForbidden, "only an owner can grant or change the owner role")
+		return model.AccountMember{}, fail(Forbidden, "only an owner can grant or change the owner role")
 	}
 	if exists && cur.Role == model.RoleOwner && role != model.RoleOwner {
 		if err := s.keepAnOwner(ctx, accountID, userID); err != nil {
@@ -201,7 +200,7 @@ func (s *Service) keepAnOwner(ctx context.Context, accountID, leaving model.ID) 
 			return nil
 		}
 	}
-	return fail(http.StatusConflict, "an account needs at least one owner")
+	return fail(Conflict, "an account needs at least one owner")
 }
 
 // RemoveMember takes a user out of an account.
@@ -212,7 +211,7 @@ func (s *Service) RemoveMember(ctx context.Context, actorRole model.Role, accoun
 	}
 	if cur.Role == model.RoleOwner {
 		if actorRole != model.RoleOwner {
-			return fail(http.StatusForbidden, "only an owner can remove an owner")
+			return fail(Forbidden, "only an owner can remove an owner")
 		}
 		if err := s.keepAnOwner(ctx, accountID, userID); err != nil {
 			return err
@@ -234,7 +233,7 @@ func (s *Service) Members(ctx context.Context, accountID model.ID) ([]model.Acco
 // (empty role removes it).
 func (s *Service) SetWorkspaceRole(ctx context.Context, accountID, workspaceID, userID model.ID, role model.Role) error {
 	if role != "" && !role.Valid() {
-		return fail(http.StatusUnprocessableEntity, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
+		return fail(Invalid, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
 	}
 	if _, err := s.st.WorkspaceDetailsGet(ctx, accountID, workspaceID); err != nil {
 		return publicStoreError(err, "workspace")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/mail"
 	"strings"
 	"sync"
@@ -192,14 +191,14 @@ func ValidHandle(h string) bool {
 
 func checkHandle(field, h string) error {
 	if !ValidHandle(h) {
-		return fail(http.StatusUnprocessableEntity, "field %q: %q must be 1-50 lowercase letters, digits or dashes, not starting with a dash", field, h)
+		return fail(Invalid, "field %q: %q must be 1-50 lowercase letters, digits or dashes, not starting with a dash", field, h)
 	}
 	return nil
 }
 
 func checkName(field, n string) error {
 	if strings.TrimSpace(n) == "" || len(n) > 200 {
-		return fail(http.StatusUnprocessableEntity, "field %q must be 1-200 characters", field)
+		return fail(Invalid, "field %q must be 1-200 characters", field)
 	}
 	return nil
 }
@@ -208,7 +207,7 @@ func checkName(field, n string) error {
 func normalizeEmail(e string) (string, error) {
 	e = strings.ToLower(strings.TrimSpace(e))
 	if a, err := mail.ParseAddress(e); err != nil || a.Address != e || len(e) > 254 {
-		return "", fail(http.StatusUnprocessableEntity, "field \"email\": not a valid e-mail address")
+		return "", fail(Invalid, "field \"email\": not a valid e-mail address")
 	}
 	return e, nil
 }
@@ -218,7 +217,7 @@ const MinPasswordLen = 8
 
 func checkPassword(p string) error {
 	if len(p) < MinPasswordLen || len(p) > 1024 {
-		return fail(http.StatusUnprocessableEntity, "field \"password\" must be %d-1024 characters", MinPasswordLen)
+		return fail(Invalid, "field \"password\" must be %d-1024 characters", MinPasswordLen)
 	}
 	return nil
 }
@@ -271,10 +270,10 @@ func handleFrom(s string) string {
 // workspace. It is refused when sign-up is disabled or outside cloud mode.
 func (s *Service) SignUp(ctx context.Context, in SignUp) (SignUpResult, error) {
 	if !s.Cloud() {
-		return SignUpResult{}, fail(http.StatusNotFound, "sign-up is only available in cloud mode (baton server start --mode cloud)")
+		return SignUpResult{}, fail(NotFound, "sign-up is only available in cloud mode (baton server start --mode cloud)")
 	}
 	if s.cfg.SignUpDisabled {
-		return SignUpResult{}, fail(http.StatusForbidden, "sign-up is disabled on this server; ask an administrator for an account")
+		return SignUpResult{}, fail(Forbidden, "sign-up is disabled on this server; ask an administrator for an account")
 	}
 	return s.createOwner(ctx, in)
 }
@@ -324,7 +323,7 @@ func (s *Service) createOwner(ctx context.Context, in SignUp) (SignUpResult, err
 	res.User = model.User{ID: model.NewID(), Email: email, Name: name, Created: now}
 	if err := s.st.UserCreate(ctx, store.UserCreate{User: res.User, PasswordHash: hash}); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return res, fail(http.StatusConflict, "a user with this e-mail already exists")
+			return res, fail(Conflict, "a user with this e-mail already exists")
 		}
 		return res, err
 	}
@@ -393,7 +392,7 @@ func (s *Service) ensureWorkspace(ctx context.Context, accountID model.ID, handl
 // RetryAfter). It returns the session token for the cookie.
 func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string) (string, model.User, error) {
 	if !s.Cloud() {
-		return "", model.User{}, fail(http.StatusNotFound, "sign-in is only available in cloud mode (baton server start --mode cloud)")
+		return "", model.User{}, fail(NotFound, "sign-in is only available in cloud mode (baton server start --mode cloud)")
 	}
 	now := s.now()
 	email = strings.ToLower(strings.TrimSpace(email))
@@ -401,7 +400,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string
 	for _, k := range keys {
 		if wait := s.throttle.Wait(k, now); wait > 0 {
 			s.log.WarnContext(ctx, "tenancy: sign-in throttled", slog.String("addr", clientAddr))
-			return "", model.User{}, &Error{Status: http.StatusTooManyRequests, Msg: "too many failed sign-in attempts; try again later", RetryAfter: wait}
+			return "", model.User{}, &Error{Kind: Throttled, Msg: "too many failed sign-in attempts; try again later", RetryAfter: wait}
 		}
 	}
 	u, hash, err := s.st.UserByEmail(ctx, email)
@@ -548,7 +547,7 @@ func (s *Service) WorkspaceRole(ctx context.Context, p Principal, workspaceID mo
 		s.mu.Unlock()
 	}
 	if !c.ok {
-		return "", fail(http.StatusNotFound, "workspace %s not found", workspaceID)
+		return "", fail(NotFound, "workspace %s not found", workspaceID)
 	}
 	return c.role, nil
 }
@@ -561,7 +560,7 @@ func (s *Service) AuthorizeWorkspace(ctx context.Context, p Principal, workspace
 		return err
 	}
 	if !Can(role, perm) {
-		return fail(http.StatusForbidden, "your role %q in this workspace does not allow %s access", role, perm)
+		return fail(Forbidden, "your role %q in this workspace does not allow %s access", role, perm)
 	}
 	return nil
 }
@@ -572,7 +571,7 @@ func (s *Service) AccountRole(ctx context.Context, p Principal, accountID model.
 		// The open server owns every account, but only existing ones: an
 		// unknown id is a 404 here, not a foreign-key failure later.
 		if _, err := s.st.AccountGet(ctx, accountID); errors.Is(err, store.ErrNotFound) {
-			return "", fail(http.StatusNotFound, "account %s not found", accountID)
+			return "", fail(NotFound, "account %s not found", accountID)
 		} else if err != nil {
 			return "", err
 		}
@@ -580,7 +579,7 @@ func (s *Service) AccountRole(ctx context.Context, p Principal, accountID model.
 	}
 	m, err := s.st.MemberGet(ctx, accountID, p.User.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", fail(http.StatusNotFound, "account %s not found", accountID)
+		return "", fail(NotFound, "account %s not found", accountID)
 	}
 	if err != nil {
 		return "", err
@@ -595,7 +594,7 @@ func (s *Service) AuthorizeAccount(ctx context.Context, p Principal, accountID m
 		return "", err
 	}
 	if !Can(role, perm) {
-		return role, fail(http.StatusForbidden, "your role %q in this account does not allow %s access", role, perm)
+		return role, fail(Forbidden, "your role %q in this account does not allow %s access", role, perm)
 	}
 	return role, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/api"
+	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
@@ -43,7 +44,7 @@ func newAPI(t *testing.T) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
+	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
 	raw := make([]byte, 32)
 	keys, err := blocks.NewKeyring(raw)
 	if err != nil {

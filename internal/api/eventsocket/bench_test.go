@@ -1,4 +1,4 @@
-package events
+package eventsocket
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 )
 
@@ -24,8 +25,8 @@ import (
 func BenchmarkEventsInWebsocket(b *testing.B) {
 	const conns = 4
 	st := newFakeStore()
-	bus := NewBus()
-	in := startIngest(b, IngestConfig{Store: st, Bus: bus})
+	bus := events.NewBus()
+	in := startIngest(b, events.IngestConfig{Store: st, Bus: bus})
 	s := NewSockets(SocketsConfig{Ingest: in, Bus: bus})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.ServeIn(w, r, testWS, allowAll) }))
 	defer srv.Close()

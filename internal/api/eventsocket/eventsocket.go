@@ -1,4 +1,10 @@
-package events
+// Package eventsocket serves Prefect's event websockets, /api/events/in
+// (clients stream events in; a pong acknowledges what was committed) and
+// /api/events/out (subscribers get a backfill, then live events). It is
+// the transport half of the event path: the events package holds the
+// domain half (validation, the ingest, the bus, filters) and knows nothing
+// of HTTP.
+package eventsocket
 
 import (
 	"context"
@@ -14,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -38,9 +45,9 @@ type EventLister interface {
 // on each field.
 type SocketsConfig struct {
 	// Ingest commits what /events/in reads. Required for ServeIn.
-	Ingest *Ingest
+	Ingest *events.Ingest
 	// Bus feeds /events/out live events. Required for ServeOut.
-	Bus *Bus
+	Bus *events.Bus
 	// Store serves the /events/out backfill. Optional (no backfill).
 	Store EventLister
 	// CheckOrigin is passed to the websocket upgrader; nil keeps gorilla's
@@ -280,10 +287,10 @@ func (s *Sockets) closeWith(conn *websocket.Conn, code int, reason string) {
 // event. Events that fail to parse or validate are logged and skipped while
 // the connection stays open: closing it would make the client resend the
 // same bad event after reconnecting, forever. Frames larger than twice
-// MaxEventBytes end the connection (1009).
+// events.MaxEventBytes end the connection (1009).
 //
 // Reading and committing are pipelined: the read loop queues events while a
-// committer goroutine hands them to Ingest in groups. A ping is answered
+// committer goroutine hands them to the Ingest in groups. A ping is answered
 // only once every event read before it is committed, because the client
 // takes the pong as the acknowledgement of everything it sent before the
 // ping. If a commit fails the connection is closed with 1011 and no pong is
@@ -304,7 +311,7 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, a
 		return
 	}
 	defer conn.Close()
-	conn.SetReadLimit(2 * MaxEventBytes)
+	conn.SetReadLimit(2 * events.MaxEventBytes)
 	// On Stop, the read loop ends at once; what was read is committed below.
 	finished := make(chan struct{})
 	defer close(finished)
@@ -346,7 +353,7 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, a
 		if mt != websocket.TextMessage && mt != websocket.BinaryMessage {
 			continue
 		}
-		ev, err := DecodeEvent(data)
+		ev, err := events.DecodeEvent(data)
 		if err != nil {
 			s.log.WarnContext(ctx, "event skipped", slog.String("workspace", ws.String()), slog.Any("error", err))
 			continue
@@ -646,7 +653,7 @@ func (s *Sockets) backfill(ctx context.Context, ws model.ID, f model.EventFilter
 }
 
 func (s *Sockets) send(conn *websocket.Conn, e *model.Event) error {
-	Normalize(e)
+	events.Normalize(e)
 	b, err := json.Marshal(outMessage{Type: "event", Event: e})
 	if err != nil {
 		return fmt.Errorf("events: encode: %w", err)

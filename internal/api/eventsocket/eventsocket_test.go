@@ -1,4 +1,4 @@
-package events
+package eventsocket
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 )
 
@@ -21,8 +22,8 @@ import (
 type testServer struct {
 	*httptest.Server
 	st      *fakeStore
-	bus     *Bus
-	ingest  *Ingest
+	bus     *events.Bus
+	ingest  *events.Ingest
 	sockets *Sockets
 	// auth authenticates the sockets (allowAll unless a test replaces it
 	// before dialling).
@@ -34,14 +35,14 @@ func allowAll(*http.Request, string) error { return nil }
 
 func newTestServer(t *testing.T, st *fakeStore, mod func(*SocketsConfig)) *testServer {
 	t.Helper()
-	bus := NewBus()
-	in := startIngest(t, IngestConfig{Store: st, Bus: bus})
+	bus := events.NewBus()
+	in := startIngest(t, events.IngestConfig{Store: st, Bus: bus})
 	cfg := SocketsConfig{Ingest: in, Bus: bus, Store: st}
 	if mod != nil {
 		mod(&cfg)
 	}
 	s := NewSockets(cfg)
-	ts := &testServer{st: st, bus: bus, ingest: in, sockets: s, auth: allowAll}
+	ts := &testServer{st: st, bus: cfg.Bus, ingest: in, sockets: s, auth: allowAll}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/in", func(w http.ResponseWriter, r *http.Request) { s.ServeIn(w, r, testWS, ts.auth) })
 	mux.HandleFunc("/out", func(w http.ResponseWriter, r *http.Request) { s.ServeOut(w, r, testWS, ts.auth) })
@@ -549,8 +550,7 @@ func TestEventsOutRequiresFilter(t *testing.T) {
 
 func TestEventsOutLaggingSubscriberIsClosed(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t, newFakeStore(), nil)
-	srv.bus.buffer = 1
+	srv := newTestServer(t, newFakeStore(), func(c *SocketsConfig) { c.Bus = events.NewBufferedBus(1) })
 	conn, _, err := dial(t, srv, "/out", false, nil)
 	if err != nil {
 		t.Fatal(err)
