@@ -300,7 +300,7 @@ func (o objects) fill(rt openAPIRoute, account, workspace, user string, random b
 		if v, found := o.names[name]; found {
 			return v
 		}
-		if name == "name" || name == "id_or_name" {
+		if name == "name" || name == "id_or_name" || name == "tag" || name == "key" || name == "view" {
 			return "no-such-" + name
 		}
 		ok = false

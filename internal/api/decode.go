@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/batonhq/baton/internal/model"
@@ -46,7 +47,139 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) 
 	if err := checkRequired(body, reflect.TypeOf(dst).Elem(), ""); err != nil {
 		return err
 	}
+	return checkUnknown(body, reflect.TypeOf(dst).Elem(), "")
+}
+
+// strictType reports whether unknown keys in objects of t are refused.
+// Prefect's filter models forbid extra keys, so a misspelt or unsupported
+// filter is a 422 instead of a filter that silently matches everything;
+// Baton's filter types are the named types ending in "Filter".
+func strictType(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && strings.HasSuffix(t.Name(), "Filter") && t.PkgPath() == modelPkg
+}
+
+// modelPkg is the import path of the package that holds the filter types.
+var modelPkg = reflect.TypeFor[model.IDFilter]().PkgPath()
+
+// checkUnknown walks the raw JSON alongside the Go type and answers 422
+// for the first key of a strict (filter) object that its type does not
+// have.
+func checkUnknown(raw []byte, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if !hasStrict(t, map[reflect.Type]bool{}) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil
+		}
+		for i, it := range items {
+			if err := checkUnknown(it, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			return nil
+		}
+		for k, v := range m {
+			if err := checkUnknown(v, t.Elem(), joinPath(path, k)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		fields := map[string]reflect.Type{}
+		collectFields(t, fields)
+		strict := strictType(t)
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ft, ok := fields[k]
+			if !ok {
+				if strict {
+					return errorf(http.StatusUnprocessableEntity, "field %q: unknown filter key (known: %s)", joinPath(path, k), strings.Join(sortedKeys(fields), ", "))
+				}
+				continue
+			}
+			if err := checkUnknown(obj[k], ft, joinPath(path, k)); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+func joinPath(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+func sortedKeys(m map[string]reflect.Type) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// collectFields maps t's JSON keys to their types, embedded structs
+// flattened (outer fields win, as in encoding/json).
+func collectFields(t reflect.Type, into map[string]reflect.Type) {
+	var embedded []reflect.Type
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			embedded = append(embedded, f.Type)
+			continue
+		}
+		if name := jsonName(f); name != "" {
+			into[name] = f.Type
+		}
+	}
+	for _, et := range embedded {
+		inner := map[string]reflect.Type{}
+		collectFields(et, inner)
+		for k, v := range inner {
+			if _, taken := into[k]; !taken {
+				into[k] = v
+			}
+		}
+	}
+}
+
+// hasStrict reports whether t is or contains a strict (filter) type.
+func hasStrict(t reflect.Type, seen map[reflect.Type]bool) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return false
+	}
+	seen[t] = true
+	if strictType(t) {
+		return true
+	}
+	for i := 0; i < t.NumField(); i++ {
+		if hasStrict(t.Field(i).Type, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonError turns an encoding/json error into a 422 that names the field.

@@ -24,24 +24,32 @@ const maxHistoryIntervals = 500
 // (about 292 years); wider ones are refused instead of overflowing.
 const maxHistoryIntervalSeconds = float64(math.MaxInt64 / int64(time.Second))
 
+// window validates the interval and returns the range to count, cut to
+// maxHistoryIntervals from its start as Prefect does (an empty range when
+// end is not after start).
+func (b *historyQuery) window() (start, end time.Time, every time.Duration, err error) {
+	// Prefect refuses intervals under a second with this message.
+	if !(b.HistoryIntervalSeconds >= 1) {
+		return start, end, 0, errorf(http.StatusUnprocessableEntity, "field \"history_interval_seconds\": History interval must not be less than 1 second.")
+	}
+	if b.HistoryIntervalSeconds > maxHistoryIntervalSeconds {
+		return start, end, 0, errorf(http.StatusUnprocessableEntity, "field \"history_interval_seconds\": %g is more than the largest interval, %g seconds", b.HistoryIntervalSeconds, maxHistoryIntervalSeconds)
+	}
+	start, end = b.HistoryStart.Time, b.HistoryEnd.Time
+	every = time.Duration(b.HistoryIntervalSeconds * float64(time.Second))
+	// Count in floating point: the range over a huge interval must not
+	// overflow, and a long range is cut, as Prefect does.
+	if n := math.Ceil(float64(end.Sub(start)) / float64(every)); n > maxHistoryIntervals {
+		end = start.Add(maxHistoryIntervals * every)
+	}
+	return start, end, every, nil
+}
+
 func historyRoutes() []route {
 	h := func(c *call, b *historyQuery) ([]model.HistoryInterval, error) {
-		// Prefect refuses intervals under a second with this message.
-		if !(b.HistoryIntervalSeconds >= 1) {
-			return nil, errorf(http.StatusUnprocessableEntity, "field \"history_interval_seconds\": History interval must not be less than 1 second.")
-		}
-		if b.HistoryIntervalSeconds > maxHistoryIntervalSeconds {
-			return nil, errorf(http.StatusUnprocessableEntity, "field \"history_interval_seconds\": %g is more than the largest interval, %g seconds", b.HistoryIntervalSeconds, maxHistoryIntervalSeconds)
-		}
-		start, end := b.HistoryStart.Time, b.HistoryEnd.Time
-		if !end.After(start) {
-			return []model.HistoryInterval{}, nil
-		}
-		every := time.Duration(b.HistoryIntervalSeconds * float64(time.Second))
-		// Count in floating point: the range over a huge interval must not
-		// overflow, and a long range is cut, as Prefect does.
-		if n := math.Ceil(float64(end.Sub(start)) / float64(every)); n > maxHistoryIntervals {
-			end = start.Add(maxHistoryIntervals * every)
+		start, end, every, err := b.window()
+		if err != nil || !end.After(start) {
+			return []model.HistoryInterval{}, err
 		}
 		return c.srv.cfg.Store.FlowRunHistory(c.ctx, c.ws, b.RunQuery, start, end, every)
 	}

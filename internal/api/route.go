@@ -97,6 +97,38 @@ type route struct {
 	params   []param
 	serve    func(*call) (any, error)
 	raw      http.HandlerFunc // websocket and other non-JSON routes
+	// muxVia, when set, is the ServeMux pattern under which this route is
+	// served together with others whose paths the mux cannot tell apart
+	// (GET /work_queues/name/{name} and GET /work_queues/{id}/status both
+	// match /work_queues/name/status); the route with the most literal
+	// segments matching the request wins.
+	muxVia string
+}
+
+// via marks rt as served through the shared mux pattern.
+func via(pattern string, rt route) route { rt.muxVia = pattern; return rt }
+
+// matchLiteral reports whether path fits rt.path segment by segment and
+// how many literal segments it matched (-1: no fit). It also returns the
+// path parameters the route's wildcards capture.
+func (rt route) matchLiteral(path string) (int, map[string]string) {
+	want := strings.Split(strings.Trim(rt.path, "/"), "/")
+	got := strings.Split(strings.Trim(path, "/"), "/")
+	if len(want) != len(got) {
+		return -1, nil
+	}
+	n, vals := 0, map[string]string{}
+	for i, w := range want {
+		if strings.HasPrefix(w, "{") && strings.HasSuffix(w, "}") {
+			vals[strings.Trim(w, "{}")] = got[i]
+			continue
+		}
+		if w != got[i] {
+			return -1, nil
+		}
+		n++
+	}
+	return n, vals
 }
 
 // call is the per-request context handed to handlers.

@@ -96,17 +96,11 @@ func runViewRoutes() []route {
 	return []route{
 		op(wsRead, "POST", "/task_runs/history", "Task Runs", "Counts of task runs by state in consecutive intervals (by expected start time)", 200,
 			func(c *call, b *historyQuery) ([]model.HistoryInterval, error) {
-				if b.HistoryIntervalSeconds < 1 {
-					return nil, errorf(http.StatusUnprocessableEntity, "History interval must not be less than 1 second.")
+				start, end, every, err := b.window()
+				if err != nil || !end.After(start) {
+					return []model.HistoryInterval{}, err
 				}
-				if !b.HistoryEnd.After(b.HistoryStart.Time) {
-					return nil, errorf(http.StatusUnprocessableEntity, "field \"history_end\" must be after \"history_start\"")
-				}
-				every := time.Duration(b.HistoryIntervalSeconds * float64(time.Second))
-				if n := b.HistoryEnd.Sub(b.HistoryStart.Time) / every; n > maxHistoryIntervals {
-					return nil, errorf(http.StatusUnprocessableEntity, "the range holds %d intervals; at most %d are allowed (widen \"history_interval_seconds\")", n, maxHistoryIntervals)
-				}
-				return c.srv.cfg.Store.TaskRunHistory(c.ctx, c.ws, b.RunQuery, b.HistoryStart.Time, b.HistoryEnd.Time, every)
+				return c.srv.cfg.Store.TaskRunHistory(c.ctx, c.ws, b.RunQuery, start, end, every)
 			}),
 		optionalBody(op(wsRead, "POST", "/flow_runs/lateness", "Flow Runs", "Average lateness of the matching flow runs in seconds (null when none match)", 200,
 			func(c *call, b *runFilters) (*float64, error) {

@@ -107,9 +107,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(), blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub()}
 	s.routes = s.allRoutes()
 	s.byPattern = make(map[string]*route, len(s.routes))
+	shared := map[string][]*route{}
 	for i, rt := range s.routes {
+		if rt.muxVia != "" {
+			shared[rt.muxVia] = append(shared[rt.muxVia], &s.routes[i])
+			continue
+		}
 		s.mux.Handle(rt.muxPattern(), s.adapt(rt))
 		s.byPattern[rt.muxPattern()] = &s.routes[i]
+	}
+	for pattern, rts := range shared {
+		for _, rt := range rts[1:] {
+			if rt.access != rts[0].access {
+				return nil, errors.New("api: routes served via " + pattern + " must declare the same access")
+			}
+		}
+		s.mux.Handle(pattern, s.dispatchShared(rts))
+		s.byPattern[pattern] = rts[0]
 	}
 	spec, err := json.Marshal(openAPI(s.routes, cfg.Version))
 	if err != nil {
@@ -129,6 +143,8 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, runViewRoutes()...)
 	rs = append(rs, bulkRoutes()...)
 	rs = append(rs, uiRoutes()...)
+	rs = append(rs, concurrencyV1Routes()...)
+	rs = append(rs, workQueueRoutes()...)
 	rs = append(rs, automationRoutes()...)
 	rs = append(rs, taskRunRoutes()...)
 	rs = append(rs, logRoutes()...)
@@ -312,6 +328,33 @@ func (s *Server) workspace(ctx context.Context, acc, id model.ID) (model.Workspa
 	s.wsCache[key] = w
 	s.wsMu.Unlock()
 	return w, nil
+}
+
+// dispatchShared serves routes that share one mux pattern: the route whose
+// path matches the request with the most literal segments handles it, with
+// its own path parameters set.
+func (s *Server) dispatchShared(rts []*route) http.Handler {
+	handlers := make([]http.Handler, len(rts))
+	for i, rt := range rts {
+		handlers[i] = s.adapt(*rt)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		best, bestN := -1, -1
+		var bestVals map[string]string
+		for i, rt := range rts {
+			if n, vals := rt.matchLiteral(r.URL.Path); n > bestN {
+				best, bestN, bestVals = i, n, vals
+			}
+		}
+		if best < 0 {
+			writeError(w, errorf(http.StatusNotFound, "Not Found: %s %s", r.Method, r.URL.Path))
+			return
+		}
+		for k, v := range bestVals {
+			r.SetPathValue(k, v)
+		}
+		handlers[best].ServeHTTP(w, r)
+	})
 }
 
 // adapt turns a route into an http.Handler.

@@ -177,33 +177,25 @@ func updateWorkPool(c *call, b *model.WorkPoolUpdate) (noContent, error) {
 }
 
 func createWorkQueue(c *call, b *model.WorkQueueCreate) (model.WorkQueue, error) {
-	p := c.r.PathValue("work_pool_name")
-	if err := validPoolName("name", b.Name); err != nil {
-		return model.WorkQueue{}, err
-	}
-	if b.Priority != nil && *b.Priority < 1 {
-		return model.WorkQueue{}, errorf(http.StatusUnprocessableEntity, "field \"priority\" must be >= 1")
-	}
-	if b.ConcurrencyLimit != nil && *b.ConcurrencyLimit < 0 {
-		return model.WorkQueue{}, errorf(http.StatusUnprocessableEntity, "field \"concurrency_limit\" must be >= 0")
-	}
-	q := model.WorkQueue{Name: b.Name, Description: b.Description, IsPaused: b.IsPaused, ConcurrencyLimit: b.ConcurrencyLimit, Filter: b.Filter}
-	if b.Priority != nil {
-		q.Priority = *b.Priority
-	}
-	q, err := c.srv.cfg.Store.WorkQueueCreate(c.ctx, c.ws, p, q)
-	return q, notFoundAs(err, "work pool", p)
+	return c.createQueue(c.r.PathValue("work_pool_name"), b)
 }
 
 func updateWorkQueue(c *call, b *model.WorkQueueUpdate) (noContent, error) {
-	p, n := c.r.PathValue("work_pool_name"), c.r.PathValue("name")
+	return noContent{}, c.updateQueue(c.r.PathValue("work_pool_name"), c.r.PathValue("name"), b)
+}
+
+// updateQueue applies a work queue update to the named queue of a pool.
+func (c *call) updateQueue(p, n string, b *model.WorkQueueUpdate) error {
 	if b.Name != nil {
 		if err := validPoolName("name", *b.Name); err != nil {
-			return noContent{}, err
+			return err
 		}
 	}
 	if b.Priority != nil && *b.Priority < 1 {
-		return noContent{}, errorf(http.StatusUnprocessableEntity, "field \"priority\" must be >= 1")
+		return errorf(http.StatusUnprocessableEntity, "field \"priority\" must be >= 1")
+	}
+	if b.ConcurrencyLimit != nil && *b.ConcurrencyLimit < 0 {
+		return errorf(http.StatusUnprocessableEntity, "field \"concurrency_limit\" must be >= 0")
 	}
 	_, err := c.srv.cfg.Store.WorkQueueUpdate(c.ctx, c.ws, p, n, func(q *model.WorkQueue) error {
 		if b.Name != nil {
@@ -215,7 +207,7 @@ func updateWorkQueue(c *call, b *model.WorkQueueUpdate) (noContent, error) {
 		if b.IsPaused != nil {
 			q.IsPaused = *b.IsPaused
 		}
-		if b.ConcurrencyLimit != nil {
+		if b.ConcurrencyLimit != nil || b.ClearConcurrencyLimit {
 			q.ConcurrencyLimit = b.ConcurrencyLimit
 		}
 		if b.Priority != nil {
@@ -229,7 +221,7 @@ func updateWorkQueue(c *call, b *model.WorkQueueUpdate) (noContent, error) {
 	if err == nil {
 		dispatchSignalOf(c.srv).notify()
 	}
-	return noContent{}, notFoundAs(err, "work queue", p+"/"+n)
+	return notFoundAs(err, "work queue", p+"/"+n)
 }
 
 func poolScheduledRuns(c *call, b *model.PoolScheduledQuery) ([]model.WorkerFlowRun, error) {

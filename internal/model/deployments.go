@@ -403,6 +403,27 @@ type WorkQueueUpdate struct {
 	ConcurrencyLimit *int    `json:"concurrency_limit"`
 	Priority         *int    `json:"priority"`
 	LastPolled       *Time   `json:"last_polled"`
+	// ClearConcurrencyLimit is true when the body carried
+	// "concurrency_limit": null, which removes the limit (as
+	// `prefect work-queue clear-concurrency-limit` sends); an absent key
+	// leaves it unchanged.
+	ClearConcurrencyLimit bool `json:"-"`
+}
+
+// UnmarshalJSON decodes the update and tells an explicit null
+// concurrency_limit (clear it) from an absent one (keep it).
+func (u *WorkQueueUpdate) UnmarshalJSON(b []byte) error {
+	type plain WorkQueueUpdate
+	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(b, &keys) == nil {
+		if v, ok := keys["concurrency_limit"]; ok && string(v) == "null" {
+			u.ClearConcurrencyLimit = true
+		}
+	}
+	return nil
 }
 
 // WorkQueueQuery is the body of /work_pools/{pool}/queues/filter.

@@ -138,12 +138,17 @@ type LogFilter struct {
 // RunQuery is what every run/flow listing accepts: filters on the entity and
 // its neighbours, a sort key and a window.
 type RunQuery struct {
-	Flows    *FlowFilter    `json:"flows"`
-	FlowRuns *FlowRunFilter `json:"flow_runs"`
-	TaskRuns *TaskRunFilter `json:"task_runs"`
-	Sort     string         `json:"sort"`
-	Offset   int            `json:"offset"`
-	Limit    int            `json:"limit"`
+	Flows       *FlowFilter       `json:"flows"`
+	FlowRuns    *FlowRunFilter    `json:"flow_runs"`
+	TaskRuns    *TaskRunFilter    `json:"task_runs"`
+	Deployments *DeploymentFilter `json:"deployments"`
+	// WorkPools and WorkPoolQueues match runs by the pool and queue they
+	// wait in (Prefect's work_pools and work_pool_queues objects).
+	WorkPools      *WorkPoolFilter  `json:"work_pools"`
+	WorkPoolQueues *WorkQueueFilter `json:"work_pool_queues"`
+	Sort           string           `json:"sort"`
+	Offset         int              `json:"offset"`
+	Limit          int              `json:"limit"`
 }
 
 // LogQuery is the body of /logs/filter.

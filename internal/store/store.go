@@ -249,4 +249,16 @@ type Concurrency interface {
 	// ConcurrencyExpire releases every lease (in any workspace) that expired
 	// before now and returns how many it released.
 	ConcurrencyExpire(ctx context.Context, now time.Time) (int, error)
+	// ConcurrencyIncrement takes slots like ConcurrencyAcquire but records
+	// no lease: they stay taken until ConcurrencyDecrement.
+	ConcurrencyIncrement(ctx context.Context, ws model.ID, names []string, slots int) ([]model.MinimalConcurrencyLimit, error)
+	// ConcurrencyDecrement gives slots back to the active limits named
+	// (never below zero) and returns every named limit.
+	ConcurrencyDecrement(ctx context.Context, ws model.ID, names []string, slots int) ([]model.MinimalConcurrencyLimit, error)
+	// ConcurrencyLeasesOf lists the live leases holding slots of a limit
+	// (the tag limits' active_slots are their task-run holders).
+	ConcurrencyLeasesOf(ctx context.Context, ws, limitID model.ID) ([]model.ConcurrencyLease, error)
+	// ConcurrencyReleaseWhere releases every lease on the limit, or only
+	// holder's when holder is set, and returns how many it released.
+	ConcurrencyReleaseWhere(ctx context.Context, ws, limitID model.ID, holder *model.LeaseHolder) (int, error)
 }

@@ -370,3 +370,146 @@ func (s *Store) ConcurrencyExpire(ctx context.Context, now time.Time) (int, erro
 	}
 	return n, nil
 }
+
+// ConcurrencyIncrement takes slots on every active limit named, all or
+// nothing, without a lease: the slots stay taken until
+// ConcurrencyDecrement gives them back (Prefect's lease-less
+// /v2/concurrency_limits/increment).
+func (s *Store) ConcurrencyIncrement(ctx context.Context, ws model.ID, names []string, slots int) ([]model.MinimalConcurrencyLimit, error) {
+	lease, limits, err := s.ConcurrencyAcquire(ctx, ws, names, slots, 0, nil)
+	if err != nil || lease == nil {
+		return limits, err
+	}
+	// Keep the slots, drop the lease so no reaper ever gives them back.
+	err = s.write(ctx, func(tx *wtx) error {
+		_, err := tx.exec(`DELETE FROM concurrency_leases WHERE workspace_id = ? AND id = ?`, idv(ws), idv(lease.ID))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: increment concurrency slots: %w", err)
+	}
+	return limits, nil
+}
+
+// ConcurrencyDecrement gives slots back to every active limit named (never
+// below zero) and returns the named limits, active or not.
+func (s *Store) ConcurrencyDecrement(ctx context.Context, ws model.ID, names []string, slots int) ([]model.MinimalConcurrencyLimit, error) {
+	names = slices.Compact(slices.Sorted(slices.Values(names)))
+	out := []model.MinimalConcurrencyLimit{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	err := s.write(ctx, func(tx *wtx) error {
+		out = out[:0]
+		args := append([]any{idv(ws)}, anySlice(names)...)
+		rows, err := tx.Query(`SELECT id, name, "limit" FROM concurrency_limits WHERE workspace_id = ? AND name IN (`+placeholders(len(names))+`) ORDER BY name`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id []byte
+			var m model.MinimalConcurrencyLimit
+			if err := rows.Scan(&id, &m.Name, &m.Limit); err != nil {
+				rows.Close()
+				return err
+			}
+			if m.ID, err = scanID(id); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = tx.exec(`UPDATE concurrency_limits SET active_slots = max(0, active_slots - ?), updated = ?
+WHERE workspace_id = ? AND active = 1 AND name IN (`+placeholders(len(names))+`)`, append([]any{slots, now().Micros(), idv(ws)}, anySlice(names)...)...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: decrement concurrency slots: %w", err)
+	}
+	return out, nil
+}
+
+// ConcurrencyLeasesOf lists the live leases that hold slots of a limit.
+func (s *Store) ConcurrencyLeasesOf(ctx context.Context, ws, limitID model.ID) ([]model.ConcurrencyLease, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT l.id, l.slots, l.expiration, l.resource_ids, l.holder FROM concurrency_leases l
+WHERE l.workspace_id = ? AND EXISTS (SELECT 1 FROM json_each(l.resource_ids) WHERE value = ?) ORDER BY l.created, l.id`, idv(ws), limitID.String())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: leases of limit: %w", err)
+	}
+	defer rows.Close()
+	out := []model.ConcurrencyLease{}
+	for rows.Next() {
+		var id, rids, holder []byte
+		var exp int64
+		var l model.ConcurrencyLease
+		if err := rows.Scan(&id, &l.Slots, &exp, &rids, &holder); err != nil {
+			return nil, fmt.Errorf("sqlite: leases of limit: %w", err)
+		}
+		if l.ID, err = scanID(id); err != nil {
+			return nil, err
+		}
+		l.Expiration = model.TimeFromMicros(exp)
+		if err := json.Unmarshal(rids, &l.ResourceIDs); err != nil {
+			return nil, fmt.Errorf("sqlite: lease resource ids: %w", err)
+		}
+		if len(holder) > 0 {
+			var h model.LeaseHolder
+			if json.Unmarshal(holder, &h) == nil {
+				l.Holder = &h
+			}
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// ConcurrencyReleaseWhere releases, in one transaction, every lease on the
+// limit (of any holder when holder is nil, else only that holder's) and
+// returns how many it released.
+func (s *Store) ConcurrencyReleaseWhere(ctx context.Context, ws, limitID model.ID, holder *model.LeaseHolder) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *wtx) error {
+		n = 0
+		q := `SELECT l.id FROM concurrency_leases l WHERE l.workspace_id = ? AND EXISTS (SELECT 1 FROM json_each(l.resource_ids) WHERE value = ?)`
+		args := []any{idv(ws), limitID.String()}
+		if holder != nil {
+			q += ` AND json_extract(l.holder, '$.type') = ? AND json_extract(l.holder, '$.id') = ?`
+			args = append(args, holder.Type, holder.ID.String())
+		}
+		rows, err := tx.Query(q, args...)
+		if err != nil {
+			return err
+		}
+		var ids [][]byte
+		for rows.Next() {
+			var id []byte
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			ok, err := releaseLease(tx, idv(ws), id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: release leases: %w", err)
+	}
+	return n, nil
+}

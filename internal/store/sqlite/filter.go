@@ -270,12 +270,18 @@ func subquery(col, sel, from string, ws model.ID, inner ...expr) expr {
 // having a run that matches q.FlowRuns and q.TaskRuns.
 func flowsWhere(ws model.ID, q model.RunQuery) expr {
 	parts := []expr{{sql: "f.workspace_id = ?", args: []any{idv(ws)}}, flowFilter(q.Flows)}
-	if q.FlowRuns != nil || q.TaskRuns != nil {
+	if q.FlowRuns != nil || q.TaskRuns != nil || q.WorkPools != nil || q.WorkPoolQueues != nil {
 		var trs expr
 		if q.TaskRuns != nil {
 			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns))
 		}
-		parts = append(parts, subquery("f.id", "fr.flow_id", "flow_runs fr", ws, flowRunFilter(ws, q.FlowRuns), trs))
+		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), trs}, runNeighbours(ws, model.RunQuery{WorkPools: q.WorkPools, WorkPoolQueues: q.WorkPoolQueues})...)
+		parts = append(parts, subquery("f.id", "fr.flow_id", "flow_runs fr", ws, inner...))
+	}
+	if q.Deployments != nil {
+		// A flow matches when one of its deployments does (Prefect joins
+		// flows to deployments, not through runs).
+		parts = append(parts, subquery("f.id", "d.flow_id", "deployments d", ws, deploymentFilter(ws, q.Deployments)))
 	}
 	return combine("", parts...)
 }
@@ -290,19 +296,38 @@ func flowRunsWhere(ws model.ID, q model.RunQuery) expr {
 	if q.TaskRuns != nil {
 		parts = append(parts, subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns)))
 	}
-	return combine("", parts...)
+	return combine("", append(parts, runNeighbours(ws, q)...)...)
+}
+
+// runNeighbours narrows flow runs (aliased fr) by their deployment and by
+// the pool and queue they wait in, as Prefect joins them.
+func runNeighbours(ws model.ID, q model.RunQuery) []expr {
+	var parts []expr
+	if q.Deployments != nil {
+		parts = append(parts, subquery("fr.deployment_id", "d.id", "deployments d", ws, deploymentFilter(ws, q.Deployments)))
+	}
+	if q.WorkPools != nil || q.WorkPoolQueues != nil {
+		// work_queue_ref is the queue id as text (the run's JSON body).
+		var pools expr
+		if q.WorkPools != nil {
+			pools = subquery("q.work_pool_id", "wp.id", "work_pools wp", ws, workPoolFilter(q.WorkPools))
+		}
+		parts = append(parts, subquery("fr.work_queue_ref", "json_extract(q.body, '$.id')", "work_queues q", ws, workQueueFilter(q.WorkPoolQueues), pools))
+	}
+	return parts
 }
 
 // taskRunsWhere is the WHERE clause of a task-run listing: q.TaskRuns, and
 // task runs whose flow run matches q.FlowRuns and whose flow matches q.Flows.
 func taskRunsWhere(ws model.ID, q model.RunQuery) expr {
 	parts := []expr{{sql: "tr.workspace_id = ?", args: []any{idv(ws)}}, taskRunFilter(q.TaskRuns)}
-	if q.FlowRuns != nil || q.Flows != nil {
+	if q.FlowRuns != nil || q.Flows != nil || q.Deployments != nil || q.WorkPools != nil || q.WorkPoolQueues != nil {
 		var flows expr
 		if q.Flows != nil {
 			flows = subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(q.Flows))
 		}
-		parts = append(parts, subquery("tr.flow_run_id", "fr.id", "flow_runs fr", ws, flowRunFilter(ws, q.FlowRuns), flows))
+		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), flows}, runNeighbours(ws, q)...)
+		parts = append(parts, subquery("tr.flow_run_id", "fr.id", "flow_runs fr", ws, inner...))
 	}
 	return combine("", parts...)
 }
