@@ -38,7 +38,7 @@ type Config struct {
 	// Ingest persists client events and records task runs from them.
 	Ingest *events.Ingest
 	// Bus fans events out to /events/out subscribers.
-	Bus *events.Bus
+	Bus events.Broker
 	// Sockets serves the event websockets.
 	Sockets *eventsocket.Sockets
 	// Logger receives request and error logs.

@@ -13,13 +13,47 @@ import (
 // write path.
 const DefaultSubscriptionBuffer = 4096
 
+// Publisher hands committed events to whoever subscribes. Publish must not
+// block. The event ingest and the runs layer publish through it.
+type Publisher interface {
+	Publish(ws model.ID, evs []model.Event)
+}
+
+// Broker is the event bus as its users see it: publishing, and live
+// subscriptions for /events/out and other in-process consumers. Bus is the
+// in-process one; a multi-replica engine (PostgreSQL LISTEN/NOTIFY) would be
+// another.
+type Broker interface {
+	Publisher
+	// Subscribe registers a subscriber for the events of ws that match f.
+	// The caller must Close the subscription when done with it.
+	Subscribe(ws model.ID, f model.EventFilter) Subscription
+	// Subscribers returns how many subscriptions are open.
+	Subscribers() int
+}
+
+// Subscription is one subscriber's view of a Broker: the events of one
+// workspace that match one filter, in publication order.
+type Subscription interface {
+	// C returns the event channel, closed when the subscription is closed
+	// (by Close, or because the subscriber lagged).
+	C() <-chan model.Event
+	// Lagged reports whether the broker closed the subscription because
+	// the subscriber fell too far behind (events were dropped).
+	Lagged() bool
+	// Close unsubscribes; it is safe to call more than once.
+	Close()
+}
+
+var _ Broker = (*Bus)(nil)
+
 // Bus fans events out to in-process subscribers (the /events/out sockets,
 // automations, UI live views). Publishing never blocks: a subscriber whose
 // buffer is full is closed and marked lagged, and must resubscribe (and
 // backfill from the store) if it wants to continue.
 type Bus struct {
 	mu     sync.RWMutex
-	subs   map[*Subscription]struct{}
+	subs   map[*subscription]struct{}
 	buffer int
 }
 
@@ -30,12 +64,11 @@ func NewBus() *Bus { return NewBufferedBus(DefaultSubscriptionBuffer) }
 // NewBufferedBus returns an empty bus whose subscriptions may fall buffer
 // events behind before they are closed as lagging.
 func NewBufferedBus(buffer int) *Bus {
-	return &Bus{subs: make(map[*Subscription]struct{}), buffer: max(buffer, 1)}
+	return &Bus{subs: make(map[*subscription]struct{}), buffer: max(buffer, 1)}
 }
 
-// Subscription is one subscriber's view of the bus: the events of one
-// workspace that match one filter, in publication order.
-type Subscription struct {
+// subscription is a Subscription of a Bus.
+type subscription struct {
 	bus    *Bus
 	ws     model.ID
 	filter model.EventFilter
@@ -45,10 +78,9 @@ type Subscription struct {
 	lagged atomic.Bool
 }
 
-// Subscribe registers a subscriber for the events of ws that match f. The
-// caller must Close the subscription when done with it.
-func (b *Bus) Subscribe(ws model.ID, f model.EventFilter) *Subscription {
-	s := &Subscription{bus: b, ws: ws, filter: f, ch: make(chan model.Event, b.buffer)}
+// Subscribe implements Broker.
+func (b *Bus) Subscribe(ws model.ID, f model.EventFilter) Subscription {
+	s := &subscription{bus: b, ws: ws, filter: f, ch: make(chan model.Event, b.buffer)}
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
@@ -61,7 +93,7 @@ func (b *Bus) Publish(ws model.ID, evs []model.Event) {
 	if len(evs) == 0 {
 		return
 	}
-	var lagging []*Subscription
+	var lagging []*subscription
 	b.mu.RLock()
 	for s := range b.subs {
 		if s.ws != ws {
@@ -83,7 +115,7 @@ func (b *Bus) Publish(ws model.ID, evs []model.Event) {
 
 // deliver sends the matching events; it returns false (after closing the
 // channel and marking the subscription lagged) when the buffer overflowed.
-func (s *Subscription) deliver(evs []model.Event) bool {
+func (s *subscription) deliver(evs []model.Event) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -107,15 +139,15 @@ func (s *Subscription) deliver(evs []model.Event) bool {
 
 // C returns the event channel. It is closed when the subscription is closed,
 // either by Close or because the subscriber lagged.
-func (s *Subscription) C() <-chan model.Event { return s.ch }
+func (s *subscription) C() <-chan model.Event { return s.ch }
 
 // Lagged reports whether the bus closed the subscription because the
 // subscriber fell too far behind (events were dropped).
-func (s *Subscription) Lagged() bool { return s.lagged.Load() }
+func (s *subscription) Lagged() bool { return s.lagged.Load() }
 
 // Close unsubscribes and closes the channel. It is safe to call more than
 // once and concurrently with Publish.
-func (s *Subscription) Close() {
+func (s *subscription) Close() {
 	s.bus.mu.Lock()
 	delete(s.bus.subs, s)
 	s.bus.mu.Unlock()

@@ -33,7 +33,7 @@ type IngestConfig struct {
 	// Recorder writes the task runs client events report. Required.
 	Recorder TaskRunRecorder
 	// Bus receives every freshly stored event after commit. Optional.
-	Bus *Bus
+	Bus Publisher
 	// Logger receives skipped events and store failures. Default: discard.
 	Logger *slog.Logger
 	// MaxBatch is the number of events after which a batch is committed

@@ -47,7 +47,7 @@ type SocketsConfig struct {
 	// Ingest commits what /events/in reads. Required for ServeIn.
 	Ingest *events.Ingest
 	// Bus feeds /events/out live events. Required for ServeOut.
-	Bus *events.Bus
+	Bus events.Broker
 	// Store serves the /events/out backfill. Optional (no backfill).
 	Store EventLister
 	// CheckOrigin is passed to the websocket upgrader; nil keeps gorilla's

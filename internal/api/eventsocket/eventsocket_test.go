@@ -22,7 +22,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	st      *fakeStore
-	bus     *events.Bus
+	bus     events.Broker
 	ingest  *events.Ingest
 	sockets *Sockets
 	// auth authenticates the sockets (allowAll unless a test replaces it

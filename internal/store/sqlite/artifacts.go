@@ -71,7 +71,7 @@ func artifactsWhere(ws model.ID, q model.ArtifactQuery, collection bool) expr {
 // ArtifactCreate inserts the artifact and, for a keyed one, points its
 // key's collection at it, in one transaction.
 func (s *Store) ArtifactCreate(ctx context.Context, ws model.ID, in model.ArtifactCreate) (model.Artifact, error) {
-	t := now()
+	t := s.now()
 	a := model.Artifact{ID: model.NewID(), Created: t, Updated: t, Key: in.Key, Type: in.Type, Description: in.Description,
 		Data: in.Data, Metadata: in.Metadata, FlowRunID: in.FlowRunID, TaskRunID: in.TaskRunID}
 	if a.Data == nil {
@@ -206,7 +206,7 @@ func (s *Store) ArtifactUpdate(ctx context.Context, ws, id model.ID, in model.Ar
 		if in.Metadata != nil {
 			a.Metadata = in.Metadata
 		}
-		a.Updated = now()
+		a.Updated = s.now()
 		if body, err = json.Marshal(&a); err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ func txBlockType(tx *wtx, ws model.ID, ref store.Ref) (model.BlockType, error) {
 
 // BlockTypeCreate inserts a block type.
 func (s *Store) BlockTypeCreate(ctx context.Context, ws model.ID, in model.BlockType) (model.BlockType, error) {
-	t := now()
+	t := s.now()
 	in.ID, in.Created, in.Updated = model.NewID(), t, t
 	if err := s.write(ctx, func(tx *wtx) error { return writeBlockType(tx, ws, &in, true) }); err != nil {
 		return model.BlockType{}, fmt.Errorf("sqlite: create block type: %w", err)
@@ -63,7 +63,7 @@ func (s *Store) BlockTypeCreate(ctx context.Context, ws model.ID, in model.Block
 // BlockTypeUpsert creates or overwrites the type with in.Slug.
 func (s *Store) BlockTypeUpsert(ctx context.Context, ws model.ID, in model.BlockType) (model.BlockType, error) {
 	err := s.write(ctx, func(tx *wtx) error {
-		t := now()
+		t := s.now()
 		cur, err := txBlockType(tx, ws, store.RefName(in.Slug))
 		if errors.Is(err, store.ErrNotFound) {
 			in.ID, in.Created, in.Updated = model.NewID(), t, t
@@ -159,7 +159,7 @@ func (s *Store) BlockTypeUpdate(ctx context.Context, ws, id model.ID, in model.B
 		set(&bt.DocumentationURL, in.DocumentationURL)
 		set(&bt.Description, in.Description)
 		set(&bt.CodeExample, in.CodeExample)
-		bt.Updated = now()
+		bt.Updated = s.now()
 		return writeBlockType(tx, ws, &bt, false)
 	})
 	if err != nil {
@@ -214,7 +214,7 @@ func (s *Store) BlockSchemaCreate(ctx context.Context, ws model.ID, in model.Blo
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		t := now()
+		t := s.now()
 		out = in
 		out.ID, out.Created, out.Updated, out.BlockType = model.NewID(), t, t, nil
 		if out.Capabilities == nil {
@@ -374,7 +374,7 @@ func (s *Store) BlockDocumentCreate(ctx context.Context, ws model.ID, row store.
 		if st, _ := scanID(schemaType); st != bt.ID {
 			return fmt.Errorf("block schema %s belongs to another block type than %s: %w", row.BlockSchemaID, bt.Slug, store.ErrInvalid)
 		}
-		t := now()
+		t := s.now()
 		if row.ID.IsNil() {
 			row.ID = model.NewID()
 		}
@@ -456,7 +456,7 @@ func (s *Store) BlockDocumentUpdate(ctx context.Context, ws, id model.ID, change
 			}
 		}
 		if _, err := tx.exec(`UPDATE block_documents SET block_schema_id = ?, updated = ?, data = ? WHERE workspace_id = ? AND id = ?`,
-			idv(next.BlockSchemaID), now().Micros(), next.Data, idv(ws), idv(id)); err != nil {
+			idv(next.BlockSchemaID), s.now().Micros(), next.Data, idv(ws), idv(id)); err != nil {
 			return err
 		}
 		if _, err := tx.exec(`DELETE FROM block_document_references WHERE workspace_id = ? AND parent_id = ?`, idv(ws), idv(id)); err != nil {

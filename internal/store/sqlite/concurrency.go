@@ -44,7 +44,7 @@ func limitKey(idOrName string) (any, string) {
 
 // ConcurrencyLimitCreate creates a limit; a taken name is store.ErrConflict.
 func (s *Store) ConcurrencyLimitCreate(ctx context.Context, ws model.ID, in model.ConcurrencyLimitCreate) (model.ConcurrencyLimit, error) {
-	t := now()
+	t := s.now()
 	l := model.ConcurrencyLimit{ID: model.NewID(), Created: t, Updated: t, Active: true, Name: in.Name, Limit: in.Limit,
 		ActiveSlots: in.ActiveSlots, DeniedSlots: in.DeniedSlots}
 	if in.Active != nil {
@@ -129,7 +129,7 @@ func (s *Store) ConcurrencyLimitUpdate(ctx context.Context, ws model.ID, idOrNam
     slot_decay_per_second = coalesce(?, slot_decay_per_second), updated = ?
 WHERE workspace_id = ? AND id = ?`,
 			optVal(in.Name), optVal(in.Limit), optVal(in.Active), optVal(in.ActiveSlots), optVal(in.DeniedSlots),
-			optVal(in.SlotDecayPerSecond), now().Micros(), idv(ws), id)
+			optVal(in.SlotDecayPerSecond), s.now().Micros(), idv(ws), id)
 		if isUnique(err) {
 			return fmt.Errorf("concurrency limit name: %w", store.ErrConflict)
 		}
@@ -213,7 +213,7 @@ WHERE workspace_id = ? AND active = 1 AND name IN (`+placeholders(len(names))+`)
 		if len(limits) == 0 {
 			return nil
 		}
-		t := now()
+		t := s.now()
 		col := "active_slots"
 		if busy {
 			col = "denied_slots"
@@ -286,7 +286,7 @@ func releaseLease(tx *wtx, ws, leaseID []byte) (bool, error) {
 	if err := json.Unmarshal(rids, &ids); err != nil {
 		return false, fmt.Errorf("lease resource ids: %w", err)
 	}
-	t := now().Micros()
+	t := tx.s.now().Micros()
 	for _, id := range ids {
 		if _, err := tx.exec(`UPDATE concurrency_limits SET active_slots = max(0, active_slots - ?), updated = ? WHERE workspace_id = ? AND id = ?`,
 			slots, t, ws, idv(id)); err != nil {
@@ -424,7 +424,7 @@ func (s *Store) ConcurrencyDecrement(ctx context.Context, ws model.ID, names []s
 			return err
 		}
 		_, err = tx.exec(`UPDATE concurrency_limits SET active_slots = max(0, active_slots - ?), updated = ?
-WHERE workspace_id = ? AND active = 1 AND name IN (`+placeholders(len(names))+`)`, append([]any{slots, now().Micros(), idv(ws)}, anySlice(names)...)...)
+WHERE workspace_id = ? AND active = 1 AND name IN (`+placeholders(len(names))+`)`, append([]any{slots, s.now().Micros(), idv(ws)}, anySlice(names)...)...)
 		return err
 	})
 	if err != nil {

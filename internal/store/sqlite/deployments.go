@@ -137,7 +137,7 @@ func resetSchedule(tx *wtx, ws, id model.ID) error {
 		idv(ws), idv(id)); err != nil {
 		return err
 	}
-	_, err := tx.exec(deleteFutureAutoRunsSQL, idv(ws), idv(id), now().Micros())
+	_, err := tx.exec(deleteFutureAutoRunsSQL, idv(ws), idv(id), tx.s.now().Micros())
 	return err
 }
 
@@ -169,7 +169,7 @@ func (s *Store) DeploymentUpsert(ctx context.Context, ws model.ID, d model.Deplo
 			return err
 		}
 		d.FlowName = flowName
-		t := now()
+		t := s.now()
 		var idb []byte
 		err = tx.queryRow(`SELECT id FROM deployments WHERE workspace_id = ? AND flow_id = ? AND name = ?`, idv(ws), idv(d.FlowID), d.Name).Scan(&idb)
 		switch {
@@ -335,7 +335,7 @@ func (s *Store) DeploymentUpdate(ctx context.Context, ws, id model.ID, fn func(*
 			return err
 		}
 		d.ID = id
-		d.Updated = now()
+		d.Updated = s.now()
 		fixScheduleOwners(&d)
 		if err := writeDeployment(tx, ws, &d, false); err != nil {
 			return err
@@ -354,7 +354,7 @@ func (s *Store) DeploymentUpdate(ctx context.Context, ws, id model.ID, fn func(*
 // DeploymentDelete removes the deployment and its future auto-scheduled runs.
 func (s *Store) DeploymentDelete(ctx context.Context, ws, id model.ID) error {
 	err := s.write(ctx, func(tx *wtx) error {
-		if _, err := tx.exec(deleteFutureAutoRunsSQL, idv(ws), idv(id), now().Micros()); err != nil {
+		if _, err := tx.exec(deleteFutureAutoRunsSQL, idv(ws), idv(id), s.now().Micros()); err != nil {
 			return err
 		}
 		res, err := tx.exec(`DELETE FROM deployments WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id))
@@ -432,7 +432,7 @@ func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.Schedul
 	evRows := make([][]eventRow, len(runs))
 	for i := range runs {
 		var err error
-		if evRows[i], err = encodeEvents(runs[i].Events); err != nil {
+		if evRows[i], err = encodeEvents(runs[i].Events, s.now()); err != nil {
 			return store.ScheduledRuns{}, fmt.Errorf("sqlite: schedule runs: %w", err)
 		}
 	}

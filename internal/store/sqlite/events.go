@@ -27,9 +27,9 @@ type eventRow struct {
 
 // encodeEvents prepares events for insertEvents (outside the writer when
 // possible: encoding is the costly part).
-func encodeEvents(events []model.Event) ([]eventRow, error) {
+func encodeEvents(events []model.Event, received model.Time) ([]eventRow, error) {
 	rows := make([]eventRow, len(events))
-	t := now()
+	t := received
 	for i, ev := range events {
 		if ev.Received.IsZero() {
 			ev.Received = t
@@ -75,7 +75,7 @@ func insertEvents(tx *wtx, ws model.ID, rows []eventRow) ([]model.Event, error) 
 
 // EventInsert stores events and returns the ones not seen before.
 func (s *Store) EventInsert(ctx context.Context, ws model.ID, events []model.Event) ([]model.Event, error) {
-	rows, err := encodeEvents(events)
+	rows, err := encodeEvents(events, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: insert events: %w", err)
 	}

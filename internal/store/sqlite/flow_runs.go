@@ -12,14 +12,19 @@ import (
 )
 
 const (
+	// The statements bind a flowRunRow by name (flowRunRow.args).
 	insertFlowRunSQL = `INSERT INTO flow_runs (workspace_id, id, flow_id, name, created, updated, state_id, state_type, state_name,
     state_timestamp, deployment_id, work_queue_name, flow_version, parent_task_run_id, idempotency_key, tags, start_time, end_time,
     expected_start_time, next_scheduled_start_time, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	updateFlowRunSQL = `UPDATE flow_runs SET name = ?, updated = ?, state_id = ?, state_type = ?, state_name = ?, state_timestamp = ?,
-    deployment_id = ?, work_queue_name = ?, flow_version = ?, parent_task_run_id = ?, idempotency_key = ?, tags = ?, start_time = ?,
-    end_time = ?, expected_start_time = ?, next_scheduled_start_time = ?, body = ?
-WHERE workspace_id = ? AND id = ?`
+VALUES (:workspace_id, :id, :flow_id, :name, :created, :updated, :state_id, :state_type, :state_name, :state_timestamp,
+    :deployment_id, :work_queue_name, :flow_version, :parent_task_run_id, :idempotency_key, :tags, :start_time, :end_time,
+    :expected_start_time, :next_scheduled_start_time, :body)`
+	updateFlowRunSQL = `UPDATE flow_runs SET name = :name, updated = :updated, state_id = :state_id, state_type = :state_type,
+    state_name = :state_name, state_timestamp = :state_timestamp, deployment_id = :deployment_id, work_queue_name = :work_queue_name,
+    flow_version = :flow_version, parent_task_run_id = :parent_task_run_id, idempotency_key = :idempotency_key, tags = :tags,
+    start_time = :start_time, end_time = :end_time, expected_start_time = :expected_start_time,
+    next_scheduled_start_time = :next_scheduled_start_time, body = :body
+WHERE workspace_id = :workspace_id AND id = :id`
 	selectFlowRunSQL      = `SELECT body FROM flow_runs WHERE workspace_id = ? AND id = ?`
 	insertFlowRunStateSQL = `INSERT OR IGNORE INTO flow_run_states (workspace_id, id, flow_run_id, timestamp, body) VALUES (?, ?, ?, ?, ?)`
 )
@@ -47,7 +52,7 @@ func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, in store.NewFlow
 	created := true
 	run := in.Run
 	var out model.FlowRun
-	evRows, err := encodeEvents(in.Events)
+	evRows, err := encodeEvents(in.Events, s.now())
 	if err != nil {
 		return model.FlowRun{}, false, fmt.Errorf("sqlite: create flow run: %w", err)
 	}
@@ -81,7 +86,7 @@ func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, in store.NewFlow
 		if run.ID.IsNil() {
 			run.ID = model.NewID()
 		}
-		t := now()
+		t := s.now()
 		if run.Created.IsZero() {
 			run.Created = t
 		}
@@ -114,23 +119,57 @@ func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, in store.NewFlow
 	return out, created, nil
 }
 
+// flowRunRow is the flow_runs row of a run: its filterable columns, which
+// must agree with the body because listings filter and sort on them, and
+// the body itself.
+type flowRunRow struct {
+	workspace, id, flowID, deploymentID, parentTaskRunID, stateID          any
+	name, stateType, stateName, workQueueName, flowVersion, idempotencyKey any
+	created, updated, stateTimestamp, startTime, endTime                   any
+	expectedStartTime, nextScheduledStartTime, tags                        any
+	body                                                                   []byte
+}
+
+func newFlowRunRow(ws model.ID, r *model.FlowRun) (flowRunRow, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return flowRunRow{}, err
+	}
+	return flowRunRow{
+		workspace: idv(ws), id: idv(r.ID), flowID: idv(r.FlowID), deploymentID: optID(r.DeploymentID),
+		parentTaskRunID: optID(r.ParentTaskRunID), stateID: optID(r.StateID),
+		name: r.Name, stateType: optStr(r.StateType), stateName: optStr(r.StateName), workQueueName: optStr(r.WorkQueueName),
+		flowVersion: optStr(r.FlowVersion), idempotencyKey: optStr(r.IdempotencyKey),
+		created: r.Created.Micros(), updated: r.Updated.Micros(), stateTimestamp: stateTimestamp(r.State),
+		startTime: optTime(r.StartTime), endTime: optTime(r.EndTime), expectedStartTime: optTime(r.ExpectedStartTime),
+		nextScheduledStartTime: optTime(r.NextScheduledStartTime), tags: tagsJSON(r.Tags), body: body,
+	}, nil
+}
+
+// args binds the row to the statements' named parameters.
+func (w flowRunRow) args() []any {
+	return []any{
+		sql.Named("workspace_id", w.workspace), sql.Named("id", w.id), sql.Named("flow_id", w.flowID), sql.Named("name", w.name),
+		sql.Named("created", w.created), sql.Named("updated", w.updated), sql.Named("state_id", w.stateID),
+		sql.Named("state_type", w.stateType), sql.Named("state_name", w.stateName), sql.Named("state_timestamp", w.stateTimestamp),
+		sql.Named("deployment_id", w.deploymentID), sql.Named("work_queue_name", w.workQueueName), sql.Named("flow_version", w.flowVersion),
+		sql.Named("parent_task_run_id", w.parentTaskRunID), sql.Named("idempotency_key", w.idempotencyKey), sql.Named("tags", w.tags),
+		sql.Named("start_time", w.startTime), sql.Named("end_time", w.endTime), sql.Named("expected_start_time", w.expectedStartTime),
+		sql.Named("next_scheduled_start_time", w.nextScheduledStartTime), sql.Named("body", w.body),
+	}
+}
+
 // writeFlowRun inserts or updates the row of r.
 func writeFlowRun(tx *wtx, ws model.ID, r *model.FlowRun, insert bool) error {
-	body, err := json.Marshal(r)
+	row, err := newFlowRunRow(ws, r)
 	if err != nil {
 		return err
 	}
 	if insert {
-		_, err = tx.exec(insertFlowRunSQL, idv(ws), idv(r.ID), idv(r.FlowID), r.Name, r.Created.Micros(), r.Updated.Micros(),
-			optID(r.StateID), optStr(r.StateType), optStr(r.StateName), stateTimestamp(r.State), optID(r.DeploymentID),
-			optStr(r.WorkQueueName), optStr(r.FlowVersion), optID(r.ParentTaskRunID), optStr(r.IdempotencyKey), tagsJSON(r.Tags),
-			optTime(r.StartTime), optTime(r.EndTime), optTime(r.ExpectedStartTime), optTime(r.NextScheduledStartTime), body)
+		_, err = tx.exec(insertFlowRunSQL, row.args()...)
 		return err
 	}
-	res, err := tx.exec(updateFlowRunSQL, r.Name, r.Updated.Micros(), optID(r.StateID), optStr(r.StateType), optStr(r.StateName),
-		stateTimestamp(r.State), optID(r.DeploymentID), optStr(r.WorkQueueName), optStr(r.FlowVersion), optID(r.ParentTaskRunID),
-		optStr(r.IdempotencyKey), tagsJSON(r.Tags), optTime(r.StartTime), optTime(r.EndTime), optTime(r.ExpectedStartTime),
-		optTime(r.NextScheduledStartTime), body, idv(ws), idv(r.ID))
+	res, err := tx.exec(updateFlowRunSQL, row.args()...)
 	if err != nil {
 		return err
 	}
@@ -210,7 +249,7 @@ func (s *Store) FlowRunUpdate(ctx context.Context, ws, id model.ID, fn func(*mod
 			return err
 		}
 		r.ID = id
-		r.Updated = now()
+		r.Updated = s.now()
 		return writeFlowRun(tx, ws, &r, false)
 	})
 	if err != nil {
@@ -235,7 +274,7 @@ func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide sto
 		run := &cur
 		if ch.Run != nil {
 			ch.Run.ID = id
-			ch.Run.Updated = now()
+			ch.Run.Updated = s.now()
 			if err := writeFlowRun(tx, ws, ch.Run, false); err != nil {
 				return err
 			}
@@ -256,7 +295,7 @@ func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide sto
 				return fmt.Errorf("release lease %s: %w", *ch.ReleaseLeaseID, err)
 			}
 		}
-		rows, err := encodeEvents(ch.Events)
+		rows, err := encodeEvents(ch.Events, s.now())
 		if err != nil {
 			return err
 		}
@@ -283,7 +322,7 @@ func mirrorParentTaskState(tx *wtx, ws, taskRunID model.ID, st *model.State) err
 	stCopy := *st
 	tr.State = &stCopy
 	syncTaskRunState(&tr)
-	tr.Updated = now()
+	tr.Updated = tx.s.now()
 	if err := writeTaskRun(tx, ws, &tr, false); err != nil {
 		return err
 	}

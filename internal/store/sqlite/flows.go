@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/batonhq/baton/internal/model"
-	"github.com/batonhq/baton/internal/store"
 )
 
 // WorkspaceDefault returns the seeded default workspace.
@@ -36,26 +35,6 @@ func (s *Store) workspace(ctx context.Context, q string, args ...any) (model.Wor
 	}
 	w.AccountID, err = scanID(acc)
 	return w, err
-}
-
-// WorkspaceCreate adds a workspace to an existing account. It is not part of
-// store.Store yet (tenancy management will grow it); the conformance suite
-// uses it to check isolation between two workspaces. A handle already used
-// in the account is store.ErrConflict.
-func (s *Store) WorkspaceCreate(ctx context.Context, accountID model.ID, name, handle string) (model.Workspace, error) {
-	w := model.Workspace{ID: model.NewID(), AccountID: accountID, Name: name, Handle: handle}
-	err := s.write(ctx, func(tx *wtx) error {
-		_, err := tx.exec(`INSERT INTO workspaces (id, account_id, name, handle, created) VALUES (?, ?, ?, ?, ?)`,
-			idv(w.ID), idv(accountID), name, handle, now().Micros())
-		if isUnique(err) {
-			return fmt.Errorf("workspace %q: %w", handle, store.ErrConflict)
-		}
-		return err
-	})
-	if err != nil {
-		return model.Workspace{}, fmt.Errorf("sqlite: create workspace: %w", err)
-	}
-	return w, nil
 }
 
 // tagsJSON renders tags for a tags column; nil becomes [] so JSON
@@ -104,7 +83,7 @@ func (s *Store) FlowUpsert(ctx context.Context, ws model.ID, in model.FlowCreate
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		t := now()
+		t := s.now()
 		f = model.Flow{ID: model.NewID(), Created: t, Updated: t, Name: in.Name, Tags: nonNilTags(in.Tags), Labels: nonNilLabels(in.Labels)}
 		created = true
 		return insertFlow(tx, ws, &f)
@@ -180,7 +159,7 @@ func (s *Store) FlowUpdate(ctx context.Context, ws, id model.ID, in model.FlowUp
 		if in.Tags != nil {
 			f.Tags = nonNilTags(*in.Tags)
 		}
-		f.Updated = now()
+		f.Updated = s.now()
 		if body, err = json.Marshal(&f); err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ func (s *Store) LogCreate(ctx context.Context, ws model.ID, logs []model.Log) er
 		return nil
 	}
 	err := s.write(ctx, func(tx *wtx) error {
-		t := now()
+		t := s.now()
 		for i := range logs {
 			l := &logs[i]
 			if l.ID.IsNil() {

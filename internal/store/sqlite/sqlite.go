@@ -49,6 +49,10 @@ type Config struct {
 	// larger, the writer checkpoints and truncates it before the next group.
 	// 0 picks DefaultWALMaxBytes; negative disables the bound.
 	WALMaxBytes int64
+	// Now is the clock for the times the store stamps itself (created,
+	// updated, received); time.Now when nil. Times a caller puts in a row
+	// are kept as given.
+	Now func() time.Time
 }
 
 // DefaultWALMaxBytes is the WAL bound when Config.WALMaxBytes is 0. A WAL
@@ -60,6 +64,7 @@ const DefaultWALMaxBytes = 128 << 20
 // concurrent use; Close stops the writer after draining queued writes.
 type Store struct {
 	log    *slog.Logger
+	clock  func() time.Time
 	wdb    *sql.DB // exactly one connection, used only by the writer goroutine
 	rdb    *sql.DB // read-only pool
 	wstmts stmtCache
@@ -167,7 +172,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if walMax == 0 {
 		walMax = DefaultWALMaxBytes
 	}
-	s := &Store{log: log, wdb: wdb, ops: make(chan *writeOp, maxBatch), walPath: cfg.Path + "-wal", walMax: walMax}
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	s := &Store{log: log, clock: clock, wdb: wdb, ops: make(chan *writeOp, maxBatch), walPath: cfg.Path + "-wal", walMax: walMax}
 	if err := s.Migrate(ctx); err != nil {
 		_ = wdb.Close()
 		return nil, err
@@ -577,7 +586,10 @@ func scanID(b []byte) (model.ID, error) {
 }
 
 // now is the store's notion of the current time, at model precision.
-func now() model.Time { return model.NewTime(time.Now()) }
+// now is the store's clock (Config.Now): the times it stamps itself
+// (created, updated, received) come from it, so tests and a second engine
+// control them.
+func (s *Store) now() model.Time { return model.NewTime(s.clock()) }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
 func isUnique(err error) bool {

@@ -206,3 +206,35 @@ func TestDurableAfterKill(t *testing.T) {
 		t.Fatalf("runs after kill -9 = %d, want 100", n)
 	}
 }
+
+// TestInjectedClock: the times the store stamps itself come from
+// Config.Now, so tests and callers control them.
+func TestInjectedClock(t *testing.T) {
+	t.Parallel()
+	fixed := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	s, err := Open(context.Background(), Config{Path: filepath.Join(t.TempDir(), "baton.db"), Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	f, _, err := s.FlowUpsert(ctx, store.DefaultWorkspaceID, model.FlowCreate{Name: "clocked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := s.FlowRunCreate(ctx, store.DefaultWorkspaceID, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.EventInsert(ctx, store.DefaultWorkspaceID, []model.Event{{ID: model.NewID(), Occurred: model.NewTime(fixed), Event: "x",
+		Resource: map[string]string{"prefect.resource.id": "r"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, got := range map[string]time.Time{"flow created": f.Created.Time, "run created": r.Created.Time, "run updated": r.Updated.Time,
+		"event received": evs[0].Received.Time} {
+		if !got.Equal(fixed) {
+			t.Errorf("%s = %v, want the injected clock's %v", what, got, fixed)
+		}
+	}
+}

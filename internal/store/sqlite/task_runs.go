@@ -12,18 +12,21 @@ import (
 )
 
 const (
-	taskRunColumns = `workspace_id, id, flow_run_id, name, task_key, dynamic_key, created, updated, state_id, state_type, state_name,
-    state_timestamp, tags, start_time, end_time, expected_start_time, next_scheduled_start_time, body`
-	insertTaskRunSQL = `INSERT INTO task_runs (` + taskRunColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	updateTaskRunSQL = `UPDATE task_runs SET flow_run_id = ?, name = ?, task_key = ?, dynamic_key = ?, updated = ?, state_id = ?,
-    state_type = ?, state_name = ?, state_timestamp = ?, tags = ?, start_time = ?, end_time = ?, expected_start_time = ?,
-    next_scheduled_start_time = ?, body = ?
-WHERE workspace_id = ? AND id = ?`
+	// The statements bind a taskRunRow by name (taskRunRow.args).
+	insertTaskRunSQL = `INSERT INTO task_runs (workspace_id, id, flow_run_id, name, task_key, dynamic_key, created, updated, state_id,
+    state_type, state_name, state_timestamp, tags, start_time, end_time, expected_start_time, next_scheduled_start_time, body)
+VALUES (:workspace_id, :id, :flow_run_id, :name, :task_key, :dynamic_key, :created, :updated, :state_id, :state_type, :state_name,
+    :state_timestamp, :tags, :start_time, :end_time, :expected_start_time, :next_scheduled_start_time, :body)`
+	updateTaskRunSQL = `UPDATE task_runs SET flow_run_id = :flow_run_id, name = :name, task_key = :task_key, dynamic_key = :dynamic_key,
+    updated = :updated, state_id = :state_id, state_type = :state_type, state_name = :state_name, state_timestamp = :state_timestamp,
+    tags = :tags, start_time = :start_time, end_time = :end_time, expected_start_time = :expected_start_time,
+    next_scheduled_start_time = :next_scheduled_start_time, body = :body
+WHERE workspace_id = :workspace_id AND id = :id`
 	// recordTaskRunSQL inserts a task run or overwrites it only when the
 	// incoming state is newer; a row of another workspace with the same id,
 	// or a different id holding the same natural key, is left alone. The
 	// created column is never overwritten (reads take Created from it).
-	recordTaskRunSQL = `INSERT INTO task_runs (` + taskRunColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	recordTaskRunSQL = insertTaskRunSQL + `
 ON CONFLICT (id) DO UPDATE SET flow_run_id = excluded.flow_run_id, name = excluded.name, task_key = excluded.task_key,
     dynamic_key = excluded.dynamic_key, updated = excluded.updated, state_id = excluded.state_id, state_type = excluded.state_type,
     state_name = excluded.state_name, state_timestamp = excluded.state_timestamp, tags = excluded.tags,
@@ -50,31 +53,53 @@ func syncTaskRunState(r *model.TaskRun) {
 	r.StateID, r.StateType, r.StateName = &id, &typ, &name
 }
 
-// taskRunArgs returns the bound values of taskRunColumns for r.
-func taskRunArgs(ws model.ID, r *model.TaskRun) ([]any, error) {
+// taskRunRow is the task_runs row of a task run: its filterable columns,
+// which must agree with the body, and the body itself.
+type taskRunRow struct {
+	workspace, id, flowRunID, stateID                    any
+	name, taskKey, dynamicKey, stateType, stateName      any
+	created, updated, stateTimestamp, startTime, endTime any
+	expectedStartTime, nextScheduledStartTime, tags      any
+	body                                                 []byte
+}
+
+func newTaskRunRow(ws model.ID, r *model.TaskRun) (taskRunRow, error) {
 	body, err := json.Marshal(r)
 	if err != nil {
-		return nil, err
+		return taskRunRow{}, err
 	}
-	return []any{idv(ws), idv(r.ID), optID(r.FlowRunID), r.Name, r.TaskKey, r.DynamicKey, r.Created.Micros(), r.Updated.Micros(),
-		optID(r.StateID), optStr(r.StateType), optStr(r.StateName), stateTimestamp(r.State), tagsJSON(r.Tags),
-		optTime(r.StartTime), optTime(r.EndTime), optTime(r.ExpectedStartTime), optTime(r.NextScheduledStartTime), body}, nil
+	return taskRunRow{
+		workspace: idv(ws), id: idv(r.ID), flowRunID: optID(r.FlowRunID), stateID: optID(r.StateID),
+		name: r.Name, taskKey: r.TaskKey, dynamicKey: r.DynamicKey, stateType: optStr(r.StateType), stateName: optStr(r.StateName),
+		created: r.Created.Micros(), updated: r.Updated.Micros(), stateTimestamp: stateTimestamp(r.State),
+		startTime: optTime(r.StartTime), endTime: optTime(r.EndTime), expectedStartTime: optTime(r.ExpectedStartTime),
+		nextScheduledStartTime: optTime(r.NextScheduledStartTime), tags: tagsJSON(r.Tags), body: body,
+	}, nil
+}
+
+// args binds the row to the statements' named parameters.
+func (w taskRunRow) args() []any {
+	return []any{
+		sql.Named("workspace_id", w.workspace), sql.Named("id", w.id), sql.Named("flow_run_id", w.flowRunID), sql.Named("name", w.name),
+		sql.Named("task_key", w.taskKey), sql.Named("dynamic_key", w.dynamicKey), sql.Named("created", w.created),
+		sql.Named("updated", w.updated), sql.Named("state_id", w.stateID), sql.Named("state_type", w.stateType),
+		sql.Named("state_name", w.stateName), sql.Named("state_timestamp", w.stateTimestamp), sql.Named("tags", w.tags),
+		sql.Named("start_time", w.startTime), sql.Named("end_time", w.endTime), sql.Named("expected_start_time", w.expectedStartTime),
+		sql.Named("next_scheduled_start_time", w.nextScheduledStartTime), sql.Named("body", w.body),
+	}
 }
 
 // writeTaskRun inserts or updates the row of r.
 func writeTaskRun(tx *wtx, ws model.ID, r *model.TaskRun, insert bool) error {
-	args, err := taskRunArgs(ws, r)
+	row, err := newTaskRunRow(ws, r)
 	if err != nil {
 		return err
 	}
 	if insert {
-		_, err = tx.exec(insertTaskRunSQL, args...)
+		_, err = tx.exec(insertTaskRunSQL, row.args()...)
 		return err
 	}
-	// Reorder: the UPDATE binds every column but workspace_id, id, created,
-	// then the key.
-	upd := append(append([]any{args[2], args[3], args[4], args[5]}, args[7:]...), args[0], args[1])
-	res, err := tx.exec(updateTaskRunSQL, upd...)
+	res, err := tx.exec(updateTaskRunSQL, row.args()...)
 	if err != nil {
 		return err
 	}
@@ -128,7 +153,7 @@ func (s *Store) TaskRunCreate(ctx context.Context, ws model.ID, run model.TaskRu
 		if run.ID.IsNil() {
 			run.ID = model.NewID()
 		}
-		t := now()
+		t := s.now()
 		if run.Created.IsZero() {
 			run.Created = t
 		}
@@ -219,7 +244,7 @@ func (s *Store) TaskRunUpdate(ctx context.Context, ws, id model.ID, fn func(*mod
 			return err
 		}
 		r.ID = id
-		r.Updated = now()
+		r.Updated = s.now()
 		return writeTaskRun(tx, ws, &r, false)
 	})
 	if err != nil {
@@ -251,7 +276,7 @@ func (s *Store) TaskRunSetState(ctx context.Context, ws, id model.ID, decide sto
 		}
 		if ch.Run != nil {
 			ch.Run.ID = id
-			ch.Run.Updated = now()
+			ch.Run.Updated = s.now()
 			if err := writeTaskRun(tx, ws, ch.Run, false); err != nil {
 				return err
 			}
@@ -261,7 +286,7 @@ func (s *Store) TaskRunSetState(ctx context.Context, ws, id model.ID, decide sto
 				return err
 			}
 		}
-		rows, err := encodeEvents(ch.Events)
+		rows, err := encodeEvents(ch.Events, s.now())
 		if err != nil {
 			return err
 		}
@@ -311,7 +336,7 @@ func (s *Store) TaskRunRecord(ctx context.Context, ws model.ID, recs []store.Tas
 		stateArgs []any
 	}
 	rows := make([]row, len(recs))
-	t := now()
+	t := s.now()
 	for i := range recs {
 		r := recs[i].Run
 		st := recs[i].State
@@ -323,10 +348,11 @@ func (s *Store) TaskRunRecord(ctx context.Context, ws model.ID, recs []store.Tas
 		r.Updated = t
 		r.Tags = nonNilTags(r.Tags)
 		r.Labels = nonNilLabels(r.Labels)
-		args, err := taskRunArgs(ws, &r)
+		tr, err := newTaskRunRow(ws, &r)
 		if err != nil {
 			return fmt.Errorf("sqlite: record task run %s: %w", r.ID, err)
 		}
+		args := tr.args()
 		body, err := json.Marshal(&st)
 		if err != nil {
 			return fmt.Errorf("sqlite: record task run %s: %w", r.ID, err)

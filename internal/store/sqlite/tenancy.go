@@ -178,7 +178,7 @@ func (s *Store) MemberSet(ctx context.Context, accountID, userID model.ID, role 
 	err := s.write(ctx, func(tx *wtx) error {
 		_, err := tx.exec(`INSERT INTO account_members (account_id, user_id, role, created) VALUES (?, ?, ?, ?)
 			ON CONFLICT (account_id, user_id) DO UPDATE SET role = excluded.role`,
-			idv(accountID), idv(userID), string(role), now().Micros())
+			idv(accountID), idv(userID), string(role), s.now().Micros())
 		return err
 	})
 	if err != nil {
@@ -268,7 +268,7 @@ func (s *Store) WorkspaceRoleSet(ctx context.Context, workspaceID, userID model.
 		}
 		_, err := tx.exec(`INSERT INTO workspace_members (workspace_id, user_id, role, created) VALUES (?, ?, ?, ?)
 			ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role`,
-			idv(workspaceID), idv(userID), string(role), now().Micros())
+			idv(workspaceID), idv(userID), string(role), s.now().Micros())
 		return err
 	})
 	if err != nil {

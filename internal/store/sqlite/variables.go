@@ -29,7 +29,7 @@ func refWhere(a string, ref store.Ref) (expr, any) {
 
 // VariableCreate inserts a variable; a taken name is store.ErrConflict.
 func (s *Store) VariableCreate(ctx context.Context, ws model.ID, in model.VariableCreate) (model.Variable, error) {
-	t := now()
+	t := s.now()
 	v := model.Variable{ID: model.NewID(), Created: t, Updated: t, Name: in.Name, Value: in.Value, Tags: nonNilTags(in.Tags)}
 	if v.Value == nil {
 		v.Value = json.RawMessage("null")
@@ -120,7 +120,7 @@ func (s *Store) VariableUpdate(ctx context.Context, ws model.ID, ref store.Ref, 
 		if in.Tags != nil {
 			v.Tags = nonNilTags(*in.Tags)
 		}
-		v.Updated = now()
+		v.Updated = s.now()
 		return writeVariable(tx, ws, &v, false)
 	})
 	if err != nil {

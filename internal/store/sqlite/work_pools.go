@@ -162,7 +162,7 @@ func readQueueTx(tx *wtx, ws, poolID model.ID, name string) (model.WorkQueue, er
 // newQueueTx inserts a queue into pool p; a nil priority goes after the
 // pool's last queue.
 func newQueueTx(tx *wtx, ws model.ID, p *model.WorkPool, q model.WorkQueue, priority *int) (model.WorkQueue, error) {
-	t := now()
+	t := tx.s.now()
 	if q.ID.IsNil() {
 		q.ID = model.NewID()
 	}
@@ -185,7 +185,7 @@ func newQueueTx(tx *wtx, ws model.ID, p *model.WorkPool, q model.WorkQueue, prio
 // WorkPoolCreate creates the pool and its default queue.
 func (s *Store) WorkPoolCreate(ctx context.Context, ws model.ID, p model.WorkPool) (model.WorkPool, error) {
 	err := s.write(ctx, func(tx *wtx) error {
-		t := now()
+		t := s.now()
 		if p.ID.IsNil() {
 			p.ID = model.NewID()
 		}
@@ -284,7 +284,7 @@ func (s *Store) WorkPoolUpdate(ctx context.Context, ws model.ID, name string, fn
 		if err := fn(&p); err != nil {
 			return err
 		}
-		p.Updated = now()
+		p.Updated = s.now()
 		return writePool(tx, ws, &p, false)
 	})
 	if err != nil {
@@ -446,7 +446,7 @@ func (s *Store) WorkQueueUpdate(ctx context.Context, ws model.ID, pool, name str
 		if err := fn(&q); err != nil {
 			return err
 		}
-		q.Updated = now()
+		q.Updated = s.now()
 		return writeQueue(tx, ws, &q, false)
 	})
 	if err != nil {

@@ -207,9 +207,8 @@ func testBlocks(t *testing.T, s store.Store) {
 	}
 
 	// Isolation: another workspace sees none of it and may reuse slugs.
-	if wc, ok := s.(WorkspaceCreator); ok {
-		other, err := wc.WorkspaceCreate(ctx, store.DefaultAccountID, "blk", "blk")
-		must(t, err)
+	{
+		other := otherWorkspace(t, s, "blk")
 		_, err = s.BlockTypeGet(ctx, other.ID, store.RefID(bt.ID))
 		wantErr(t, err, store.ErrNotFound)
 		_, err = s.BlockTypeCreate(ctx, other.ID, model.BlockType{Name: "My Creds", Slug: "my-creds"})

@@ -117,9 +117,8 @@ func testVariables(t *testing.T, s store.Store) {
 	}
 
 	// Another workspace neither sees nor blocks the names.
-	if wc, ok := s.(WorkspaceCreator); ok {
-		other, err := wc.WorkspaceCreate(ctx, store.DefaultAccountID, "vars", "vars")
-		must(t, err)
+	{
+		other := otherWorkspace(t, s, "vars")
 		mine, err := s.VariableCreate(ctx, ws, model.VariableCreate{Name: "shared", Value: raw(`1`)})
 		must(t, err)
 		_, err = s.VariableCreate(ctx, other.ID, model.VariableCreate{Name: "shared", Value: raw(`2`)})
@@ -253,9 +252,8 @@ func testArtifacts(t *testing.T, s store.Store) {
 	wantErr(t, s.ArtifactDelete(ctx, ws, a1.ID), store.ErrNotFound)
 	must(t, s.ArtifactDelete(ctx, ws, a3.ID))
 
-	if wc, ok := s.(WorkspaceCreator); ok {
-		other, err := wc.WorkspaceCreate(ctx, store.DefaultAccountID, "arts", "arts")
-		must(t, err)
+	{
+		other := otherWorkspace(t, s, "arts")
 		_, err = s.ArtifactGet(ctx, other.ID, a4.ID)
 		wantErr(t, err, store.ErrNotFound)
 		_, err = s.ArtifactLatest(ctx, other.ID, "prog")

@@ -19,12 +19,6 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
-// WorkspaceCreator is implemented by engines that can add a workspace; the
-// tenant-isolation tests need a second one and are skipped without it.
-type WorkspaceCreator interface {
-	WorkspaceCreate(ctx context.Context, accountID model.ID, name, handle string) (model.Workspace, error)
-}
-
 // Run runs the whole suite. newStore must return a new empty store (with
 // the default workspace seeded) and arrange for it to be closed when t ends.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
@@ -46,6 +40,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"DeploymentsAndPools", testDeploymentsAndPools},
 		{"Tenancy", testTenancy},
+		{"TenancyReads", testTenancyReads},
+		{"Settings", testSettings},
+		{"PoolAndQueueReads", testPoolAndQueueReads},
+		{"DeploymentReads", testDeploymentReads},
+		{"FlowRunHistory", testFlowRunHistory},
 		{"Variables", testVariables},
 		{"Artifacts", testArtifacts},
 		{"RunViews", testRunViews},
@@ -1118,14 +1117,8 @@ func testConcurrency(t *testing.T, s store.Store) {
 }
 
 func testIsolation(t *testing.T, s store.Store) {
-	wc, ok := s.(WorkspaceCreator)
-	if !ok {
-		t.Skip("engine cannot create a second workspace")
-	}
 	ctx := context.Background()
-	other, err := wc.WorkspaceCreate(ctx, store.DefaultAccountID, "other", "other")
-	must(t, err)
-	wb := other.ID
+	wb := otherWorkspace(t, s, "other").ID
 	got, err := s.WorkspaceGet(ctx, store.DefaultAccountID, wb)
 	must(t, err)
 	if got.Name != "other" {
