@@ -75,6 +75,7 @@ after(async () => {
 describe("baton cloud mode", () => {
   let key;
   let runName;
+  let links;
 
   it("signs up in the UI", async () => {
     await page.goto(`${base}/`);
@@ -140,6 +141,8 @@ describe("baton cloud mode", () => {
     const m = flow.out.match(/^RUN (\S+)$/m);
     assert.ok(m, flow.describe);
     runName = m[1];
+    links = Object.fromEntries(["RUNTIME_URL", "RUN_ID", "UI_ROOT", "URL_FOR"].map((k) => [k, flow.out.match(new RegExp(`^${k} (\\S+)$`, "m"))?.[1]]));
+    for (const [k, v] of Object.entries(links)) assert.ok(v, `the flow printed no ${k}:\n${flow.describe}`);
     // The control for the last step: with the key alive, the CLI lists the account's workspaces.
     const ls = await run(prefectExe, ["cloud", "workspace", "ls"]);
     assert.equal(ls.code, 0, ls.describe);
@@ -160,6 +163,27 @@ describe("baton cloud mode", () => {
     await page.goto(`${base}/runs`);
     await page.getByText("No flow runs", { exact: false }).first().waitFor({ timeout: WAIT });
     assert.equal(await page.getByText(runName).count(), 0);
+  });
+
+  it("the links Prefect prints for the workspace open it and land on the run", async () => {
+    // The sidebar is on ${account}/default now; each link names ${account}/prod by its ids.
+    const prodPath = new URL(links.UI_ROOT).pathname;
+    assert.match(prodPath, /^\/account\/[^/]+\/workspace\/[^/]+$/);
+    for (const url of [links.RUNTIME_URL, links.URL_FOR]) {
+      assert.ok(url.startsWith(links.UI_ROOT + "/"), url);
+      await page.locator("#workspace-switcher").selectOption({ label: `${account}/default` });
+      await page.goto(url);
+      await page.waitForURL((u) => u.pathname === `/runs/flow-run/${links.RUN_ID}`, { timeout: WAIT });
+      await waitText("main", runName);
+      assert.equal(await page.locator("#workspace-switcher option:checked").textContent(), `${account}/prod`);
+    }
+    await page.locator("#workspace-switcher").selectOption({ label: `${account}/default` });
+    await page.goto(links.UI_ROOT);
+    await page.waitForURL((u) => u.pathname === "/dashboard", { timeout: WAIT });
+    assert.equal(await page.locator("#workspace-switcher option:checked").textContent(), `${account}/prod`);
+    // A workspace the user is not a member of says so.
+    await page.goto(`${base}/account/00000000-0000-0000-0000-000000000000/workspace/00000000-0000-0000-0000-000000000000/runs`);
+    await page.getByText("Workspace not found").waitFor({ timeout: WAIT });
   });
 
   it("deleting the key in the UI locks the CLI out", async () => {

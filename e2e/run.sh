@@ -87,6 +87,14 @@ set +e
 BATON_URL="$url" E2E_RUNS="$here/artifacts/runs.json" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
   timeout 600 node --test --test-concurrency=1 "$here/ui.test.mjs"
 rc=$?
+# Every link Prefect prints lands on the right page (after ui.test.mjs, whose counts these runs would change).
+PREFECT_API_URL="$url/api" PREFECT_HOME="$home/prefect" PREFECT_SERVER_ANALYTICS_ENABLED=false \
+  timeout 300 "$py" "$here/links.py" >"$here/artifacts/links.json" 2>"$here/artifacts/links.log" &&
+  BATON_URL="$url" E2E_LINKS="$here/artifacts/links.json" E2E_CHROMIUM="$chromium" \
+  timeout 300 node --test --test-concurrency=1 "$here/links.test.mjs"
+links_rc=$?
+[[ $links_rc -eq 0 ]] || tail -n 20 "$here/artifacts/links.log" >&2
+if [[ $rc -eq 0 ]]; then rc=$links_rc; fi
 # Operations (deployments, pools, workers, run actions) against Prefect processes the test starts.
 BATON_URL="$url" E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
   timeout 600 node --test --test-concurrency=1 "$here/ops.test.mjs"

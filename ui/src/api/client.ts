@@ -196,6 +196,7 @@ export const api = {
   updateWorkPool: (name: string, body: { description?: string | null; is_paused?: boolean; concurrency_limit?: number | null; base_job_template?: Record<string, unknown> }) =>
     request<undefined>("PATCH", `/work_pools/${encodeURIComponent(name)}`, body),
   deleteWorkPool: (name: string) => request<undefined>("DELETE", `/work_pools/${encodeURIComponent(name)}`),
+  workQueue: (id: string, signal?: AbortSignal) => request<WorkQueue>("GET", `/work_queues/${encodeURIComponent(id)}`, undefined, signal),
   workQueues: (pool: string, signal?: AbortSignal) =>
     request<WorkQueue[]>("POST", `/work_pools/${encodeURIComponent(pool)}/queues/filter`, { limit: PAGE_LIMIT }, signal),
   createWorkQueue: (pool: string, body: { name: string; description?: string | null; priority?: number; concurrency_limit?: number | null; is_paused?: boolean }) =>

@@ -264,6 +264,7 @@ export interface EventFilter {
   occurred?: { since?: string; until?: string };
   event?: { prefix?: string[]; exclude_prefix?: string[]; name?: string[] };
   any_resource?: { id?: string[]; id_prefix?: string[] };
+  id?: { id?: string[] };
   order?: "ASC" | "DESC";
 }
 

@@ -25,6 +25,7 @@ import { TaskRunPage } from "../task-runs/TaskRunPage";
 import { WorkPoolPage } from "../work-pools/WorkPoolPage";
 import { VariablesPage } from "../variables/VariablesPage";
 import { WorkPoolsPage } from "../work-pools/WorkPoolsPage";
+import { PrefectRedirect, WorkQueueRedirect, WorkspaceLink } from "./PrefectLinks";
 
 export interface NavEntry {
   label: string;
@@ -72,6 +73,15 @@ export const PAGES: PageDef[] = [
   { path: "workspaces", element: <WorkspacesPage />, nav: { label: "Workspaces", order: 80 } },
   { path: "workspaces/:accountId/:workspaceId", element: <WorkspacePage /> },
   { path: "api-keys", element: <ApiKeysPage />, nav: { label: "API keys", order: 82 } },
+  // Links Prefect prints under other paths than Baton's (prefectLinks.ts).
+  { path: "flow-runs", element: <PrefectRedirect /> },
+  { path: "flow-runs/flow-run/:id", element: <PrefectRedirect /> },
+  { path: "work-pools/work-pool/:name/worker/:id", element: <PrefectRedirect /> },
+  { path: "work-queues/work-queue/:id", element: <WorkQueueRedirect /> },
+  { path: "concurrency-limits/concurrency-limit/:id", element: <PrefectRedirect /> },
+  { path: "events/event/:day/:id", element: <PrefectRedirect /> },
+  { path: "settings/blocks/*", element: <PrefectRedirect /> },
+  { path: "account/:accountId/workspace/:workspaceId/*", element: <WorkspaceLink /> },
   { path: "settings", element: <SettingsPage />, nav: { label: "Settings", order: 90, keywords: "time zone clock theme preferences" } },
 ];
 

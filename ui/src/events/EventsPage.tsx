@@ -25,6 +25,14 @@ export function eventFilterFromParams(params: URLSearchParams, now: number): Eve
   if (!showLogs) filter.event = { ...filter.event, exclude_prefix: ["prefect.log.write"] };
   const resource = (params.get("resource") ?? "").trim();
   if (resource) filter.any_resource = { id_prefix: [resource] };
+  // One event, as the link Prefect prints for it names it (/events/event/{day}/{id}).
+  const eventID = (params.get("event_id") ?? "").trim();
+  if (eventID) {
+    filter.id = { id: [eventID] };
+    delete filter.event;
+    const day = Date.parse(`${params.get("day") ?? ""}T00:00:00Z`);
+    if (!Number.isNaN(day)) filter.occurred = { since: new Date(day - 86400_000).toISOString(), until: new Date(day + 2 * 86400_000).toISOString() };
+  }
   return filter;
 }
 

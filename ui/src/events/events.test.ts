@@ -16,6 +16,12 @@ describe("events filter", () => {
     expect(f.any_resource).toEqual({ id_prefix: ["prefect.flow-run.x"] });
     expect(f.occurred?.since).toBe("2026-01-10T11:00:00.000Z");
   });
+  it("shows one event for the link Prefect prints", () => {
+    const f = eventFilterFromParams(new URLSearchParams("event_id=e1&day=2026-01-05"), now);
+    expect(f.id).toEqual({ id: ["e1"] });
+    expect(f.event).toBeUndefined();
+    expect(f.occurred).toEqual({ since: "2026-01-04T00:00:00.000Z", until: "2026-01-07T00:00:00.000Z" });
+  });
   it("links known resources", () => {
     const id = "0b7e3c1e-1111-4222-8333-944455556666";
     expect(resourceHref(`prefect.flow-run.${id}`)).toBe(`/runs/flow-run/${id}`);
