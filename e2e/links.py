@@ -2,8 +2,9 @@
 
 Against PREFECT_API_URL (a server-mode Baton), creates one of everything Prefect
 links to (a flow run with a task run, a deployment, a work pool with a queue
-and a worker, an event; and the link of a tag concurrency limit) and prints, as JSON, the UI
-URLs that prefect.utilities.urls.url_for and prefect.runtime build for them,
+and a worker, a Secret block, an event; and the link of a tag concurrency
+limit) and prints, as JSON, the UI URLs that prefect.utilities.urls.url_for,
+prefect.runtime and the CLI's block commands build for them,
 each with the page it must land on (a path pattern) and a text that page must
 show. links.test.mjs visits them in Chromium.
 """
@@ -14,6 +15,7 @@ import uuid
 
 import httpx
 from prefect import flow, task
+from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.events.schemas.events import ReceivedEvent
@@ -63,6 +65,15 @@ def main() -> None:
             {"kind": "deployments list (flow.serve, runner)", "url": f"{ui}/deployments", "path": "^/deployments$", "text": "links-dep"},
             {"kind": "url_for(concurrency_limit)", "url": url_for("concurrency-limit", obj_id=limit_id), "path": "^/concurrency-limits$", "text": "Concurrency"},
         ]
+    Secret(value="links-s3cr3t").save("links-secret", overwrite=True)
+    block = Secret.load("links-secret")
+    links += [
+        {"kind": "url_for(block)", "url": url_for(block), "path": f"^/blocks/block/{block._block_document_id}$", "text": "links-secret"},
+        {"kind": "block catalog (prefect block register)", "url": f"{ui}/blocks/catalog", "path": "^/blocks/catalog$", "text": "Secret"},
+        {"kind": "block create (prefect block create secret)", "url": f"{ui}/blocks/catalog/secret/create", "path": "^/blocks/catalog/secret/create$", "text": "Secret"},
+        {"kind": "Cloud block catalog (prefect block register)", "url": f"{ui}/settings/blocks/catalog", "path": "^/blocks/catalog$", "text": "Secret"},
+        {"kind": "Cloud block create (prefect block create secret)", "url": f"{ui}/settings/blocks/catalog/secret/create", "path": "^/blocks/catalog/secret/create$", "text": "Secret"},
+    ]
     api = os.environ["PREFECT_API_URL"].rstrip("/")
     body = {"filter": {"event": {"prefix": ["prefect.flow-run."]}, "any_resource": {"id": [f"prefect.flow-run.{run.id}"]}}, "limit": 1}
     ev = httpx.post(f"{api}/events/filter", json=body, timeout=15).json()["events"][0]
