@@ -2,16 +2,15 @@
 
 Against PREFECT_API_URL (a server-mode Baton), creates one of everything Prefect
 links to (a flow run with a task run, a deployment, a work pool with a queue
-and a worker, a Secret block, an event; and the link of a tag concurrency
-limit) and prints, as JSON, the UI URLs that prefect.utilities.urls.url_for,
-prefect.runtime and the CLI's block commands build for them,
-each with the page it must land on (a path pattern) and a text that page must
-show. links.test.mjs visits them in Chromium.
+and a worker, a Secret block, a tag concurrency limit, an event) and prints,
+as JSON, the UI URLs that prefect.utilities.urls.url_for, prefect.runtime and
+the CLI's block commands build for them, each with the page it must land on
+(a path pattern) and a text that page must show. links.test.mjs visits them
+in Chromium.
 """
 
 import json
 import os
-import uuid
 
 import httpx
 from prefect import flow, task
@@ -55,15 +54,14 @@ def main() -> None:
         client.send_worker_heartbeat("links-pool", "links-worker", heartbeat_interval_seconds=30)
         worker = next(w for w in client.read_workers_for_work_pool("links-pool") if w.name == "links-worker")
         dep_id = client.create_deployment(flow_id=run.flow_id, name="links-dep", work_pool_name="links-pool")
-        # Tag (v1) concurrency limits come with issue 17; the link's form is what is tested here.
-        limit_id = uuid.uuid4()
+        limit_id = client.create_concurrency_limit(tag="links-tag", concurrency_limit=3)
         links += [
             {"kind": "url_for(work_pool) (prefect work-pool create)", "url": url_for(pool), "path": "^/work-pools/work-pool/links-pool$", "text": "links-pool"},
             {"kind": "url_for(work_queue)", "url": url_for("work-queue", obj_id=queue.id), "path": "^/work-pools/work-pool/links-pool$", "text": "links-queue"},
             {"kind": "url_for(worker)", "url": url_for("worker", obj_id=worker.id, work_pool_name="links-pool"), "path": "^/work-pools/work-pool/links-pool$", "text": "links-worker"},
             {"kind": "url_for(deployment) (prefect deploy, flow.serve)", "url": url_for("deployment", obj_id=dep_id), "path": f"^/deployments/deployment/{dep_id}$", "text": "links-dep"},
             {"kind": "deployments list (flow.serve, runner)", "url": f"{ui}/deployments", "path": "^/deployments$", "text": "links-dep"},
-            {"kind": "url_for(concurrency_limit)", "url": url_for("concurrency-limit", obj_id=limit_id), "path": "^/concurrency-limits$", "text": "Concurrency"},
+            {"kind": "url_for(concurrency_limit)", "url": url_for("concurrency-limit", obj_id=limit_id), "path": "^/concurrency-limits$", "text": "links-tag"},
         ]
     Secret(value="links-s3cr3t").save("links-secret", overwrite=True)
     block = Secret.load("links-secret")
