@@ -145,6 +145,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, uiRoutes()...)
 	rs = append(rs, concurrencyV1Routes()...)
 	rs = append(rs, workQueueRoutes()...)
+	rs = append(rs, flowRunInputRoutes()...)
 	rs = append(rs, automationRoutes()...)
 	rs = append(rs, taskRunRoutes()...)
 	rs = append(rs, logRoutes()...)

@@ -49,6 +49,8 @@ type Store interface {
 	Logs
 	Events
 	Concurrency
+	FlowRunInputs
+	SavedSearches
 	Deployments
 	WorkPools
 	Variables
@@ -261,4 +263,27 @@ type Concurrency interface {
 	// ConcurrencyReleaseWhere releases every lease on the limit, or only
 	// holder's when holder is set, and returns how many it released.
 	ConcurrencyReleaseWhere(ctx context.Context, ws, limitID model.ID, holder *model.LeaseHolder) (int, error)
+}
+
+// FlowRunInputs stores key/value inputs of flow runs (what a paused run
+// waits for and what resumed it; messages sent to a running flow).
+type FlowRunInputs interface {
+	// FlowRunInputCreate stores an input (ErrConflict: the run has that
+	// key; ErrNotFound: no such run in ws).
+	FlowRunInputCreate(ctx context.Context, ws model.ID, in model.FlowRunInput) (model.FlowRunInput, error)
+	FlowRunInputGet(ctx context.Context, ws, runID model.ID, key string) (model.FlowRunInput, error)
+	// FlowRunInputFilter lists up to limit inputs whose key starts with
+	// prefix, oldest first, without the excluded keys.
+	FlowRunInputFilter(ctx context.Context, ws, runID model.ID, prefix string, limit int, exclude []string) ([]model.FlowRunInput, error)
+	FlowRunInputDelete(ctx context.Context, ws, runID model.ID, key string) error
+}
+
+// SavedSearches stores the UI's named filter sets.
+type SavedSearches interface {
+	// SavedSearchUpsert creates the search or replaces the filters of the
+	// one with that name (created reports which).
+	SavedSearchUpsert(ctx context.Context, ws model.ID, name string, filters []model.SavedSearchFilter) (model.SavedSearch, bool, error)
+	SavedSearchGet(ctx context.Context, ws, id model.ID) (model.SavedSearch, error)
+	SavedSearchList(ctx context.Context, ws model.ID, offset, limit int) ([]model.SavedSearch, error)
+	SavedSearchDelete(ctx context.Context, ws, id model.ID) error
 }
