@@ -14,7 +14,7 @@ import (
 // FlowRunInputCreate stores an input; a key the run already has is
 // store.ErrConflict, a run not in ws is store.ErrNotFound.
 func (s *Store) FlowRunInputCreate(ctx context.Context, ws model.ID, in model.FlowRunInput) (model.FlowRunInput, error) {
-	t := now()
+	t := s.now()
 	in.ID, in.Created, in.Updated = model.NewID(), t, t
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Store) FlowRunInputDelete(ctx context.Context, ws, runID model.ID, key 
 // SavedSearchUpsert creates the saved search, or replaces the filters of
 // the one with the same name (keeping its id and created time).
 func (s *Store) SavedSearchUpsert(ctx context.Context, ws model.ID, name string, filters []model.SavedSearchFilter) (out model.SavedSearch, created bool, err error) {
-	t := now()
+	t := s.now()
 	err = s.write(ctx, func(tx *wtx) error {
 		var body []byte
 		err := tx.queryRow(`SELECT body FROM saved_searches WHERE workspace_id = ? AND name = ?`, idv(ws), name).Scan(&body)
