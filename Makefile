@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 
-.PHONY: help build run test test-go test-compat test-ui test-e2e vet fmt-check bench bench-quick clean
+.PHONY: help build run test test-go test-compat test-ui test-e2e vet fmt-check bench bench-quick bench-blocks bench-blocks-quick clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ bench: ## Baton vs the Prefect server, full run (~15-30 min): rewrites docs/benc
 
 bench-quick: ## The same benchmark with reduced sizes (under 3 minutes)
 	bash bench/run.sh --quick --command "make bench-quick"
+
+bench-blocks: ## Block.load()/Variable.get() latency at 8 clients, Prefect vs Baton (~5 min): docs/benchmarks-blocks.md
+	bash bench/run.sh --blocks
+
+bench-blocks-quick: ## The same with 30 calls per client (~2 min)
+	bash bench/run.sh --blocks --quick
 
 clean: ## Remove build outputs
 	rm -rf bin

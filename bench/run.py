@@ -599,6 +599,9 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         "Scheduled time → RUNNING with Baton's worker (long poll) and with Prefect's worker, and the scheduler with 1,000",
         "deployments on a one-minute cron: [benchmarks-deployments.md](benchmarks-deployments.md).",
         "",
+        "`Block.load()` and `Variable.get()` latency at 8 concurrent clients, Baton and the Prefect server side by side "
+        "(`make bench-blocks`): [benchmarks-blocks.md](benchmarks-blocks.md).",
+        "",
     ]
     md_path.write_text("\n".join(lines))
     draw_chart(chart, chart_path, quick)

@@ -28,4 +28,8 @@ cd "$root"
 echo "bench: building bin/baton and bin/bench-load" >&2
 go build -trimpath -o bin/baton ./cmd/baton
 go build -trimpath -o bin/bench-load ./bench/load
+if [[ "${1:-}" == "--blocks" ]]; then
+  shift
+  exec "$venv/bin/python" bench/blocks.py "$@"
+fi
 exec "$venv/bin/python" bench/run.py "$@"
