@@ -16,6 +16,7 @@ import (
 
 	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
+	"github.com/batonhq/baton/internal/automations"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
@@ -72,7 +73,11 @@ func testConfig(t *testing.T, dbPath string, mode tenancy.Mode, log *slog.Logger
 		_ = st.Close()
 	})
 	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
-	return Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten, Keys: testKeys(t)}
+	auto, err := automations.New(automations.Config{Store: st, Runs: rs, Publisher: bus, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{Store: st, Runs: rs, Automations: auto, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten, Keys: testKeys(t)}
 }
 
 // TestServerNeedsAnAuthorizer: a server cannot be built without its tenancy

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -42,9 +41,12 @@ func deploymentRoutes() []route {
 			},
 			param{name: "flow_name", in: "path", typ: "string", required: true}, param{name: "deployment_name", in: "path", typ: "string", required: true}),
 		op(wsWrite, "PATCH", "/deployments/{id}", tag, "Update a deployment", 204, updateDeployment, id),
-		op(wsWrite, "DELETE", "/deployments/{id}", tag, "Delete a deployment and its future scheduled runs", 204, func(c *call, _ *noBody) (noContent, error) {
+		op(wsWrite, "DELETE", "/deployments/{id}", tag, "Delete a deployment, its future scheduled runs and the automations it owns (its triggers)", 204, func(c *call, _ *noBody) (noContent, error) {
 			did := c.id("id")
-			return noContent{}, notFoundAs(c.srv.cfg.Store.DeploymentDelete(c.ctx, c.ws, did), "deployment", did)
+			if err := c.srv.cfg.Store.DeploymentDelete(c.ctx, c.ws, did); err != nil {
+				return noContent{}, notFoundAs(err, "deployment", did)
+			}
+			return noContent{}, c.automations().DeleteOwned(c.ctx, c.ws, "prefect.deployment."+did.String())
 		}, id),
 		optionalBody(op(wsRead, "POST", "/deployments/filter", tag, "Query deployments", 200, func(c *call, q *model.DeploymentQuery) ([]model.Deployment, error) {
 			if err := checkDeploymentQuery(q); err != nil {
@@ -389,24 +391,6 @@ func updateSchedule(c *call, b *model.DeploymentScheduleUpdate) (noContent, erro
 	})
 }
 
-// mergeParams overlays override's keys onto base (both JSON objects).
-func mergeParams(base, override json.RawMessage) (map[string]any, error) {
-	out := map[string]any{}
-	if len(base) > 0 && string(base) != "null" {
-		if err := json.Unmarshal(base, &out); err != nil {
-			return nil, err
-		}
-	}
-	if len(override) > 0 && string(override) != "null" {
-		var o map[string]any
-		if err := json.Unmarshal(override, &o); err != nil {
-			return nil, errorf(http.StatusUnprocessableEntity, "field \"parameters\" must be an object")
-		}
-		maps.Copy(out, o)
-	}
-	return out, nil
-}
-
 func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.FlowRun, error) {
 	did := c.id("id")
 	dep, err := c.getDeployment(did)
@@ -421,54 +405,7 @@ func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.F
 			return model.FlowRun{}, err
 		}
 	}
-	params, err := mergeParams(dep.Parameters, b.Parameters)
-	if err != nil {
-		return model.FlowRun{}, err
-	}
-	params = hydrateParams(params)
-	enforce := dep.EnforceParameterSchema
-	if b.EnforceParameterSchema != nil {
-		enforce = *b.EnforceParameterSchema
-	}
-	if enforce {
-		if err := validateParameters(dep.ParameterOpenAPISchema, params); err != nil {
-			return model.FlowRun{}, errorf(http.StatusConflict, "Error creating flow run: Validation failed. %v", err)
-		}
-	}
-	rawParams, _ := json.Marshal(params)
-	now := c.srv.now()
-	run := model.FlowRun{
-		FlowID: dep.FlowID, DeploymentID: &dep.ID, DeploymentVersion: dep.Version, Parameters: rawParams, Context: b.Context,
-		Tags: mergeTags(dep.Tags, b.Tags), Labels: model.Labels{}, IdempotencyKey: b.IdempotencyKey, ParentTaskRunID: b.ParentTaskRunID,
-		InfrastructureDocumentID: b.InfrastructureDocumentID, JobVariables: b.JobVariables,
-		WorkQueueName: dep.WorkQueueName, WorkQueueID: dep.WorkQueueID, WorkPoolID: dep.WorkPoolID, WorkPoolName: dep.WorkPoolName,
-		CreatedBy: &model.CreatedBy{Type: "USER", DisplayValue: "API"},
-	}
-	if b.WorkQueueName != nil && *b.WorkQueueName != "" && dep.WorkPoolName != nil {
-		q, err := c.srv.cfg.Store.WorkQueueEnsure(c.ctx, c.ws, *dep.WorkPoolName, *b.WorkQueueName)
-		if err != nil {
-			return model.FlowRun{}, notFoundAs(err, "work pool", *dep.WorkPoolName)
-		}
-		qid, qn := q.ID, q.Name
-		run.WorkQueueID, run.WorkQueueName = &qid, &qn
-	}
-	maps.Copy(run.Labels, dep.Labels)
-	maps.Copy(run.Labels, b.Labels)
-	run.Labels["prefect.deployment.id"] = dep.ID.String()
-	if b.Name != nil {
-		run.Name = *b.Name
-	}
-	if b.EmpiricalPolicy != nil {
-		run.EmpiricalPolicy = *b.EmpiricalPolicy
-	}
-	proposed := model.StateCreate{Type: model.StateScheduled, StateDetails: model.StateDetails{ScheduledTime: model.TimePtr(now)}}
-	if b.State != nil {
-		proposed = *b.State
-		if proposed.Type == model.StateScheduled && proposed.StateDetails.ScheduledTime == nil {
-			proposed.StateDetails.ScheduledTime = model.TimePtr(now)
-		}
-	}
-	saved, created, err := c.srv.cfg.Runs.CreateFlowRun(c.ctx, c.ws, runs.NewFlowRun{Run: run, State: proposed, Deployment: &dep, Now: now})
+	saved, created, err := c.srv.cfg.Runs.CreateDeploymentFlowRun(c.ctx, c.ws, runs.DeploymentRun{Deployment: dep, Request: *b, Now: c.srv.now()})
 	if err != nil {
 		return saved, err
 	}
@@ -480,18 +417,6 @@ func createDeploymentFlowRun(c *call, b *model.DeploymentFlowRunCreate) (model.F
 	return saved, nil
 }
 
-func mergeTags(a, b []string) []string {
-	out := slices.Clone(a)
-	for _, t := range b {
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	return nonNil(out)
-}
-
-// scheduledWindow turns a request's scheduled_before into an offset from
-// now, so that a long poll keeps the client's look-ahead as time passes.
 func scheduledWindow(c *call, before *model.Time) time.Duration {
 	if before == nil {
 		return 0

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/blocks"
+	"github.com/batonhq/baton/internal/automations"
+	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/tenancy"
 )
@@ -50,11 +52,20 @@ func notFound(kind string, id any) *Error {
 func toAPIError(err error) *Error {
 	var ae *Error
 	var te *tenancy.Error
+	var pe *runs.ParameterError
+	var ve *automations.ValidationError
+	var anf *automations.NotFoundError
 	switch {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &te):
 		return &Error{Status: tenancyStatus[te.Kind], Detail: te.Msg, RetryAfter: te.RetryAfter, cause: err}
+	case errors.As(err, &ve):
+		return &Error{Status: http.StatusUnprocessableEntity, Detail: ve.Error(), cause: err}
+	case errors.As(err, &anf):
+		return &Error{Status: http.StatusNotFound, Detail: anf.Error(), cause: err}
+	case errors.As(err, &pe):
+		return &Error{Status: http.StatusConflict, Detail: pe.Error(), cause: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: sentinelDetail(err, store.ErrNotFound), cause: err}
 	case errors.Is(err, store.ErrConflict):

@@ -184,7 +184,7 @@ func resumeFlowRun(c *call, b *resumeBody) (model.OrchestrationResult, error) {
 		if json.Unmarshal([]byte(schema.Value), &parsed) != nil {
 			return rejectResult(st, "Run input schema is not valid JSON."), nil
 		}
-		if err := validateParameters(json.RawMessage(schema.Value), input); err != nil {
+		if err := runs.ValidateParameters(json.RawMessage(schema.Value), input); err != nil {
 			return rejectResult(st, fmt.Sprintf("Reason: %v", err)), nil
 		}
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
+	"github.com/batonhq/baton/internal/automations"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
@@ -35,6 +36,9 @@ type Config struct {
 	Store store.Store
 	// Runs owns every run write (creation, state changes).
 	Runs *runs.Service
+	// Automations owns automation definitions (the engine runs as a
+	// background service).
+	Automations *automations.Service
 	// Ingest persists client events and records task runs from them.
 	Ingest *events.Ingest
 	// Bus fans events out to /events/out subscribers.
@@ -91,8 +95,8 @@ type Server struct {
 
 // New builds the API and resolves the default workspace.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Runs == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil || cfg.Keys == nil || cfg.Tenancy == nil {
-		return nil, errors.New("api: Store, Runs, Ingest, Bus, Sockets, Keys and Tenancy are required")
+	if cfg.Store == nil || cfg.Runs == nil || cfg.Automations == nil || cfg.Ingest == nil || cfg.Bus == nil || cfg.Sockets == nil || cfg.Keys == nil || cfg.Tenancy == nil {
+		return nil, errors.New("api: Store, Runs, Automations, Ingest, Bus, Sockets, Keys and Tenancy are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

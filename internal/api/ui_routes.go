@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/runs"
 )
 
 // The /ui/... routes: the aggregates Prefect's web UI asks for (counts per
@@ -188,7 +189,7 @@ func uiRoutes() []route {
 					return schemaValidation{}, errorf(http.StatusUnprocessableEntity, "field \"schema\" must be a JSON schema object")
 				}
 				out := schemaValidation{Errors: []any{}, Valid: true}
-				if err := validateParameters(b.Schema, b.Values); err != nil {
+				if err := runs.ValidateParameters(b.Schema, b.Values); err != nil {
 					out.Valid = false
 					out.Errors = append(out.Errors, schemaError(err.Error()))
 				}

@@ -16,9 +16,11 @@ import (
 	"github.com/batonhq/baton/internal/api"
 	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
+	"github.com/batonhq/baton/internal/automations"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/lifecycle"
+	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/services"
 	"github.com/batonhq/baton/internal/store"
@@ -134,7 +136,8 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		}
 	}()
 	// The block types every Prefect server offers, in the default workspace.
-	if err := blocks.NewService(st, keys).InstallSystemBlockTypes(ctx, store.DefaultWorkspaceID, false); err != nil {
+	blockSvc := blocks.NewService(st, keys)
+	if err := blockSvc.InstallSystemBlockTypes(ctx, store.DefaultWorkspaceID, false); err != nil {
 		return err
 	}
 
@@ -153,7 +156,17 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	}
 	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
 	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
-	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+	defer ln.Close()
+	auto, err := automations.New(automations.Config{Store: st, Runs: runSvc, Publisher: bus, Waker: bus, Logger: log,
+		Blocks: automationBlocks{blockSvc}, UIURL: "http://" + ln.Addr().String()})
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Automations: auto, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
 	if err != nil {
 		return err
 	}
@@ -174,11 +187,10 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err := group.Start(ctx, runSvcs...); err != nil {
 		return err
 	}
-
-	ln, err := net.Listen("tcp", cfg.Addr())
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	if err := group.Start(ctx, auto); err != nil {
+		return err
 	}
+
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -202,6 +214,28 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		log.Warn("http server shutdown", "err", err)
 	}
 	return nil
+}
+
+// automationBlocks lets the automations engine read notification and
+// webhook blocks with their secrets.
+type automationBlocks struct{ svc *blocks.Service }
+
+func (b automationBlocks) BlockDocument(ctx context.Context, ws, id model.ID) (automations.BlockDocument, error) {
+	d, err := b.svc.Document(ctx, ws, id, true)
+	if err != nil {
+		return automations.BlockDocument{}, err
+	}
+	out := automations.BlockDocument{ID: d.ID, Data: d.Data}
+	if d.Name != nil {
+		out.Name = *d.Name
+	}
+	if d.BlockType != nil {
+		out.TypeSlug = d.BlockType.Slug
+	}
+	if d.BlockSchema != nil {
+		out.Capabilities = d.BlockSchema.Capabilities
+	}
+	return out, nil
 }
 
 func migrateUp(ctx context.Context, env Env) error {

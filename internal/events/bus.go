@@ -52,9 +52,10 @@ var _ Broker = (*Bus)(nil)
 // buffer is full is closed and marked lagged, and must resubscribe (and
 // backfill from the store) if it wants to continue.
 type Bus struct {
-	mu     sync.RWMutex
-	subs   map[*subscription]struct{}
-	buffer int
+	mu       sync.RWMutex
+	subs     map[*subscription]struct{}
+	watchers map[chan struct{}]struct{}
+	buffer   int
 }
 
 // NewBus returns an empty bus whose subscriptions buffer
@@ -64,7 +65,23 @@ func NewBus() *Bus { return NewBufferedBus(DefaultSubscriptionBuffer) }
 // NewBufferedBus returns an empty bus whose subscriptions may fall buffer
 // events behind before they are closed as lagging.
 func NewBufferedBus(buffer int) *Bus {
-	return &Bus{subs: make(map[*subscription]struct{}), buffer: max(buffer, 1)}
+	return &Bus{subs: make(map[*subscription]struct{}), watchers: make(map[chan struct{}]struct{}), buffer: max(buffer, 1)}
+}
+
+// Watch returns a channel that receives a signal (coalesced: at most one
+// pending) whenever events of any workspace are published, for consumers
+// that read the events themselves from the store (the automations engine).
+// stop unregisters it.
+func (b *Bus) Watch() (c <-chan struct{}, stop func()) {
+	ch := make(chan struct{}, 1)
+	b.mu.Lock()
+	b.watchers[ch] = struct{}{}
+	b.mu.Unlock()
+	return ch, func() {
+		b.mu.Lock()
+		delete(b.watchers, ch)
+		b.mu.Unlock()
+	}
 }
 
 // subscription is a Subscription of a Bus.
@@ -95,6 +112,12 @@ func (b *Bus) Publish(ws model.ID, evs []model.Event) {
 	}
 	var lagging []*subscription
 	b.mu.RLock()
+	for w := range b.watchers {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
 	for s := range b.subs {
 		if s.ws != ws {
 			continue

@@ -56,6 +56,8 @@ type Store interface {
 	Variables
 	Artifacts
 	Blocks
+	Automations
+	EventStream
 	// Close flushes pending writes and releases the database.
 	Close() error
 }

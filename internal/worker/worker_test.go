@@ -15,6 +15,7 @@ import (
 	"github.com/batonhq/baton/internal/api"
 	"github.com/batonhq/baton/internal/api/eventsocket"
 	"github.com/batonhq/baton/internal/blocks"
+	"github.com/batonhq/baton/internal/automations"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
@@ -50,7 +51,11 @@ func newAPI(t *testing.T) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(ctx, api.Config{Store: st, Runs: rs, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: keys, Tenancy: ten})
+	auto, err := automations.New(automations.Config{Store: st, Runs: rs, Publisher: bus, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: rs, Automations: auto, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Keys: keys, Tenancy: ten})
 	if err != nil {
 		t.Fatal(err)
 	}

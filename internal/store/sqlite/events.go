@@ -14,7 +14,7 @@ import (
 )
 
 const (
-	insertEventSQL = `INSERT INTO events (workspace_id, id, occurred, received, event, resource_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+	insertEventSQL = `INSERT INTO events (workspace_id, id, occurred, received, event, resource_id, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING`
 	insertEventResourceSQL = `INSERT OR IGNORE INTO event_resources (workspace_id, event_id, resource_id, role, occurred) VALUES (?, ?, ?, ?, ?)`
 )
@@ -53,13 +53,16 @@ func insertEvents(tx *wtx, ws model.ID, rows []eventRow) ([]model.Event, error) 
 	for _, row := range rows {
 		ev := &row.ev
 		occurred := ev.Occurred.Micros()
-		res, err := tx.exec(insertEventSQL, idv(ws), idv(ev.ID), occurred, ev.Received.Micros(), ev.Event, ev.ResourceID(), row.body)
+		res, err := tx.exec(insertEventSQL, idv(ws), idv(ev.ID), occurred, ev.Received.Micros(), ev.Event, ev.ResourceID(), row.body, tx.s.eventSeq+1)
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue
 		}
+		// Positions are handed out by the one writer, so they grow in commit
+		// order; a rolled-back insert leaves a gap, never a reordering.
+		tx.s.eventSeq++
 		if _, err := tx.exec(insertEventResourceSQL, idv(ws), idv(ev.ID), ev.ResourceID(), "", occurred); err != nil {
 			return nil, err
 		}

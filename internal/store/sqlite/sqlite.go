@@ -92,6 +92,10 @@ type Store struct {
 	walRetry time.Time
 	gate     readGate
 	stats    writerStats
+
+	// eventSeq is the position of the newest stored event; only the writer
+	// goroutine reads and advances it (see insertEvents).
+	eventSeq int64
 }
 
 // checkpointEvery is how often the checkpointer runs a PASSIVE checkpoint.
@@ -180,6 +184,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.Migrate(ctx); err != nil {
 		_ = wdb.Close()
 		return nil, err
+	}
+	if err := wdb.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&s.eventSeq); err != nil {
+		_ = wdb.Close()
+		return nil, fmt.Errorf("sqlite: read event position: %w", err)
 	}
 	// The readers open after the writer has switched the file to WAL mode.
 	rdb, err := openGated(dsn(cfg.Path, true), &s.gate)

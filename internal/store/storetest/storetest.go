@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Blocks", testBlocks},
 		{"ConcurrencyHolders", testConcurrencyHolders},
 		{"FlowRunInputs", testFlowRunInputs},
+		{"Automations", testAutomations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

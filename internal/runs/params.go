@@ -1,4 +1,4 @@
-package api
+package runs
 
 import (
 	"encoding/json"
@@ -13,8 +13,8 @@ import (
 // checks run parameters against it with this small validator; the error
 // names the parameter and the expectation.
 
-// validateParameters checks params against schema (no schema: anything).
-func validateParameters(schema json.RawMessage, params map[string]any) error {
+// ValidateParameters checks params against schema (no schema: anything).
+func ValidateParameters(schema json.RawMessage, params map[string]any) error {
 	if len(schema) == 0 || string(schema) == "null" || string(schema) == "{}" {
 		return nil
 	}
@@ -222,10 +222,10 @@ func describeValue(v any) string {
 	return "object " + s
 }
 
-// hydrateParams resolves the client's `__prefect_kind` placeholders that
-// need no server state: "json" (a JSON document in a string) and "none"
-// (the value as given). Other kinds are left for the client.
-func hydrateParams(params map[string]any) map[string]any {
+// HydrateParameters resolves the client's `__prefect_kind` placeholders
+// that need no server state: "json" (a JSON document in a string) and
+// "none" (the value as given). Other kinds are left for the client.
+func HydrateParameters(params map[string]any) map[string]any {
 	for k, v := range params {
 		params[k] = hydrate(v, 0)
 	}

@@ -1,0 +1,251 @@
+package automations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// ActionFailed is an action that cannot succeed by trying again (its
+// target does not exist, a template does not render, the state change was
+// refused): it is recorded as failed at once. Any other error is retried.
+type ActionFailed struct{ Reason string }
+
+func (e *ActionFailed) Error() string { return e.Reason }
+
+func failed(format string, args ...any) error {
+	return &ActionFailed{Reason: fmt.Sprintf(format, args...)}
+}
+
+// maxRetryDelay caps the backoff between attempts.
+const maxRetryDelay = 5 * time.Minute
+
+// executor carries out queued actions.
+type executor struct {
+	s        *Service
+	mu       sync.Mutex
+	inflight map[model.ID]bool
+	// recorded remembers the attempts this process recorded, so a due list
+	// read before an attempt was saved does not start it again.
+	recorded map[model.ID]recordedAttempt
+	sem      chan struct{}
+	wg       sync.WaitGroup
+}
+
+type recordedAttempt struct {
+	attempts int // math.MaxInt once the action finished
+	at       time.Time
+}
+
+func newExecutor(s *Service) *executor {
+	return &executor{s: s, inflight: map[model.ID]bool{}, recorded: map[model.ID]recordedAttempt{}, sem: make(chan struct{}, s.cfg.MaxConcurrentActions)}
+}
+
+func (x *executor) run(ctx context.Context, stopping <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	defer x.wg.Wait()
+	for {
+		x.dispatch(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-stopping:
+			return
+		case <-x.s.actionsQueued:
+		case <-t.C:
+		}
+	}
+}
+
+// dispatch starts every due action that is not running yet, as far as the
+// concurrency bound allows.
+func (x *executor) dispatch(ctx context.Context) {
+	due, err := x.s.st.AutomationActionsDue(ctx, x.s.now(), 2*x.s.cfg.MaxConcurrentActions)
+	if err != nil {
+		if ctx.Err() == nil {
+			x.s.log.Warn("automations: read due actions failed", slog.Any("err", err))
+		}
+		return
+	}
+	now := x.s.now()
+	x.mu.Lock()
+	for id, r := range x.recorded {
+		if now.Sub(r.at) > time.Minute {
+			delete(x.recorded, id)
+		}
+	}
+	x.mu.Unlock()
+	for _, a := range due {
+		x.mu.Lock()
+		busy := x.inflight[a.ID]
+		if r, ok := x.recorded[a.ID]; ok && a.Attempts < r.attempts {
+			busy = true // a stale read of a row this process has moved on
+		}
+		if !busy {
+			x.inflight[a.ID] = true
+		}
+		x.mu.Unlock()
+		if busy {
+			continue
+		}
+		select {
+		case x.sem <- struct{}{}:
+		default:
+			x.mu.Lock()
+			delete(x.inflight, a.ID)
+			x.mu.Unlock()
+			return
+		}
+		x.wg.Add(1)
+		go func(a store.AutomationAction) {
+			defer x.wg.Done()
+			defer func() {
+				<-x.sem
+				x.mu.Lock()
+				delete(x.inflight, a.ID)
+				x.mu.Unlock()
+			}()
+			x.attempt(ctx, a)
+		}(a)
+	}
+}
+
+// actionResult is what an action reports besides success or failure:
+// details for the executed/failed event's payload and the resources it
+// touched (its related resources).
+type actionResult struct {
+	details map[string]any
+	related []map[string]string
+}
+
+func (r *actionResult) relate(id, role string, name string) {
+	m := map[string]string{"prefect.resource.id": id, "prefect.resource.role": role}
+	if name != "" {
+		m["prefect.resource.name"] = name
+	}
+	r.related = append(r.related, m)
+}
+
+// attempt runs one attempt of a queued action and records its outcome.
+func (x *executor) attempt(ctx context.Context, row store.AutomationAction) {
+	var ta TriggeredAction
+	res := &actionResult{details: map[string]any{}}
+	var err error
+	if jerr := json.Unmarshal(row.Body, &ta); jerr != nil {
+		err = failed("the queued action could not be read: %v", jerr)
+	} else {
+		actx, cancel := context.WithTimeout(ctx, x.s.cfg.ActionTimeout)
+		err = x.s.perform(actx, row.Workspace, &ta, res)
+		cancel()
+	}
+	if ctx.Err() != nil {
+		// Shutting down: the action stays queued and runs after a restart.
+		return
+	}
+	row.Attempts++
+	now := x.s.now()
+	var evs []model.Event
+	var fa *ActionFailed
+	switch {
+	case err == nil:
+		row.Status = store.ActionDone
+		evs = actionEvents(&ta, res, "", now)
+	case errors.As(err, &fa) || row.Attempts >= x.s.cfg.ActionAttempts:
+		reason := err.Error()
+		if fa == nil {
+			reason = fmt.Sprintf("%s (after %d attempts)", reason, row.Attempts)
+		}
+		row.Status = store.ActionFailed
+		evs = actionEvents(&ta, res, reason, now)
+		x.s.log.Warn("automations: action failed", slog.String("automation", ta.Automation.ID.String()), slog.String("action", ta.Action.Type),
+			slog.String("invocation", ta.ID.String()), slog.String("reason", reason))
+	default:
+		delay := x.s.cfg.RetryBase << (row.Attempts - 1)
+		if delay > maxRetryDelay || delay <= 0 {
+			delay = maxRetryDelay
+		}
+		row.NextAttempt = now.Add(delay)
+		x.s.log.Info("automations: action will be retried", slog.String("automation", ta.Automation.ID.String()), slog.String("action", ta.Action.Type),
+			slog.Int("attempt", row.Attempts), slog.Duration("in", delay), slog.Any("err", err))
+	}
+	result := map[string]any{"attempts": row.Attempts, "details": res.details}
+	if err != nil {
+		result["error"] = err.Error()
+	}
+	row.Result, _ = json.Marshal(result)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if serr := x.s.st.AutomationActionSave(sctx, row, evs); serr != nil {
+		x.s.log.Warn("automations: record action outcome failed", slog.String("invocation", row.ID.String()), slog.Any("err", serr))
+		return
+	}
+	rec := recordedAttempt{attempts: row.Attempts, at: now}
+	if row.Status != store.ActionPending {
+		rec.attempts = math.MaxInt
+	}
+	x.mu.Lock()
+	x.recorded[row.ID] = rec
+	x.mu.Unlock()
+	if len(evs) > 0 {
+		x.s.cfg.Publisher.Publish(row.Workspace, evs)
+	}
+	if row.Status == store.ActionPending {
+		signal(x.s.actionsQueued)
+	}
+}
+
+// actionEvents are prefect.automation.action.triggered and .executed (or
+// .failed when reason is set) for one action, as Prefect's Action.succeed
+// and Action.fail emit them.
+func actionEvents(ta *TriggeredAction, res *actionResult, reason string, now time.Time) []model.Event {
+	a := &ta.Automation
+	resource := map[string]string{
+		"prefect.resource.id":   "prefect.automation." + a.ID.String(),
+		"prefect.resource.name": a.Name,
+		"prefect.trigger-type":  a.Trigger.Type,
+	}
+	if a.Trigger.Type == model.TriggerEvent {
+		resource["prefect.posture"] = a.Trigger.Posture
+	}
+	related := append([]map[string]string{}, res.related...)
+	if ta.AutomationTriggeredEventID != nil {
+		related = append(related, map[string]string{"prefect.resource.id": "prefect.event." + ta.AutomationTriggeredEventID.String(), "prefect.resource.role": "automation-triggered-event"})
+	}
+	var follows *model.ID
+	if e := ta.TriggeringEvent; e != nil {
+		related = append(related, map[string]string{"prefect.resource.id": "prefect.event." + e.ID.String(), "prefect.resource.role": "triggering-event"})
+		if d := ta.Triggered.Sub(e.Occurred.Time); d < 5*time.Minute && d > -5*time.Minute {
+			id := e.ID
+			follows = &id
+		}
+	}
+	details := map[string]any{"action_index": ta.ActionIndex, "action_type": ta.Action.Type, "invocation": ta.ID.String()}
+	triggeredPayload, _ := json.Marshal(details)
+	outcome := map[string]any{}
+	for k, v := range details {
+		outcome[k] = v
+	}
+	name := "prefect.automation.action.executed"
+	if reason != "" {
+		name = "prefect.automation.action.failed"
+		outcome["reason"] = reason
+	}
+	for k, v := range res.details {
+		outcome[k] = v
+	}
+	outcomePayload, _ := json.Marshal(outcome)
+	triggeredID := model.NewIDv7()
+	return []model.Event{
+		{ID: triggeredID, Occurred: ta.Triggered, Event: "prefect.automation.action.triggered", Resource: resource, Related: related, Payload: triggeredPayload, Follows: follows},
+		{ID: model.NewIDv7(), Occurred: model.NewTime(now), Event: name, Resource: resource, Related: related, Payload: outcomePayload, Follows: &triggeredID},
+	}
+}
