@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/automations"
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/tenancy"

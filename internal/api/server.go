@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/api/eventsocket"
-	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/automations"
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"

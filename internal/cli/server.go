@@ -15,8 +15,8 @@ import (
 
 	"github.com/batonhq/baton/internal/api"
 	"github.com/batonhq/baton/internal/api/eventsocket"
-	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/automations"
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/lifecycle"

@@ -14,8 +14,8 @@ import (
 
 	"github.com/batonhq/baton/internal/api"
 	"github.com/batonhq/baton/internal/api/eventsocket"
-	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/automations"
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
