@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 PKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 
-.PHONY: help build run test test-go test-compat test-ui test-e2e vet fmt-check bench bench-quick bench-blocks bench-blocks-quick clean
+.PHONY: help build run test test-go test-compat test-compat-matrix test-ui test-e2e vet fmt-check bench bench-quick bench-blocks bench-blocks-quick clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test-go: ## Go tests with the race detector
 
 test-compat: build ## Real Prefect client against a real baton (Python venv, pinned prefect)
 	BATON_BIN=$(BIN) bash compat/run.sh
+
+test-compat-matrix: build ## The compat suite against older Prefect clients (3.1.15 and 3.4.25; own venvs; not in make test)
+	BATON_BIN=$(BIN) bash compat/matrix.sh
 
 test-ui: ## Web UI: strict type check, lint, unit tests, and the committed build matches the sources
 	cd ui && npm ci --no-audit --no-fund && npm run check

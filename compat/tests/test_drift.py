@@ -17,6 +17,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import drift  # noqa: E402
 
 
+def _pinned_version() -> str:
+    for line in (drift.REPO_ROOT / "compat" / "requirements.txt").read_text().splitlines():
+        if line.startswith("prefect=="):
+            return line.split("==", 1)[1].strip()
+    return ""
+
+
+@pytest.fixture(autouse=True)
+def only_on_the_pin():
+    """The comparison is with the pinned server; older clients (make test-compat-matrix) skip it."""
+    import prefect
+
+    if prefect.__version__ != _pinned_version():
+        pytest.skip(f"drift is checked against the pinned prefect {_pinned_version()}, not {prefect.__version__}")
+
+
 @pytest.fixture(scope="module")
 def report(baton):
     """The comparison of the pinned Prefect server with the running Baton (built once: ~6 s)."""

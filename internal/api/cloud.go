@@ -61,7 +61,7 @@ func (s *Server) authorize(r *http.Request, rt *route) (*http.Request, *Error) {
 	}
 	t := s.cfg.Tenancy
 	ctx := r.Context()
-	if rt.raw != nil && (rt.path == "/events/in" || rt.path == "/events/out" || rt.path == "/logs/out") && r.Header.Get("Authorization") == "" {
+	if rt.raw != nil && (rt.path == "/events/in" || rt.path == "/events/out" || rt.path == "/logs/out" || rt.path == "/task_runs/subscriptions/scheduled") && r.Header.Get("Authorization") == "" {
 		if _, err := r.Cookie(sessionCookie); err != nil {
 			// The websocket handshake authenticates (AuthenticateSocket).
 			return r, nil

@@ -91,6 +91,8 @@ type Server struct {
 	blocks *blocks.Service
 	// logHub feeds /logs/out subscribers.
 	logHub *logHub
+	// tasks hands background task runs to task workers.
+	tasks *taskDispatch
 }
 
 // New builds the API and resolves the default workspace.
@@ -108,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(), blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(), blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch()}
 	s.routes = s.allRoutes()
 	s.byPattern = make(map[string]*route, len(s.routes))
 	shared := map[string][]*route{}
@@ -150,6 +152,8 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, concurrencyV1Routes()...)
 	rs = append(rs, workQueueRoutes()...)
 	rs = append(rs, flowRunInputRoutes()...)
+	rs = append(rs, collectionRoutes()...)
+	rs = append(rs, taskWorkerRoutes()...)
 	rs = append(rs, automationRoutes()...)
 	rs = append(rs, taskRunRoutes()...)
 	rs = append(rs, logRoutes()...)

@@ -71,6 +71,10 @@ func createTaskRun(c *call, b *model.TaskRunCreate) (model.TaskRun, error) {
 	if err == nil && !created {
 		c.setStatus(http.StatusOK)
 	}
+	if err == nil && created && run.FlowRunID == nil && run.StateType != nil && *run.StateType == model.StateScheduled {
+		// A background task (task.delay()): wake the task workers.
+		c.srv.tasks.notify()
+	}
 	return run, err
 }
 

@@ -30,3 +30,12 @@ type SavedSearch struct {
 	Name    string              `json:"name"`
 	Filters []SavedSearchFilter `json:"filters"`
 }
+
+// ObservedState is a state type/name pair found in the retained state
+// histories of flow and task runs, with its first and last timestamps.
+type ObservedState struct {
+	StateType string `json:"state_type"`
+	StateName string `json:"state_name"`
+	FirstSeen Time   `json:"first_seen"`
+	LastSeen  Time   `json:"last_seen"`
+}

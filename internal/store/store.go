@@ -146,6 +146,11 @@ type FlowRuns interface {
 	// intervals of width every from start to end (bucketed by expected start
 	// time); it returns one entry per interval, empty ones included.
 	FlowRunHistory(ctx context.Context, ws model.ID, q model.RunQuery, start, end time.Time, every time.Duration) ([]model.HistoryInterval, error)
+	// ObservedStates lists the distinct state type/name pairs of every flow
+	// and task run history, optionally those whose type or name starts with
+	// prefix (case-insensitive), newest last-seen first when byLastSeen,
+	// else by type and name.
+	ObservedStates(ctx context.Context, ws model.ID, prefix string, byLastSeen bool, limit int) ([]model.ObservedState, error)
 	// FlowRunStateGet returns one state of any flow run's history by id.
 	FlowRunStateGet(ctx context.Context, ws, stateID model.ID) (model.State, error)
 	// FlowRunLateness averages, in seconds, how late matching runs started

@@ -97,3 +97,43 @@ func (s *Store) FlowRunLateness(ctx context.Context, ws model.ID, q model.RunQue
 	secs := avg.Float64 / 1e6
 	return &secs, nil
 }
+
+// ObservedStates groups both state histories by type and name. The type
+// and name live in each state's JSON body.
+func (s *Store) ObservedStates(ctx context.Context, ws model.ID, prefix string, byLastSeen bool, limit int) ([]model.ObservedState, error) {
+	q := `SELECT typ, name, min(first), max(last) FROM (
+		SELECT json_extract(body, '$.type') AS typ, json_extract(body, '$.name') AS name, min(timestamp) AS first, max(timestamp) AS last
+			FROM flow_run_states WHERE workspace_id = ? GROUP BY typ, name
+		UNION ALL
+		SELECT json_extract(body, '$.type'), json_extract(body, '$.name'), min(timestamp), max(timestamp)
+			FROM task_run_states WHERE workspace_id = ? GROUP BY 1, 2
+	) WHERE typ IS NOT NULL AND name IS NOT NULL`
+	args := []any{idv(ws), idv(ws)}
+	if prefix != "" {
+		q += ` AND (lower(substr(typ, 1, ?)) = lower(?) OR lower(substr(name, 1, ?)) = lower(?))`
+		n := len([]rune(prefix))
+		args = append(args, n, prefix, n, prefix)
+	}
+	q += ` GROUP BY typ, name ORDER BY `
+	if byLastSeen {
+		q += `max(last) DESC, `
+	}
+	q += `typ, name LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: observed states: %w", err)
+	}
+	defer rows.Close()
+	out := []model.ObservedState{}
+	for rows.Next() {
+		var o model.ObservedState
+		var first, last int64
+		if err := rows.Scan(&o.StateType, &o.StateName, &first, &last); err != nil {
+			return nil, fmt.Errorf("sqlite: observed states: %w", err)
+		}
+		o.FirstSeen, o.LastSeen = model.TimeFromMicros(first), model.TimeFromMicros(last)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}

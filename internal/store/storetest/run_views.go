@@ -56,6 +56,17 @@ func testRunViews(t *testing.T, s store.Store) {
 	_, err = s.TaskRunStateGet(ctx, ws, *r.StateID)
 	wantErr(t, err, store.ErrNotFound)
 
+	obs, err := s.ObservedStates(ctx, ws, "comp", true, 10)
+	must(t, err)
+	if len(obs) != 1 || obs[0].StateType != "COMPLETED" || obs[0].StateName != "Completed" || !obs[0].FirstSeen.Equal(at(time.Minute).Time) || !obs[0].LastSeen.Equal(at(time.Hour).Time) {
+		t.Fatalf("ObservedStates = %+v", obs)
+	}
+	none2, err := s.ObservedStates(ctx, model.NewID(), "", false, 10)
+	must(t, err)
+	if len(none2) != 0 {
+		t.Fatalf("ObservedStates of another workspace = %+v", none2)
+	}
+
 	hist, err := s.TaskRunHistory(ctx, ws, model.RunQuery{}, base, base.Add(2*time.Hour), time.Hour)
 	must(t, err)
 	if len(hist) != 2 || len(hist[0].States) != 1 || hist[0].States[0].CountRuns != 1 || len(hist[1].States) != 0 {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the compatibility suite against older Prefect 3.x clients (`make test-compat-matrix`; not part of
+# `make test`, which runs the pinned client from requirements.txt).
+#
+# The versions: 3.1.15, the last release of the oldest 3.x minor still in common use (3.0 was replaced
+# within two months; 3.1 is what many teams froze on in early 2025), and 3.4.25, the last release of the
+# long-lived minor in between. Each gets its own venv, compat/.venv-<version>, built once. Extra
+# arguments go to pytest, e.g. `compat/matrix.sh -k pause -x`. MATRIX_VERSIONS overrides the list.
+# The drift test skips itself there: it compares Baton with the pinned server only.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+versions="${MATRIX_VERSIONS:-3.1.15 3.4.25}"
+
+cd "$root"
+if [[ -z "${BATON_BIN:-}" ]]; then
+  echo "matrix: building bin/baton" >&2
+  go build -o bin/baton ./cmd/baton
+  BATON_BIN="$root/bin/baton"
+fi
+export BATON_BIN="$(realpath "$BATON_BIN")"
+
+failed=()
+for v in $versions; do
+  venv="$here/.venv-$v"
+  if [[ ! -x "$venv/bin/python" || ! -f "$venv/.ok" ]]; then
+    echo "matrix: creating $venv (prefect==$v)" >&2
+    rm -rf "$venv"
+    "${PYTHON:-python3}" -m venv "$venv"
+    # The suite's own tools, at the versions requirements.txt pins; prefect at the matrix version.
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "prefect==$v" \
+      $(grep -E '^(pytest|pytest-timeout)==' "$here/requirements.txt")
+    touch "$venv/.ok"
+  fi
+  echo "matrix: prefect $v" >&2
+  set +e
+  timeout --kill-after=30 "${COMPAT_TIMEOUT:-1200}" "$venv/bin/python" -m pytest compat/tests -q -p no:cacheprovider "$@"
+  rc=$?
+  set -e
+  if [[ $rc -ne 0 ]]; then
+    failed+=("$v (exit $rc)")
+  fi
+done
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "matrix: failed on: ${failed[*]}" >&2
+  exit 1
+fi
+echo "matrix: passed on $versions" >&2
