@@ -8,6 +8,8 @@
   deletes the automation.
 - A proactive trigger fires when a flow run does not start in time, and its action changes the run's
   state through the orchestration rules.
+- "A flow run of X fails -> send a notification": a Slack webhook block saved by the client delivers to a real
+  HTTP receiver, Baton's smtp-email block to a real SMTP server (aiosmtpd), with the run's name rendered.
 """
 
 from __future__ import annotations
@@ -206,3 +208,106 @@ def test_proactive_trigger_fires_when_run_does_not_start(baton: Baton):
     payload = fired[0]["payload"]
     assert payload["triggering_labels"] == {"prefect.resource.id": f"prefect.flow-run.{run['id']}"}, payload
     assert fired[0]["resource"]["prefect.posture"] == "Proactive", fired[0]
+
+
+class _Receiver:
+    """A real HTTP server on a loopback port recording the JSON bodies posted to it."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.bodies: list[str] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                n = int(self.headers.get("Content-Length") or 0)
+                outer.bodies.append(self.rfile.read(n).decode())
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_failed_run_notifies_http_receiver_and_smtp(baton: Baton):
+    from aiosmtpd.controller import Controller
+    from conftest import free_port
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[tuple[list[str], str]] = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append((list(envelope.rcpt_tos), envelope.content.decode(errors="replace")))
+            return "250 Message accepted for delivery"
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    receiver = _Receiver()
+    try:
+        # A Slack webhook block saved by the real client, and Baton's smtp-email block.
+        slack_id = baton.run_py(f'''
+from prefect.blocks.notifications import SlackWebhook
+emit({{"id": str(SlackWebhook(url={receiver.url!r}).save("compat-slack", overwrite=True))}})
+''').ok().result()["id"]
+        smtp_type = baton.call("GET", "/block_types/slug/smtp-email")
+        schemas = baton.call("POST", "/block_schemas/filter", {"block_schemas": {"block_type_id": {"any_": [smtp_type["id"]]}}}, expect=(200,))
+        email = baton.call("POST", "/block_documents/", {
+            "name": "compat-oncall", "block_type_id": smtp_type["id"], "block_schema_id": schemas[0]["id"],
+            "data": {"smtp_server": "127.0.0.1", "smtp_port": smtp.port, "smtp_type": "INSECURE",
+                     "from_email": "baton@example.com", "to_emails": ["oncall@example.com"]}})
+
+        auto = baton.call("POST", "/automations/", {
+            "name": "compat-notify-on-failure",
+            "trigger": {"type": "event", "posture": "Reactive", "expect": ["prefect.flow-run.Failed"],
+                        "match": {"prefect.resource.id": "prefect.flow-run.*"},
+                        "match_related": {"prefect.resource.role": "flow", "prefect.resource.name": "compat-doomed"}},
+            "actions": [
+                {"type": "send-notification", "block_document_id": slack_id,
+                 "subject": "Flow run {{ flow_run.name }} failed", "body": "{{ flow.name }} ended {{ flow_run.state.name }}: {{ flow_run.state.message }}"},
+                {"type": "send-notification", "block_document_id": email["id"],
+                 "subject": "Flow run {{ flow_run.name }} failed", "body": "See {{ flow_run | ui_url }}"},
+            ],
+        }, expect=(201,))
+
+        baton.run_py('''
+from prefect import flow
+
+@flow(name="compat-doomed", flow_run_name="compat-doomed-run")
+def doomed():
+    raise ValueError("it broke")
+
+try:
+    doomed()
+except ValueError:
+    pass
+emit({"ok": True})
+''').ok()
+
+        bodies = Baton.poll(lambda: receiver.bodies, "the Slack-style notification", timeout=30)
+        text = json.loads(bodies[0])["text"]
+        assert text.startswith("Flow run compat-doomed-run failed\ncompat-doomed ended Failed"), text
+        messages = Baton.poll(lambda: inbox.messages, "the email", timeout=30)
+        rcpt, content = messages[0]
+        assert rcpt == ["oncall@example.com"], rcpt
+        assert "Subject: Flow run compat-doomed-run failed" in content, content
+        assert "/runs/flow-run/" in content, content
+        Baton.poll(lambda: len(events_of(baton, f"prefect.automation.{auto['id']}", "prefect.automation.action.executed")) == 2,
+                   "both actions recorded as executed", timeout=10)
+        assert len(receiver.bodies) == 1 and len(inbox.messages) == 1, "a notification was delivered twice"
+    finally:
+        receiver.close()
+        smtp.stop()

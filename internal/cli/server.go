@@ -140,6 +140,9 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err := blockSvc.InstallSystemBlockTypes(ctx, store.DefaultWorkspaceID, false); err != nil {
 		return err
 	}
+	if err := installEmailBlockType(ctx, st, store.DefaultWorkspaceID); err != nil {
+		return err
+	}
 
 	bus := events.NewBus()
 	runSvc, err := runs.New(runs.Config{Store: st, Publisher: bus, Logger: log})
@@ -212,6 +215,26 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		log.Warn("http server shutdown", "err", err)
+	}
+	return nil
+}
+
+// installEmailBlockType adds Baton's smtp-email notification block type
+// (automations send email through it) next to the system block types.
+func installEmailBlockType(ctx context.Context, st store.Store, ws model.ID) error {
+	desc := "Sends automation notifications as email through an SMTP server."
+	bt, err := st.BlockTypeUpsert(ctx, ws, model.BlockType{Name: "SMTP Email", Slug: automations.SMTPBlockType, Description: &desc})
+	if err != nil {
+		return fmt.Errorf("install the smtp-email block type: %w", err)
+	}
+	sum, err := blocks.Checksum(automations.EmailBlockSchema)
+	if err != nil {
+		return err
+	}
+	_, _, err = st.BlockSchemaCreate(ctx, ws, model.BlockSchema{Checksum: sum, Fields: automations.EmailBlockSchema, BlockTypeID: bt.ID,
+		Capabilities: []string{"notify"}, Version: model.DefaultBlockSchemaVersion})
+	if err != nil {
+		return fmt.Errorf("install the smtp-email block schema: %w", err)
 	}
 	return nil
 }
