@@ -43,9 +43,15 @@ func deploymentRoutes() []route {
 		op(wsWrite, "PATCH", "/deployments/{id}", tag, "Update a deployment", 204, updateDeployment, id),
 		op(wsWrite, "DELETE", "/deployments/{id}", tag, "Delete a deployment, its future scheduled runs and the automations it owns (its triggers)", 204, func(c *call, _ *noBody) (noContent, error) {
 			did := c.id("id")
+			dep, err := c.srv.cfg.Store.DeploymentGet(c.ctx, c.ws, did)
+			if err != nil {
+				return noContent{}, notFoundAs(err, "deployment", did)
+			}
+			deleted := c.deploymentEvent("deleted", dep, nil)
 			if err := c.srv.cfg.Store.DeploymentDelete(c.ctx, c.ws, did); err != nil {
 				return noContent{}, notFoundAs(err, "deployment", did)
 			}
+			c.emit(deleted)
 			return noContent{}, c.automations().DeleteOwned(c.ctx, c.ws, "prefect.deployment."+did.String())
 		}, id),
 		optionalBody(op(wsRead, "POST", "/deployments/filter", tag, "Query deployments", 200, func(c *call, q *model.DeploymentQuery) ([]model.Deployment, error) {
@@ -134,10 +140,15 @@ func (c *call) getDeployment(id model.ID) (model.Deployment, error) {
 
 func (c *call) setPaused(paused bool) error {
 	did := c.id("id")
-	_, err := c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+	var before model.Deployment
+	after, err := c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+		before = *d
 		d.Paused = paused
 		return nil
 	})
+	if err == nil && before.Paused != paused {
+		c.emit(c.deploymentEvent("updated", after, changedFields(before, after)))
+	}
 	return notFoundAs(err, "deployment", did)
 }
 
@@ -246,6 +257,9 @@ func createDeployment(c *call, b *model.DeploymentCreate) (model.Deployment, err
 	}
 	if !created {
 		c.setStatus(http.StatusOK)
+		c.emit(c.deploymentEvent("updated", out, nil))
+	} else {
+		c.emit(c.deploymentEvent("created", out, nil))
 	}
 	return out, nil
 }
@@ -292,7 +306,9 @@ func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
 			*dst = src
 		}
 	}
-	_, err = c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+	var before model.Deployment
+	after, err := c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
+		before = *d
 		if b.Version != nil {
 			d.Version = b.Version
 		}
@@ -338,6 +354,11 @@ func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		if changes := changedFields(before, after); len(changes) > 0 {
+			c.emit(c.deploymentEvent("updated", after, changes))
+		}
+	}
 	return noContent{}, notFoundAs(err, "deployment", did)
 }
 

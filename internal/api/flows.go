@@ -61,11 +61,25 @@ func flowRoutes() []route {
 		}, param{name: "name", in: "path", typ: "string", required: true}),
 		op(wsWrite, "PATCH", "/flows/{id}", "Flows", "Update a flow's tags", 204, func(c *call, b *model.FlowUpdate) (noContent, error) {
 			fid := c.id("id")
-			return noContent{}, c.srv.cfg.Store.FlowUpdate(c.ctx, c.ws, fid, *b)
+			if err := c.srv.cfg.Store.FlowUpdate(c.ctx, c.ws, fid, *b); err != nil {
+				return noContent{}, err
+			}
+			if f, err := c.srv.cfg.Store.FlowGet(c.ctx, c.ws, fid); err == nil {
+				c.emit(flowEvent("updated", f))
+			}
+			return noContent{}, nil
 		}, id),
 		op(wsWrite, "DELETE", "/flows/{id}", "Flows", "Delete a flow and its runs", 204, func(c *call, _ *noBody) (noContent, error) {
 			fid := c.id("id")
-			return noContent{}, c.srv.cfg.Store.FlowDelete(c.ctx, c.ws, fid)
+			f, err := c.srv.cfg.Store.FlowGet(c.ctx, c.ws, fid)
+			if err != nil {
+				return noContent{}, err
+			}
+			if err := c.srv.cfg.Store.FlowDelete(c.ctx, c.ws, fid); err != nil {
+				return noContent{}, err
+			}
+			c.emit(flowEvent("deleted", f))
+			return noContent{}, nil
 		}, id),
 		optionalBody(op(wsRead, "POST", "/flows/filter", "Flows", "Query flows", 200, func(c *call, q *flowQuery) ([]model.Flow, error) {
 			if err := checkQuery(q, model.FlowSorts); err != nil {
@@ -89,6 +103,9 @@ func createFlow(c *call, b *model.FlowCreate) (model.Flow, error) {
 	f, created, err := c.srv.cfg.Store.FlowUpsert(c.ctx, c.ws, *b)
 	if err == nil && !created {
 		c.setStatus(http.StatusOK)
+	}
+	if err == nil && created {
+		c.emit(flowEvent("created", f))
 	}
 	return f, err
 }

@@ -25,7 +25,15 @@ func workPoolRoutes() []route {
 		op(wsWrite, "PATCH", "/work_pools/{name}", tag, "Update a work pool", 204, updateWorkPool, pool),
 		op(wsWrite, "DELETE", "/work_pools/{name}", tag, "Delete a work pool with its queues and workers", 204, func(c *call, _ *noBody) (noContent, error) {
 			n := c.r.PathValue("name")
-			return noContent{}, notFoundAs(c.srv.cfg.Store.WorkPoolDelete(c.ctx, c.ws, n), "work pool", n)
+			p, err := c.srv.cfg.Store.WorkPoolGet(c.ctx, c.ws, n)
+			if err != nil {
+				return noContent{}, notFoundAs(err, "work pool", n)
+			}
+			if err := c.srv.cfg.Store.WorkPoolDelete(c.ctx, c.ws, n); err != nil {
+				return noContent{}, notFoundAs(err, "work pool", n)
+			}
+			c.emit(workPoolEvent("deleted", p, nil))
+			return noContent{}, nil
 		}, pool),
 		optionalBody(op(wsRead, "POST", "/work_pools/filter", tag, "Query work pools", 200, func(c *call, q *model.WorkPoolQuery) ([]model.WorkPool, error) {
 			if err := checkWindow(&q.Offset, &q.Limit); err != nil {
@@ -47,7 +55,16 @@ func workPoolRoutes() []route {
 		op(wsWrite, "PATCH", "/work_pools/{work_pool_name}/queues/{name}", tag, "Update a work queue", 204, updateWorkQueue, poolOf, name),
 		op(wsWrite, "DELETE", "/work_pools/{work_pool_name}/queues/{name}", tag, "Delete a work queue (not the default one)", 204, func(c *call, _ *noBody) (noContent, error) {
 			p, n := c.r.PathValue("work_pool_name"), c.r.PathValue("name")
-			return noContent{}, notFoundAs(c.srv.cfg.Store.WorkQueueDelete(c.ctx, c.ws, p, n), "work queue", p+"/"+n)
+			q, err := c.srv.cfg.Store.WorkQueueGet(c.ctx, c.ws, p, n)
+			if err != nil {
+				return noContent{}, notFoundAs(err, "work queue", p+"/"+n)
+			}
+			deleted := c.workQueueEvent("deleted", q, nil)
+			if err := c.srv.cfg.Store.WorkQueueDelete(c.ctx, c.ws, p, n); err != nil {
+				return noContent{}, notFoundAs(err, "work queue", p+"/"+n)
+			}
+			c.emit(deleted)
+			return noContent{}, nil
 		}, poolOf, name),
 		optionalBody(op(wsRead, "POST", "/work_pools/{work_pool_name}/queues/filter", tag, "Query a pool's work queues", 200, func(c *call, q *model.WorkQueueQuery) ([]model.WorkQueue, error) {
 			if err := checkWindow(&q.Offset, &q.Limit); err != nil {
@@ -141,7 +158,11 @@ func createWorkPool(c *call, b *model.WorkPoolCreate) (model.WorkPool, error) {
 	if b.StorageConfiguration != nil {
 		p.StorageConfiguration = *b.StorageConfiguration
 	}
-	return c.srv.cfg.Store.WorkPoolCreate(c.ctx, c.ws, p)
+	out, err := c.srv.cfg.Store.WorkPoolCreate(c.ctx, c.ws, p)
+	if err == nil {
+		c.emit(workPoolEvent("created", out, nil))
+	}
+	return out, err
 }
 
 func updateWorkPool(c *call, b *model.WorkPoolUpdate) (noContent, error) {
@@ -152,7 +173,9 @@ func updateWorkPool(c *call, b *model.WorkPoolUpdate) (noContent, error) {
 	if b.ConcurrencyLimit != nil && *b.ConcurrencyLimit < 0 {
 		return noContent{}, errorf(http.StatusUnprocessableEntity, "field \"concurrency_limit\" must be >= 0")
 	}
-	_, err := c.srv.cfg.Store.WorkPoolUpdate(c.ctx, c.ws, n, func(p *model.WorkPool) error {
+	var before model.WorkPool
+	after, err := c.srv.cfg.Store.WorkPoolUpdate(c.ctx, c.ws, n, func(p *model.WorkPool) error {
+		before = *p
 		if b.Description != nil {
 			p.Description = b.Description
 		}
@@ -172,6 +195,22 @@ func updateWorkPool(c *call, b *model.WorkPoolUpdate) (noContent, error) {
 	})
 	if err == nil && b.IsPaused != nil && !*b.IsPaused {
 		dispatchSignalOf(c.srv).notify()
+	}
+	if err == nil {
+		var evs []model.Event
+		if changes := changedFields(before, after, "is_paused", "status"); len(changes) > 0 {
+			evs = append(evs, workPoolEvent("updated", after, changes))
+		}
+		if before.IsPaused != after.IsPaused || before.Status != after.Status {
+			st := after
+			if after.IsPaused {
+				st.Status = "PAUSED"
+			} else if st.Status == "" || st.Status == "PAUSED" {
+				st.Status = "NOT_READY"
+			}
+			evs = append(evs, workPoolStatusEvent(st))
+		}
+		c.emit(evs...)
 	}
 	return noContent{}, notFoundAs(err, "work pool", n)
 }
@@ -197,7 +236,9 @@ func (c *call) updateQueue(p, n string, b *model.WorkQueueUpdate) error {
 	if b.ConcurrencyLimit != nil && *b.ConcurrencyLimit < 0 {
 		return errorf(http.StatusUnprocessableEntity, "field \"concurrency_limit\" must be >= 0")
 	}
-	_, err := c.srv.cfg.Store.WorkQueueUpdate(c.ctx, c.ws, p, n, func(q *model.WorkQueue) error {
+	var before model.WorkQueue
+	after, err := c.srv.cfg.Store.WorkQueueUpdate(c.ctx, c.ws, p, n, func(q *model.WorkQueue) error {
+		before = *q
 		if b.Name != nil {
 			q.Name = *b.Name
 		}
@@ -220,6 +261,20 @@ func (c *call) updateQueue(p, n string, b *model.WorkQueueUpdate) error {
 	})
 	if err == nil {
 		dispatchSignalOf(c.srv).notify()
+		var evs []model.Event
+		if changes := changedFields(before, after, "is_paused", "status", "last_polled"); len(changes) > 0 {
+			evs = append(evs, c.workQueueEvent("updated", after, changes))
+		}
+		if before.IsPaused != after.IsPaused {
+			status := "NOT_READY"
+			if after.IsPaused {
+				status = "PAUSED"
+			} else if after.Status != "" && after.Status != "PAUSED" {
+				status = after.Status
+			}
+			evs = append(evs, c.workQueueStatusEvent(after, status))
+		}
+		c.emit(evs...)
 	}
 	return notFoundAs(err, "work queue", p+"/"+n)
 }

@@ -139,7 +139,12 @@ func workQueueRoutes() []route {
 			if err != nil {
 				return noContent{}, err
 			}
-			return noContent{}, notFoundAs(c.srv.cfg.Store.WorkQueueDelete(c.ctx, c.ws, *q.WorkPoolName, q.Name), "work queue", q.ID)
+			deleted := c.workQueueEvent("deleted", q, nil)
+			if err := c.srv.cfg.Store.WorkQueueDelete(c.ctx, c.ws, *q.WorkPoolName, q.Name); err != nil {
+				return noContent{}, notFoundAs(err, "work queue", q.ID)
+			}
+			c.emit(deleted)
+			return noContent{}, nil
 		}, id),
 		optionalBody(op(wsRead, "POST", "/work_queues/filter", tag, "Query work queues of every pool", 200, func(c *call, b *queuesQuery) ([]model.WorkQueue, error) {
 			if err := checkWindow(&b.Offset, &b.Limit); err != nil {
@@ -350,5 +355,8 @@ func (c *call) createQueue(pool string, b *model.WorkQueueCreate) (model.WorkQue
 		q.Priority = *b.Priority
 	}
 	q, err := c.srv.cfg.Store.WorkQueueCreate(c.ctx, c.ws, pool, q)
+	if err == nil {
+		c.emit(c.workQueueEvent("created", q, nil))
+	}
 	return q, notFoundAs(err, "work pool", pool)
 }
