@@ -445,6 +445,7 @@ func limitedRange(_ *exec.Evaluator, params *exec.VarArgs) ([]int, error) {
 	var out []int
 	for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
 		if len(out) == maxTemplateRange {
+			//lint:ignore ST1005 Jinja's sandbox message, verbatim (templates show it)
 			return nil, exec.ErrInvalidCall(fmt.Errorf("Range too big. The sandbox blocks ranges larger than MAX_TEMPLATE_RANGE=%d.", maxTemplateRange))
 		}
 		out = append(out, i)

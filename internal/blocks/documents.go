@@ -60,6 +60,7 @@ func invalid(format string, args ...any) error {
 // reserved (403), slugs are lowercase letters, digits and dashes.
 func (s *Service) CreateType(ctx context.Context, ws model.ID, in model.BlockTypeCreate) (model.BlockType, error) {
 	if strings.HasPrefix(strings.ToLower(in.Name), "prefect") {
+		//lint:ignore ST1005 Prefect's public message, verbatim (the client shows it)
 		return model.BlockType{}, fmt.Errorf("Block type names beginning with 'Prefect' are reserved: %w", ErrProtected)
 	}
 	if strings.TrimSpace(in.Name) == "" || strings.ContainsAny(in.Name, "/%&><") {
@@ -71,6 +72,7 @@ func (s *Service) CreateType(ctx context.Context, ws model.ID, in model.BlockTyp
 	bt, err := s.store.BlockTypeCreate(ctx, ws, model.BlockType{Name: in.Name, Slug: in.Slug, LogoURL: in.LogoURL,
 		DocumentationURL: in.DocumentationURL, Description: in.Description, CodeExample: in.CodeExample})
 	if errors.Is(err, store.ErrConflict) {
+		//lint:ignore ST1005 Prefect's public message, verbatim (the client shows it)
 		return bt, fmt.Errorf("Block type with name %q: %w", in.Name, store.ErrConflict)
 	}
 	return bt, err
@@ -127,6 +129,7 @@ func (s *Service) DeleteSchema(ctx context.Context, ws, id model.ID) error {
 		return err
 	}
 	if bs.BlockType != nil && bs.BlockType.IsProtected {
+		//lint:ignore ST1005 Prefect's public message, verbatim (the client shows it)
 		return fmt.Errorf("Block schemas for protected block types cannot be deleted: %w", ErrProtected)
 	}
 	return s.store.BlockSchemaDelete(ctx, ws, id)
@@ -152,6 +155,7 @@ func splitReferences(parent model.ID, data map[string]any) (map[string]any, []st
 		rm, _ := ref.(map[string]any)
 		raw, _ := rm["block_document_id"].(string)
 		if raw == "" {
+			//lint:ignore ST1005 Prefect's public message, verbatim (the client shows it)
 			return nil, nil, fmt.Errorf("Received block reference without a block_document_id in key %s: %w", k, ErrBadReference)
 		}
 		id, err := model.ParseID(raw)
@@ -234,6 +238,7 @@ func (s *Service) CreateDocument(ctx context.Context, ws model.ID, in model.Bloc
 	row, err := s.store.BlockDocumentCreate(ctx, ws, store.BlockDocumentRow{ID: id, Name: name, BlockSchemaID: bs.ID, BlockTypeID: bt.ID,
 		IsAnonymous: in.IsAnonymous, Data: sealed}, refs)
 	if errors.Is(err, store.ErrConflict) {
+		//lint:ignore ST1005 Prefect's public message, verbatim (the client shows it)
 		return model.BlockDocument{}, fmt.Errorf("Block: %w", store.ErrConflict)
 	}
 	if err != nil {

@@ -319,8 +319,7 @@ func seedRun(r *rand.Rand, f model.Flow, p plannedRun, i int) (model.FlowRun, []
 	if r.IntN(4) == 0 {
 		run.Tags = append(run.Tags, "priority")
 	}
-	stateTime := p.expected
-	var runStart time.Time
+	var stateTime, runStart time.Time
 	duration := time.Duration(5+r.IntN(600)) * time.Second
 	if p.state != model.StateScheduled {
 		runStart = p.expected.Add(time.Duration(r.IntN(20_000)) * time.Millisecond)

@@ -182,7 +182,6 @@ func (s *fakeStore) stateCount(id model.ID) int {
 
 var (
 	testWS   = model.MustID("11111111-1111-4111-8111-111111111111")
-	otherWS  = model.MustID("22222222-2222-4222-8222-222222222222")
 	flowRun1 = model.MustID("33333333-3333-4333-8333-333333333333")
 	t0       = model.NewTime(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 )
