@@ -132,6 +132,45 @@ describe("baton cloud mode", () => {
     assert.ok(!(await page.content()).includes(key), "the key is on the page after a reload");
   });
 
+  it("manages a service account and its keys", async () => {
+    const workspacesWith = (k) => fetch(`${base}/api/me/workspaces`, { headers: { Authorization: `Bearer ${k}` } });
+    await page.goto(`${base}/service-accounts`);
+    await page.getByText("No service accounts yet").waitFor({ timeout: WAIT });
+    await page.getByLabel("Name", { exact: true }).fill("ci-robot");
+    await page.getByLabel("Role").selectOption("developer");
+    await page.getByRole("button", { name: "Create service account" }).click();
+    const shown = page.locator("[data-testid=new-api-key]");
+    await shown.waitFor({ timeout: WAIT });
+    const botKey = (await shown.textContent()).trim();
+    assert.match(botKey, /^pnb_[0-9A-Za-z]{36}$/);
+    await waitText("[data-testid=service-accounts]", "ci-robot");
+    await shot("cloud-service-accounts");
+    const res = await workspacesWith(botKey);
+    assert.equal(res.status, 200);
+    assert.ok((await res.json()).some((w) => w.workspace_handle === "prod"), "the service account reaches the account's workspaces");
+    await page.getByRole("button", { name: "Done" }).click();
+    // A second key, then rotate it: the old secret stops working, the new one works.
+    await page.locator("tr[data-service-account=ci-robot]").getByRole("button", { name: "Keys" }).click();
+    await page.getByLabel("Key name").fill("deploy");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await shown.waitFor({ timeout: WAIT });
+    const second = (await shown.textContent()).trim();
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.locator("[data-testid=service-account-keys] tr", { hasText: "deploy" }).getByRole("button", { name: "Rotate" }).click();
+    await shown.waitFor({ timeout: WAIT });
+    const rotated = (await shown.textContent()).trim();
+    assert.notEqual(rotated, second);
+    assert.equal((await workspacesWith(second)).status, 401);
+    assert.equal((await workspacesWith(rotated)).status, 200);
+    await page.getByRole("button", { name: "Done" }).click();
+    // Deleting the service account locks every one of its keys out.
+    await page.locator("tr[data-service-account=ci-robot]").getByRole("button", { name: "Delete" }).click();
+    await page.locator("[data-testid=confirm]").click();
+    await page.getByText("No service accounts yet").waitFor({ timeout: WAIT });
+    assert.equal((await workspacesWith(botKey)).status, 401);
+    assert.equal((await workspacesWith(rotated)).status, 401);
+  });
+
   it("logs the Prefect CLI in with the key and runs a flow", async () => {
     const login = await run(prefectExe, ["cloud", "login", "--key", key, "-w", `${account}/prod`]);
     assert.equal(login.code, 0, login.describe);

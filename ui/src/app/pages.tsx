@@ -9,6 +9,7 @@ import { Navigate } from "react-router";
 import { ArtifactKeyPage, ArtifactPage, ArtifactsPage } from "../artifacts/ArtifactsPages";
 import { BlockCatalogPage, BlockCreatePage, BlockEditPage, BlockPage, BlocksPage } from "../blocks/BlocksPages";
 import { ApiKeysPage } from "../cloud/ApiKeysPage";
+import { ServiceAccountsPage } from "../cloud/ServiceAccountsPage";
 import { WorkspacePage, WorkspacesPage } from "../cloud/WorkspacesPage";
 import { ConcurrencyPage } from "../concurrency/ConcurrencyPage";
 import { DashboardPage } from "../dashboard/DashboardPage";
@@ -73,6 +74,7 @@ export const PAGES: PageDef[] = [
   { path: "workspaces", element: <WorkspacesPage />, nav: { label: "Workspaces", order: 80 } },
   { path: "workspaces/:accountId/:workspaceId", element: <WorkspacePage /> },
   { path: "api-keys", element: <ApiKeysPage />, nav: { label: "API keys", order: 82 } },
+  { path: "service-accounts", element: <ServiceAccountsPage />, nav: { label: "Service accounts", order: 84, cloudOnly: true, keywords: "bots robots machine keys ci" } },
   // Links Prefect prints under other paths than Baton's (prefectLinks.ts).
   { path: "flow-runs", element: <PrefectRedirect /> },
   { path: "flow-runs/flow-run/:id", element: <PrefectRedirect /> },

@@ -48,6 +48,17 @@ export interface ApiKey {
   last_used: string | null;
 }
 
+/** An account member; service accounts have is_bot. */
+export interface Member {
+  account_id: string;
+  user_id: string;
+  role: "owner" | "admin" | "developer" | "viewer";
+  email: string;
+  name: string;
+  is_bot: boolean;
+  created: string;
+}
+
 /** A key as returned once, on creation or rotation. */
 export interface NewApiKey extends ApiKey {
   key: string;
@@ -87,6 +98,9 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 const ws = (accountId: string, workspaceId?: string) =>
   `/accounts/${encodeURIComponent(accountId)}/workspaces` + (workspaceId ? `/${encodeURIComponent(workspaceId)}` : "");
 
+const botPath = (accountId: string, userId: string) =>
+  `/accounts/${encodeURIComponent(accountId)}/service_accounts/${encodeURIComponent(userId)}`;
+
 export const cloudApi = {
   session: () => call<Session>("GET", "/auth/session"),
   signIn: (email: string, password: string) => call<Session>("POST", "/auth/signin", { email, password }),
@@ -106,4 +120,16 @@ export const cloudApi = {
   createApiKey: (name: string, expiration: string | null) => call<NewApiKey>("POST", "/me/api_keys", { name, expiration }),
   rotateApiKey: (id: string) => call<NewApiKey>("POST", `/me/api_keys/${encodeURIComponent(id)}/rotate`),
   deleteApiKey: (id: string) => call<undefined>("DELETE", `/me/api_keys/${encodeURIComponent(id)}`),
+
+  members: (accountId: string) => call<Member[]>("GET", `/accounts/${encodeURIComponent(accountId)}/members`),
+  createServiceAccount: (accountId: string, name: string, role: Member["role"]) =>
+    call<{ user: User; role: Member["role"]; api_key: NewApiKey }>("POST", `/accounts/${encodeURIComponent(accountId)}/service_accounts`, { name, role }),
+  deleteServiceAccount: (accountId: string, userId: string) => call<undefined>("DELETE", botPath(accountId, userId)),
+  serviceAccountKeys: (accountId: string, userId: string) => call<ApiKey[]>("GET", `${botPath(accountId, userId)}/api_keys`),
+  createServiceAccountKey: (accountId: string, userId: string, name: string, expiration: string | null) =>
+    call<NewApiKey>("POST", `${botPath(accountId, userId)}/api_keys`, { name, expiration }),
+  rotateServiceAccountKey: (accountId: string, userId: string, id: string) =>
+    call<NewApiKey>("POST", `${botPath(accountId, userId)}/api_keys/${encodeURIComponent(id)}/rotate`),
+  deleteServiceAccountKey: (accountId: string, userId: string, id: string) =>
+    call<undefined>("DELETE", `${botPath(accountId, userId)}/api_keys/${encodeURIComponent(id)}`),
 };
