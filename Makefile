@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 # serves it once; the build cache keeps it). Move it forward with the Go version in go.mod.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e vet fmt-check bench bench-quick bench-blocks bench-blocks-quick clean
+.PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e vet fmt-check bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ test: fmt-check vet lint test-go test-compat test-ui test-e2e ## The whole test 
 
 bench: ## Baton vs the Prefect server, full run (~15-30 min): rewrites docs/benchmarks.md and the chart
 	bash bench/run.sh --command "make bench"
+
+bench-automations: ## Event → automation action latency with 100 automations at 10,000 events/s; writes docs/benchmarks-automations.md
+	$(GO) run ./bench/automations -rate 10000,2000 -automations 100 -duration 60s -out docs/benchmarks-automations.md
 
 bench-quick: ## The same benchmark with reduced sizes (under 3 minutes)
 	bash bench/run.sh --quick --command "make bench-quick"

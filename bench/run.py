@@ -602,6 +602,9 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         "`Block.load()` and `Variable.get()` latency at 8 concurrent clients, Baton and the Prefect server side by side "
         "(`make bench-blocks`): [benchmarks-blocks.md](benchmarks-blocks.md).",
         "",
+        "Event → automation action latency with 100 enabled automations at 10,000 and 2,000 events/s "
+        "(`make bench-automations`): [benchmarks-automations.md](benchmarks-automations.md).",
+        "",
     ]
     md_path.write_text("\n".join(lines))
     draw_chart(chart, chart_path, quick)

@@ -73,7 +73,9 @@ type Config struct {
 	// MetricInterval is how often metric triggers are evaluated (default
 	// 30 s).
 	MetricInterval time.Duration
-	// BatchSize is how many events one evaluation step reads (default 1000).
+	// BatchSize is how many events one evaluation step reads at most
+	// (default 5000: a step's commit waits for the store's writer, so a
+	// bigger step lets the engine catch up when the stream outruns it).
 	BatchSize int
 	// ActionAttempts is how many times a failing action is tried before it
 	// is recorded as failed (default 5).
@@ -135,7 +137,7 @@ func New(cfg Config) (*Service, error) {
 	def(&cfg.RetryBase, 2*time.Second)
 	def(&cfg.ActionTimeout, 30*time.Second)
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 1000
+		cfg.BatchSize = 5000
 	}
 	if cfg.ActionAttempts <= 0 {
 		cfg.ActionAttempts = 5
