@@ -24,7 +24,7 @@ def _pinned_version() -> str:
     return ""
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def only_on_the_pin():
     """The comparison is with the pinned server; older clients (make test-compat-matrix) skip it."""
     import prefect
@@ -34,7 +34,7 @@ def only_on_the_pin():
 
 
 @pytest.fixture(scope="module")
-def report(baton):
+def report(only_on_the_pin, baton):
     """The comparison of the pinned Prefect server with the running Baton (built once: ~6 s)."""
     doc = baton.call("GET", "/openapi.json", expect=(200,))
     rep, _ = drift.run(doc)

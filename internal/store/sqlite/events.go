@@ -98,6 +98,16 @@ func (s *Store) EventInsert(ctx context.Context, ws model.ID, events []model.Eve
 }
 
 // prefix matches col against any of the prefixes (byte-exact).
+// noneIfEmpty turns an empty list into no constraint: Prefect's event
+// filters test their lists for truth, so [] filters nothing out (unlike the
+// run filters, where any_: [] matches nothing).
+func noneIfEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
 func prefix(col string, prefixes []string) expr {
 	if prefixes == nil {
 		return expr{}
@@ -185,7 +195,7 @@ func resourceRows(ws model.ID, f model.ResourceFilter, kind int) expr {
 	case relatedOnly:
 		parts = append(parts, expr{sql: "er.role <> ''"})
 	}
-	parts = append(parts, in("er.resource_id", f.ID, strArg, false), prefix("er.resource_id", f.IDPrefix), in("er.role", f.Role, strArg, false))
+	parts = append(parts, in("er.resource_id", noneIfEmpty(f.ID), strArg, false), prefix("er.resource_id", noneIfEmpty(f.IDPrefix)), in("er.role", noneIfEmpty(f.Role), strArg, false))
 	if f.ResourcesInRoles != nil {
 		var pairs []expr
 		for _, p := range f.ResourcesInRoles {
@@ -231,7 +241,7 @@ func eventWhere(ws model.ID, f model.EventFilter) expr {
 		}
 	}
 	if ev := f.Event; ev != nil {
-		parts = append(parts, prefix("e.event", ev.Prefix), in("e.event", ev.Name, strArg, false), in("e.event", ev.ExcludeName, strArg, true))
+		parts = append(parts, prefix("e.event", noneIfEmpty(ev.Prefix)), in("e.event", noneIfEmpty(ev.Name), strArg, false), in("e.event", ev.ExcludeName, strArg, true))
 		if len(ev.ExcludePrefix) > 0 {
 			p := prefix("e.event", ev.ExcludePrefix)
 			parts = append(parts, expr{sql: "NOT " + p.sql, args: p.args})

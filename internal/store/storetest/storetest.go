@@ -894,6 +894,10 @@ func testEvents(t *testing.T, s store.Store) {
 		{"since", f{Occurred: occ(atp(30*time.Minute), nil)}, []string{"e2", "e3"}},
 		{"until", f{Occurred: occ(nil, atp(30*time.Minute))}, []string{"e1"}},
 		{"prefix", f{Event: &evf{Prefix: []string{"prefect.flow-run."}}}, []string{"e1", "e2"}},
+		// Prefect tests event filter lists for truth: an empty list is no filter.
+		{"empty prefix list", f{Event: &evf{Prefix: []string{}}}, []string{"e1", "e2", "e3"}},
+		{"empty name list", f{Event: &evf{Name: []string{}}}, []string{"e1", "e2", "e3"}},
+		{"empty resource id list", f{Resource: &model.ResourceFilter{ID: []string{}, IDPrefix: []string{}}}, []string{"e1", "e2", "e3"}},
 		{"exclude prefix", f{Event: &evf{ExcludePrefix: []string{"prefect.flow-run."}}}, []string{"e3"}},
 		{"name", f{Event: &evf{Name: []string{"prefect.task-run.Running"}}}, []string{"e3"}},
 		{"exclude name", f{Event: &evf{ExcludeName: []string{"prefect.task-run.Running"}}}, []string{"e1", "e2"}},
