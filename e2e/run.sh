@@ -105,6 +105,11 @@ BATON_URL="$url" E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/do
   timeout 300 node --test --test-concurrency=1 "$here/content.test.mjs"
 content_rc=$?
 if [[ $rc -eq 0 ]]; then rc=$content_rc; fi
+# Automations (issue 18): the create form's template, the enabled switch, the firing history, notify-me-when-this-fails.
+BATON_URL="$url" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
+  timeout 300 node --test --test-concurrency=1 "$here/automations.test.mjs"
+automations_rc=$?
+if [[ $rc -eq 0 ]]; then rc=$automations_rc; fi
 set -e
 if [[ $rc -ne 0 ]]; then
   echo "e2e: failed; server log tail:" >&2

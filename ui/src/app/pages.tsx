@@ -6,6 +6,7 @@
 
 import type { ReactNode } from "react";
 import { Navigate } from "react-router";
+import { AutomationCreatePage, AutomationEditPage, AutomationPage, AutomationsPage } from "../automations/AutomationsPages";
 import { ArtifactKeyPage, ArtifactPage, ArtifactsPage } from "../artifacts/ArtifactsPages";
 import { BlockCatalogPage, BlockCreatePage, BlockEditPage, BlockPage, BlocksPage } from "../blocks/BlocksPages";
 import { ApiKeysPage } from "../cloud/ApiKeysPage";
@@ -70,6 +71,10 @@ export const PAGES: PageDef[] = [
   { path: "artifacts/key/:key", element: <ArtifactKeyPage /> },
   { path: "artifacts/artifact/:id", element: <ArtifactPage /> },
   { path: "concurrency-limits", element: <ConcurrencyPage />, nav: { label: "Concurrency", order: 34, keywords: "limits slots tags" } },
+  { path: "automations", element: <AutomationsPage />, nav: { label: "Automations", order: 52, keywords: "notifications alerts triggers" } },
+  { path: "automations/create", element: <AutomationCreatePage /> },
+  { path: "automations/automation/:id", element: <AutomationPage /> },
+  { path: "automations/automation/:id/edit", element: <AutomationEditPage /> },
   { path: "events", element: <EventsPage />, nav: { label: "Events", order: 50 } },
   { path: "workspaces", element: <WorkspacesPage />, nav: { label: "Workspaces", order: 80 } },
   { path: "workspaces/:accountId/:workspaceId", element: <WorkspacePage /> },

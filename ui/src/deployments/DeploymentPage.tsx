@@ -13,6 +13,7 @@ import { describeSchedule } from "../lib/schedules";
 import { fieldKind, orderedProperties, unwrapNullable } from "../lib/schemaForm";
 import { DeploymentStatus, RecentRunDots, useQuickRun } from "./common";
 import { ScheduleEditor } from "./ScheduleEditor";
+import { NotifyOnFailure } from "../automations/NotifyOnFailure";
 
 const TABS = [
   { id: "runs", label: "Runs" },
@@ -86,6 +87,7 @@ function DeploymentView({ d }: { d: Deployment }) {
           <button type="button" onClick={() => pause.mutate()} disabled={pause.isPending} aria-pressed={d.paused}>
             {d.paused ? "Resume deployment" : "Pause deployment"}
           </button>
+          <NotifyOnFailure kind="deployment" id={d.id} name={d.name} />
           <button type="button" className="ghost danger-text" onClick={() => setConfirmDelete(true)}>
             Delete
           </button>
@@ -160,7 +162,7 @@ function DeploymentView({ d }: { d: Deployment }) {
               <ul className="plain">
                 {related.data.map((a) => (
                   <li key={a.id}>
-                    {a.name} {!a.enabled && <span className="muted">(disabled)</span>}
+                    <Link to={`/automations/automation/${a.id}`}>{a.name}</Link> {!a.enabled && <span className="muted">(disabled)</span>}
                   </li>
                 ))}
               </ul>

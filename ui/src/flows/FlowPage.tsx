@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { useFlow } from "../api/queries";
 import { ErrorBox, KeyValues, Loading, Tags, TimeFull } from "../components/common";
 import { FlowRunsList } from "../flow-runs/FlowRunsList";
+import { NotifyOnFailure } from "../automations/NotifyOnFailure";
 
 export function FlowPage() {
   const { id = "" } = useParams();
@@ -17,6 +18,9 @@ export function FlowPage() {
       </nav>
       <header className="page-head">
         <h1>{f.name}</h1>
+        <div className="actions">
+          <NotifyOnFailure kind="flow" id={f.id} name={f.name} />
+        </div>
       </header>
       <KeyValues
         items={[
