@@ -155,6 +155,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, collectionRoutes()...)
 	rs = append(rs, taskWorkerRoutes()...)
 	rs = append(rs, automationRoutes()...)
+	rs = append(rs, webhookRoutes()...)
 	rs = append(rs, taskRunRoutes()...)
 	rs = append(rs, logRoutes()...)
 	rs = append(rs, eventRoutes()...)
@@ -221,6 +222,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if path == "/metrics" && r.Method == http.MethodGet {
 		pattern = "GET /metrics"
 		s.serveMetrics(rw, r)
+		return
+	}
+	if strings.HasPrefix(path, "/hooks/") {
+		// Inbound webhooks: the slug is the credential (anyone may call).
+		pattern = "hooks"
+		s.serveHook(rw, r)
 		return
 	}
 	if path != "/api" && !strings.HasPrefix(path, "/api/") {

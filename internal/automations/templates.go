@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -374,6 +375,13 @@ func AsResource(m map[string]any) any { return resource(m) }
 
 func wrapValue(v any) any {
 	switch t := v.(type) {
+	case float64:
+		// JSON has one number type; a whole number is an int to a template,
+		// as it is to Prefect's Python ({{ 42 }} renders 42, not 42.0).
+		if t == math.Trunc(t) && math.Abs(t) < 1e15 {
+			return int(t)
+		}
+		return t
 	case map[string]any:
 		return dict(t)
 	case []any:

@@ -420,3 +420,18 @@ type AutomationFilter struct {
 
 // AutomationSorts are the sorts POST /automations/filter accepts.
 var AutomationSorts = []string{"CREATED_DESC", "UPDATED_DESC", "NAME_ASC", "NAME_DESC"}
+
+// Webhook is an inbound webhook (Prefect Cloud's): calls to /hooks/{slug}
+// become events through Template, a Jinja template that renders the event's
+// JSON.
+type Webhook struct {
+	ID          ID     `json:"id" required:"true"`
+	Created     Time   `json:"created" required:"true"`
+	Updated     Time   `json:"updated" required:"true"`
+	Name        string `json:"name" required:"true"`
+	Description string `json:"description"`
+	Enabled     bool   `json:"enabled"`
+	Template    string `json:"template" required:"true"`
+	// Slug is the last segment of the webhook's URL (its secret).
+	Slug string `json:"slug" required:"true"`
+}

@@ -88,6 +88,20 @@ type Automations interface {
 	AutomationActionsPrune(ctx context.Context, before, bucketsBefore time.Time) error
 }
 
+// Webhooks stores inbound webhooks.
+type Webhooks interface {
+	// WebhookCreate inserts a webhook (ErrConflict when its slug is taken).
+	WebhookCreate(ctx context.Context, ws model.ID, w model.Webhook) error
+	WebhookGet(ctx context.Context, ws, id model.ID) (model.Webhook, error)
+	// WebhookList returns the workspace's webhooks by name.
+	WebhookList(ctx context.Context, ws model.ID) ([]model.Webhook, error)
+	// WebhookUpdate applies fn to the stored webhook in a write transaction.
+	WebhookUpdate(ctx context.Context, ws, id model.ID, fn func(*model.Webhook) error) (model.Webhook, error)
+	WebhookDelete(ctx context.Context, ws, id model.ID) error
+	// WebhookBySlug finds a webhook by its slug in any workspace.
+	WebhookBySlug(ctx context.Context, slug string) (model.ID, model.Webhook, error)
+}
+
 // SequencedEvent is a stored event with its position in the stream of all
 // workspaces' events (positions grow in commit order).
 type SequencedEvent struct {

@@ -57,6 +57,7 @@ type Store interface {
 	Artifacts
 	Blocks
 	Automations
+	Webhooks
 	EventStream
 	// Close flushes pending writes and releases the database.
 	Close() error

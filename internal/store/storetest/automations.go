@@ -196,3 +196,40 @@ func testAutomations(t *testing.T, s store.Store) {
 		t.Fatalf("automations left: %v", all)
 	}
 }
+
+func testWebhooks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := model.Webhook{ID: model.NewID(), Created: at(0), Updated: at(0), Name: "shop", Enabled: true, Template: "{}", Slug: "slug-one"}
+	must(t, s.WebhookCreate(ctx, ws, w))
+	dup := w
+	dup.ID = model.NewID()
+	wantErr(t, s.WebhookCreate(ctx, ws, dup), store.ErrConflict)
+	got, err := s.WebhookGet(ctx, ws, w.ID)
+	must(t, err)
+	if got.Name != "shop" || got.Slug != "slug-one" {
+		t.Fatalf("read back %+v", got)
+	}
+	gotWS, bySlug, err := s.WebhookBySlug(ctx, "slug-one")
+	must(t, err)
+	if gotWS != ws || bySlug.ID != w.ID {
+		t.Fatalf("by slug: %v %+v", gotWS, bySlug)
+	}
+	_, _, err = s.WebhookBySlug(ctx, "nope")
+	wantErr(t, err, store.ErrNotFound)
+	upd, err := s.WebhookUpdate(ctx, ws, w.ID, func(x *model.Webhook) error { x.Slug = "slug-two"; x.Enabled = false; return nil })
+	must(t, err)
+	if upd.Slug != "slug-two" || upd.Enabled {
+		t.Fatalf("update %+v", upd)
+	}
+	_, _, err = s.WebhookBySlug(ctx, "slug-one")
+	wantErr(t, err, store.ErrNotFound)
+	list, err := s.WebhookList(ctx, ws)
+	must(t, err)
+	if len(list) != 1 {
+		t.Fatalf("list %v", list)
+	}
+	must(t, s.WebhookDelete(ctx, ws, w.ID))
+	wantErr(t, s.WebhookDelete(ctx, ws, w.ID), store.ErrNotFound)
+	_, err = s.WebhookGet(ctx, ws, w.ID)
+	wantErr(t, err, store.ErrNotFound)
+}

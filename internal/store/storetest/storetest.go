@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrencyHolders", testConcurrencyHolders},
 		{"FlowRunInputs", testFlowRunInputs},
 		{"Automations", testAutomations},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
