@@ -96,6 +96,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	w.log.Info("worker started", "worker", w.cfg.Name, "pool", w.cfg.Pool, "limit", w.cfg.Limit)
+	started := w.emit(ctx, "prefect.worker.started", w.related(nil, nil), nil)
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
@@ -129,6 +130,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.wg.Wait()
 	<-hbDone
 	<-cancelDone
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	w.emit(sctx, "prefect.worker.stopped", w.related(nil, nil), &started)
+	cancel()
 	w.log.Info("worker stopped", "worker", w.cfg.Name)
 	return nil
 }
@@ -379,6 +383,7 @@ func (w *Worker) execute(ctx context.Context, run model.FlowRun) error {
 		_, serr := w.setState(ctx, run.ID, model.StateCreate{Type: model.StateCrashed, Message: &msg}, false)
 		return errors.Join(err, serr)
 	}
+	submitted := w.emit(ctx, "prefect.worker.submitted-flow-run", w.related(&run, nil), nil)
 	ex := &execution{runID: run.ID, cmd: cmd, done: make(chan struct{})}
 	w.mu.Lock()
 	w.active[run.ID] = ex
@@ -406,6 +411,13 @@ func (w *Worker) execute(ctx context.Context, run model.FlowRun) error {
 	waitErr := cmd.Wait()
 	close(ex.done)
 	logs.close(context.WithoutCancel(ctx))
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(waitErr, &ee) {
+		code = ee.ExitCode()
+	}
+	w.emit(context.WithoutCancel(ctx), "prefect.worker.executed-flow-run", w.related(&run, map[string]string{
+		"prefect.infrastructure.identifier": pid, "prefect.infrastructure.status-code": fmt.Sprint(code)}), &submitted)
 	return w.finish(context.WithoutCancel(ctx), ex, job, waitErr)
 }
 

@@ -193,6 +193,31 @@ func TestWorkerRunsShellDeployment(t *testing.T) {
 	if *failed.StateType != model.StateFailed || !strings.Contains(*failed.State.Message, "status code 3") {
 		t.Fatalf("exit 3: %s %v", *failed.StateType, failed.State.Message)
 	}
+
+	// The worker reports itself as Prefect's workers do.
+	var page struct {
+		Events []model.Event `json:"events"`
+	}
+	if err := c.Do(ctx, "POST", "/events/filter", map[string]any{"filter": map[string]any{"event": map[string]any{"prefix": []string{"prefect.worker."}}, "order": "ASC"}}, &page); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	var executed *model.Event
+	for i, e := range page.Events {
+		counts[e.Event]++
+		if e.Event == "prefect.worker.executed-flow-run" {
+			executed = &page.Events[i]
+		}
+		if !strings.HasPrefix(e.ResourceID(), "prefect.worker.process.") {
+			t.Fatalf("worker event resource %v", e.Resource)
+		}
+	}
+	if counts["prefect.worker.started"] != 1 || counts["prefect.worker.submitted-flow-run"] != 2 || counts["prefect.worker.executed-flow-run"] != 2 {
+		t.Fatalf("worker events %v", counts)
+	}
+	if executed == nil || executed.Follows == nil || executed.Related[0]["prefect.infrastructure.status-code"] == "" {
+		t.Fatalf("executed-flow-run event %+v", executed)
+	}
 }
 
 func TestWorkerCancellation(t *testing.T) {
