@@ -212,8 +212,14 @@ func TestWorkerRunsShellDeployment(t *testing.T) {
 			t.Fatalf("worker event resource %v", e.Resource)
 		}
 	}
-	if counts["prefect.worker.started"] != 1 || counts["prefect.worker.submitted-flow-run"] != 2 || counts["prefect.worker.executed-flow-run"] != 2 {
-		t.Fatalf("worker events %v", counts)
+	// Each run submitted is reported executed (at least the two runs above).
+	if counts["prefect.worker.started"] != 1 || counts["prefect.worker.submitted-flow-run"] < 2 || counts["prefect.worker.executed-flow-run"] != counts["prefect.worker.submitted-flow-run"] {
+		var runs []model.FlowRun
+		_ = c.Do(ctx, "POST", "/flow_runs/filter", map[string]any{}, &runs)
+		for _, e := range page.Events {
+			t.Logf("%s %v", e.Event, e.Related)
+		}
+		t.Fatalf("worker events %v (%d runs)", counts, len(runs))
 	}
 	if executed == nil || executed.Follows == nil || executed.Related[0]["prefect.infrastructure.status-code"] == "" {
 		t.Fatalf("executed-flow-run event %+v", executed)
