@@ -14,11 +14,12 @@ import (
 // script calls the flow, and a flow called directly always makes a new run.
 // Prefect's workers avoid this by handing the run id to the engine
 // (PREFECT__FLOW_RUN_ID) and letting the engine load and run the flow as
-// that run. Baton's worker does the same: it recognises the command, finds
-// the script's flow function with Python's own parser, and starts
-// `python -m prefect.flow_engine script.py:function` instead, so the
-// deployment's run is the flow's run and the engine reports its states and
-// logs.
+// that run. Baton's worker does the same, as Prefect's runner does: it
+// recognises the command, finds the script's flow function with Python's own
+// parser, and starts `python -m prefect.engine` with PREFECT__FLOW_RUN_ID and
+// PREFECT__FLOW_ENTRYPOINT=script.py:function instead (every Prefect 3
+// release's engine loads the flow from that variable), so the deployment's
+// run is the flow's run and the engine reports its states and logs.
 
 // pythonName matches an interpreter's file name: python, python3, python3.12.
 var pythonName = regexp.MustCompile(`^python(\d+(\.\d+)*)?$`)
@@ -59,17 +60,14 @@ func scriptCommand(command string) (interp []string, script string, ok bool) {
 // the one whose flow name (the decorator's name=, else the function name
 // with - for _) or function name is argv[2], else the only one. It prints
 // nothing when there is none, when the script does not parse, or when the
-// installed Prefect's flow engine cannot take an entrypoint (older 3.x),
-// so the worker then runs the command as written. It imports neither the
-// script nor Prefect.
+// interpreter has no Prefect with an engine module, so the worker then runs
+// the command as written. It imports neither the script nor Prefect.
 const findFlowPy = `
 import ast, importlib.util, os, sys
 try:
     spec = importlib.util.find_spec("prefect")
-    engine = os.path.join(list(spec.submodule_search_locations)[0], "flow_engine.py")
-    with open(engine, encoding="utf-8") as fh:
-        if "def _main(" not in fh.read():
-            sys.exit(0)
+    if not os.path.exists(os.path.join(list(spec.submodule_search_locations)[0], "engine.py")):
+        sys.exit(0)
     with open(sys.argv[1], encoding="utf-8") as fh:
         tree = ast.parse(fh.read(), sys.argv[1])
 except Exception:
@@ -106,14 +104,15 @@ elif len(found) == 1:
 `
 
 // flowScriptCommand returns the engine command that runs job's script as
-// the run (nil when the command is not a Prefect flow script). flowName is
+// the run and the entrypoint to hand it (nil when the command is not a
+// Prefect flow script). flowName is
 // the deployment's flow, which picks the function when the script has
 // several; entrypoint ("file.py:function"), when the deployment has one
 // for the same file, names the function instead.
-func flowScriptCommand(ctx context.Context, job jobConfig, flowName, entrypoint string) []string {
+func flowScriptCommand(ctx context.Context, job jobConfig, flowName, entrypoint string) ([]string, string) {
 	interp, script, ok := scriptCommand(job.Command)
 	if !ok {
-		return nil
+		return nil, ""
 	}
 	want := flowName
 	if file, f, ok := strings.Cut(entrypoint, ":"); ok && filepath.Clean(file) == filepath.Clean(script) && f != "" {
@@ -126,12 +125,12 @@ func flowScriptCommand(ctx context.Context, job jobConfig, flowName, entrypoint 
 	cmd.Env = job.environ()
 	out, err := cmd.Output()
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	fn := strings.TrimSpace(string(out))
 	if fn == "" || strings.ContainsAny(fn, " \n") {
-		return nil
+		return nil, ""
 	}
 	argv := append([]string{}, interp...)
-	return append(argv, "-m", "prefect.flow_engine", script+":"+fn)
+	return append(argv, "-m", "prefect.engine"), script + ":" + fn
 }

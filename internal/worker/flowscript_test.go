@@ -39,19 +39,19 @@ func TestScriptCommand(t *testing.T) {
 	}
 }
 
-// fakePrefect writes a stand-in prefect package whose flow engine does or
-// does not take an entrypoint, so the detection runs without Prefect.
-func fakePrefect(t *testing.T, modern bool) string {
+// fakePrefect writes a stand-in prefect package, with or without an engine
+// module, so the detection runs without Prefect.
+func fakePrefect(t *testing.T, withEngine bool) string {
 	dir := t.TempDir()
 	pkg := filepath.Join(dir, "prefect")
 	if err := os.MkdirAll(pkg, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	engine := "def run(): pass\n"
-	if modern {
-		engine = "def _main(argv=None):\n    return 0\n"
+	files := map[string]string{"__init__.py": ""}
+	if withEngine {
+		files["engine.py"] = "pass\n"
 	}
-	for name, text := range map[string]string{"__init__.py": "", "flow_engine.py": engine} {
+	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(pkg, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestFlowScriptCommandFindsTheFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	modern, old := fakePrefect(t, true), fakePrefect(t, false)
+	modern, noEngine := fakePrefect(t, true), fakePrefect(t, false)
 	job := func(cmd, pythonPath string) jobConfig {
 		return jobConfig{Command: cmd, WorkingDir: work, Env: map[string]string{"PYTHONPATH": pythonPath}, Shell: true}
 	}
@@ -85,20 +85,22 @@ func TestFlowScriptCommandFindsTheFlow(t *testing.T) {
 	for _, tc := range []struct {
 		name, cmd, path, flow, entry string
 		want                         []string
+		wantEntry                    string
 	}{
-		{"the only flow", py + " one.py", modern, "Testing", "", []string{py, "-m", "prefect.flow_engine", "one.py:basic_flow"}},
-		{"by flow name", py + " two.py", modern, "load", "", []string{py, "-m", "prefect.flow_engine", "two.py:load_it"}},
-		{"by default flow name", py + " -u two.py", modern, "extract-all", "", []string{py, "-u", "-m", "prefect.flow_engine", "two.py:extract_all"}},
-		{"by entrypoint", py + " two.py", modern, "other", "two.py:extract_all", []string{py, "-m", "prefect.flow_engine", "two.py:extract_all"}},
-		{"ambiguous", py + " two.py", modern, "unknown", "", nil},
-		{"no flow", py + " none.py", modern, "x", "", nil},
-		{"does not parse", py + " broken.py", modern, "x", "", nil},
-		{"older Prefect", py + " one.py", old, "Testing", "", nil},
-		{"not a script", "echo hi", modern, "x", "", nil},
+		{"the only flow", py + " one.py", modern, "Testing", "", []string{py, "-m", "prefect.engine"}, "one.py:basic_flow"},
+		{"by flow name", py + " two.py", modern, "load", "", []string{py, "-m", "prefect.engine"}, "two.py:load_it"},
+		{"by default flow name", py + " -u two.py", modern, "extract-all", "", []string{py, "-u", "-m", "prefect.engine"}, "two.py:extract_all"},
+		{"by entrypoint", py + " two.py", modern, "other", "two.py:extract_all", []string{py, "-m", "prefect.engine"}, "two.py:extract_all"},
+		{"ambiguous", py + " two.py", modern, "unknown", "", nil, ""},
+		{"no flow", py + " none.py", modern, "x", "", nil, ""},
+		{"does not parse", py + " broken.py", modern, "x", "", nil, ""},
+		{"no Prefect engine", py + " one.py", noEngine, "Testing", "", nil, ""},
+		{"no Prefect at all", py + " one.py", t.TempDir(), "Testing", "", nil, ""},
+		{"not a script", "echo hi", modern, "x", "", nil, ""},
 	} {
-		got := flowScriptCommand(ctx, job(tc.cmd, tc.path), tc.flow, tc.entry)
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		got, entry := flowScriptCommand(ctx, job(tc.cmd, tc.path), tc.flow, tc.entry)
+		if !reflect.DeepEqual(got, tc.want) || entry != tc.wantEntry {
+			t.Errorf("%s: %v %q, want %v %q", tc.name, got, entry, tc.want, tc.wantEntry)
 		}
 	}
 }

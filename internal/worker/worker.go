@@ -246,6 +246,9 @@ type jobConfig struct {
 	// Argv, when set, is executed instead of Command (the engine command
 	// that runs a deployment's flow script as its run).
 	Argv []string
+	// Entrypoint ("script.py:function") is handed to that engine in
+	// PREFECT__FLOW_ENTRYPOINT.
+	Entrypoint string
 }
 
 // environ is the process environment of the job before the run's own
@@ -365,9 +368,9 @@ func (w *Worker) execute(ctx context.Context, run model.FlowRun) error {
 	job := w.buildJob(dep, run)
 	log := w.log.With("flow_run", run.ID, "run_name", run.Name)
 	if job.Shell && dep != nil {
-		if argv := flowScriptCommand(ctx, job, dep.FlowName, deref(dep.Entrypoint)); argv != nil {
-			job.Shell, job.Argv = false, argv
-			log.Info("the command runs a Prefect flow script: running its flow as this run", "command", strings.Join(argv, " "))
+		if argv, entry := flowScriptCommand(ctx, job, dep.FlowName, deref(dep.Entrypoint)); argv != nil {
+			job.Shell, job.Argv, job.Entrypoint = false, argv, entry
+			log.Info("the command runs a Prefect flow script: running its flow as this run", "command", strings.Join(argv, " "), "entrypoint", entry)
 		}
 	}
 	if job.Shell {
@@ -515,6 +518,9 @@ func (w *Worker) command(ctx context.Context, job jobConfig, run model.FlowRun) 
 		"BATON_API_URL="+w.c.BaseURL)
 	if w.c.APIKey != "" {
 		env = append(env, "PREFECT_API_KEY="+w.c.APIKey, "BATON_API_KEY="+w.c.APIKey)
+	}
+	if job.Entrypoint != "" {
+		env = append(env, "PREFECT__FLOW_ENTRYPOINT="+job.Entrypoint)
 	}
 	if len(run.Parameters) > 0 {
 		env = append(env, "BATON_PARAMETERS="+string(run.Parameters))
