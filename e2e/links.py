@@ -2,11 +2,11 @@
 
 Against PREFECT_API_URL (a server-mode Baton), creates one of everything Prefect
 links to (a flow run with a task run, a deployment, a work pool with a queue
-and a worker, a Secret block, a tag concurrency limit, an event) and prints,
-as JSON, the UI URLs that prefect.utilities.urls.url_for, prefect.runtime and
-the CLI's block commands build for them, each with the page it must land on
-(a path pattern) and a text that page must show. links.test.mjs visits them
-in Chromium.
+and a worker, a Secret block, a tag concurrency limit, an automation, an
+event) and prints, as JSON, the UI URLs that prefect.utilities.urls.url_for,
+prefect.runtime and the CLI's block commands build for them, each with the
+page it must land on (a path pattern) and a text that page must show.
+links.test.mjs visits them in Chromium.
 """
 
 import json
@@ -14,9 +14,12 @@ import os
 
 import httpx
 from prefect import flow, task
+from prefect.automations import Automation
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.events.actions import DoNothing
+from prefect.events.schemas.automations import EventTrigger
 from prefect.events.schemas.events import ReceivedEvent
 from prefect.runtime import flow_run as rt_flow_run
 from prefect.runtime import task_run as rt_task_run
@@ -72,6 +75,9 @@ def main() -> None:
         {"kind": "Cloud block catalog (prefect block register)", "url": f"{ui}/settings/blocks/catalog", "path": "^/blocks/catalog$", "text": "Secret"},
         {"kind": "Cloud block create (prefect block create secret)", "url": f"{ui}/settings/blocks/catalog/secret/create", "path": "^/blocks/catalog/secret/create$", "text": "Secret"},
     ]
+    automation = Automation(name="links-automation", trigger=EventTrigger(expect={"links.never"}), actions=[DoNothing()]).create()
+    links.append({"kind": "url_for(automation)", "url": url_for("automation", obj_id=automation.id),
+                  "path": f"^/automations/automation/{automation.id}$", "text": "links-automation"})
     api = os.environ["PREFECT_API_URL"].rstrip("/")
     body = {"filter": {"event": {"prefix": ["prefect.flow-run."]}, "any_resource": {"id": [f"prefect.flow-run.{run.id}"]}}, "limit": 1}
     ev = httpx.post(f"{api}/events/filter", json=body, timeout=15).json()["events"][0]

@@ -29,7 +29,7 @@ describe("links Prefect prints", () => {
   it("covers every link format", () => {
     const kinds = links.map((l) => l.kind).join("\n");
     for (const k of ["flow_run.ui_url", "url_for(flow_run)", "task_run.ui_url", "url_for(flow)", "url_for(work_pool)", "url_for(work_queue)",
-      "url_for(worker)", "url_for(deployment)", "url_for(block)", "block catalog", "block create", "Cloud block catalog", "deployments list", "url_for(concurrency_limit)", "url_for(event)", "ui root"]) {
+      "url_for(worker)", "url_for(deployment)", "url_for(block)", "url_for(automation)", "block catalog", "block create", "Cloud block catalog", "deployments list", "url_for(concurrency_limit)", "url_for(event)", "ui root"]) {
       assert.ok(kinds.includes(k), `links.py made no ${k} link:\n${kinds}`);
     }
   });
