@@ -253,6 +253,15 @@ describe("operating baton from the browser", () => {
     await waitText("[data-testid=recent-runs]", "Cancelled");
     await axe("dashboard");
     await shot("dashboard-recent");
+    // The dark theme holds the same contrast rules.
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`${base}/deployments/deployment/${deployment.id}`);
+    await page.locator("[data-testid=schedules]").waitFor();
+    await axe("deployment-dark");
+    await page.goto(`${base}/dashboard`);
+    await waitText("[data-testid=recent-runs]", customRun.name);
+    await axe("dashboard-dark");
+    await page.emulateMedia({ colorScheme: "light" });
   });
 
   it("work pool page shows its queues and the worker online, then offline once stopped", async () => {

@@ -92,6 +92,14 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   return (text === "" ? undefined : JSON.parse(text)) as T;
 }
 
+/** Fetches a file from the API (a log download) with the same base and headers as every call; null when the route is missing. */
+export async function apiBlob(path: string): Promise<Blob | null> {
+  const res = await fetch(apiBase + path, { headers: { ...apiHeaders } });
+  if (res.status === 404 || res.status === 405) return null;
+  if (!res.ok) throw new ApiError(res.status, `${res.status} ${res.statusText}`);
+  return res.blob();
+}
+
 /** The largest page the server's filter endpoints are expected to accept. */
 export const PAGE_LIMIT = 200;
 
@@ -133,7 +141,7 @@ export const api = {
   taskRunStates: (id: string, signal?: AbortSignal) =>
     request<State[]>("GET", `/task_run_states/?task_run_id=${encodeURIComponent(id)}`, undefined, signal),
 
-  logs: (body: { logs?: LogFilter; sort?: "TIMESTAMP_ASC" | "TIMESTAMP_DESC"; limit?: number; offset?: number }, signal?: AbortSignal) =>
+  logs: (body: { logs?: LogFilter & { timestamp?: { after_?: string; before_?: string } }; sort?: "TIMESTAMP_ASC" | "TIMESTAMP_DESC"; limit?: number; offset?: number }, signal?: AbortSignal) =>
     request<Log[]>("POST", "/logs/filter", body, signal),
 
   events: (body: { filter?: EventFilter; limit?: number }, signal?: AbortSignal) =>

@@ -45,6 +45,8 @@ export interface State {
   name: string | null;
   timestamp: string;
   message: string | null;
+  /** A persisted result's metadata (storage key, serializer) when the run kept its result. */
+  data?: unknown;
   state_details?: StateDetails;
 }
 

@@ -1,10 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState, useSyncExternalStore } from "react";
-import { Link, NavLink, Outlet } from "react-router";
+import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { api } from "../api/client";
 import { useOptionalCloud } from "../cloud/CloudGate";
 import { WorkspaceSwitcher } from "../cloud/WorkspaceSwitcher";
 import { Empty } from "../components/common";
+import { ErrorBoundary } from "../components/ErrorBoundary";
 import { Toaster } from "../components/toast";
 import { handleListKey } from "../lib/keynav";
 import { applyTheme, nextTheme, readTheme, type ThemeChoice } from "../lib/theme";
@@ -19,6 +20,7 @@ export function Shell() {
   const [theme, setTheme] = useState<ThemeChoice>(readTheme);
   const [palette, setPalette] = useState(false);
   const cloud = useOptionalCloud();
+  const location = useLocation();
   // A new time zone or clock re-renders every page (the key changes).
   const prefs = useSyncExternalStore(subscribeTimePrefs, getTimePrefs);
   const health = useQuery({
@@ -88,7 +90,17 @@ export function Shell() {
         </div>
       </aside>
       <main id="main" tabIndex={-1}>
-        <Outlet key={`${prefs.timeZone}|${prefs.clock}`} />
+        {health.isError && (
+          <div className="offline-banner" role="alert">
+            <span>Lost the connection to the Baton server ({health.error.message}). Pages keep their last data and retry on their own.</span>
+            <button type="button" className="small" onClick={() => void health.refetch()} disabled={health.isFetching}>
+              {health.isFetching ? "Retrying…" : "Retry now"}
+            </button>
+          </div>
+        )}
+        <ErrorBoundary key={location.pathname}>
+          <Outlet key={`${prefs.timeZone}|${prefs.clock}`} />
+        </ErrorBoundary>
       </main>
       <CommandPalette open={palette} onClose={() => setPalette(false)} />
       <Toaster />

@@ -3,7 +3,7 @@ import { useEffect } from "react";
 import { Link, useParams } from "react-router";
 import { useFlowRun, useTaskRun, useTaskRunStates } from "../api/queries";
 import type { TaskRun, TaskRunInput } from "../api/types";
-import { Card, Empty, ErrorBox, KeyValues, Loading, StateBadge, Tags, TimeFull } from "../components/common";
+import { Card, Empty, ErrorBox, JsonBlock, KeyValues, Loading, StateBadge, Tags, TimeFull } from "../components/common";
 import { StateHistory } from "../components/StateHistory";
 import { LogsPanel } from "../logs/LogsPanel";
 import { formatDuration, runDuration, shortId } from "../lib/format";
@@ -106,6 +106,9 @@ function TaskRunView({ run }: { run: TaskRun }) {
             ))}
           </dl>
         )}
+      </Card>
+      <Card title="Result">
+        {run.state?.data ? <JsonBlock value={run.state.data} /> : <p className="muted small">No persisted result recorded for this task run (results are kept when the task or flow persists them).</p>}
       </Card>
       <Card title="Artifacts">
         <ArtifactsPanel taskRunId={run.id} live={live} />
