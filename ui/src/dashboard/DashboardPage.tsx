@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { POLL_MS, useFlowNames } from "../api/queries";
-import type { FlowRun, FlowRunQuery, StateType } from "../api/types";
+import type { FlowRun, StateType } from "../api/types";
 import { Card, Empty, ErrorBox, FlowRunLink, Loading, StateBadge, Time } from "../components/common";
 import { formatCount, formatDuration, formatPercent } from "../lib/format";
 import { RANGES, isRangeKey, type RangeKey } from "../lib/history";
@@ -11,32 +11,7 @@ import { useNow } from "../lib/useNow";
 import { HistoryChart } from "./HistoryChart";
 import { useRunHistory } from "./useHistory";
 import { FailingDeploymentsCard, RecentRunsCard, WorkPoolHealthCard } from "./RecentRuns";
-
-interface Group {
-  key: string;
-  label: string;
-  types?: StateType[];
-  late?: boolean;
-  color: StateType;
-  /** The runs-list state filter this tile links to. */
-  param: string;
-}
-
-const GROUPS: Group[] = [
-  { key: "completed", label: "Completed", types: ["COMPLETED"], color: "COMPLETED", param: "COMPLETED" },
-  { key: "running", label: "Running", types: ["RUNNING", "PENDING", "CANCELLING"], color: "RUNNING", param: "RUNNING,PENDING,CANCELLING" },
-  { key: "scheduled", label: "Scheduled", types: ["SCHEDULED", "PAUSED"], color: "SCHEDULED", param: "SCHEDULED,PAUSED" },
-  { key: "late", label: "Late", late: true, color: "CRASHED", param: "LATE" },
-  { key: "failed", label: "Failed", types: ["FAILED", "CRASHED"], color: "FAILED", param: "FAILED,CRASHED" },
-  { key: "cancelled", label: "Cancelled", types: ["CANCELLED"], color: "CANCELLED", param: "CANCELLED" },
-];
-
-function groupQuery(g: Group, after: string): FlowRunQuery {
-  if (g.late) return { flow_runs: { state: { name: { any_: ["Late"] } } } };
-  // Late runs are SCHEDULED too; they have their own tile, so the Scheduled tile leaves them out.
-  const name = g.key === "scheduled" ? { name: { not_any_: ["Late"] } } : {};
-  return { flow_runs: { state: { type: { any_: g.types ?? [] }, ...name }, expected_start_time: { after_: after } } };
-}
+import { GROUPS, groupCountKey, groupQuery, type Group } from "./groups";
 
 const RANGE_LABEL: Record<RangeKey, string> = { "1h": "Past hour", "6h": "Past 6 hours", "24h": "Past day", "7d": "Past week", "30d": "Past 30 days" };
 
@@ -127,7 +102,7 @@ function RunsCard({ anchor, span, after, range }: { anchor: number; span: number
 
 function CountTile({ group, after, range }: { group: Group; after: string; range: RangeKey }) {
   const q = useQuery({
-    queryKey: ["flow_runs", "count", "group", group.key, group.late ? "" : after],
+    queryKey: groupCountKey(group, after),
     queryFn: ({ signal }) => api.flowRunsCount(groupQuery(group, after), signal),
     placeholderData: keepPreviousData,
     refetchInterval: POLL_MS,

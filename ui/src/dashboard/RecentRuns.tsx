@@ -1,76 +1,74 @@
-// The runs behind the dashboard's counts: a tab per state group (with its
-// count), listing the newest runs of the range; plus work pool health and
-// the deployments whose runs failed in the range.
+// The runs behind the dashboard's counts: a tab per state group (sharing the
+// count tile's request), listing the newest runs of the range; plus work
+// pool health and the deployments whose runs failed in the range.
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { api } from "../api/client";
 import { POLL_MS, useFlowNames } from "../api/queries";
-import type { FlowRunQuery, StateType, WorkPool } from "../api/types";
+import type { WorkPool } from "../api/types";
 import { Card, ErrorBox, FlowRunLink, Loading, StateBadge, Time } from "../components/common";
 import { Tabs } from "../components/Tabs";
 import { formatCount } from "../lib/format";
 import { PoolStatus } from "../work-pools/status";
+import { GROUPS, groupCountKey, groupQuery, type Group } from "./groups";
 
-interface Group {
-  id: string;
-  label: string;
-  types: StateType[] | null;
-  param: string;
-}
-
-const GROUPS: Group[] = [
-  { id: "all", label: "All", types: null, param: "" },
-  { id: "failed", label: "Failed", types: ["FAILED", "CRASHED"], param: "FAILED,CRASHED" },
-  { id: "running", label: "Running", types: ["RUNNING", "PENDING", "CANCELLING"], param: "RUNNING,PENDING,CANCELLING" },
-  { id: "completed", label: "Completed", types: ["COMPLETED"], param: "COMPLETED" },
-  { id: "scheduled", label: "Scheduled", types: ["SCHEDULED", "PAUSED"], param: "SCHEDULED,PAUSED" },
-  { id: "cancelled", label: "Cancelled", types: ["CANCELLED"], param: "CANCELLED" },
-];
-
-/** Runs of the group in the range; only Scheduled looks past now (the upcoming ones). */
-function query(g: Group, after: string): FlowRunQuery {
-  const window = g.id === "scheduled" ? { after_: after } : { after_: after, before_: new Date(Math.ceil(Date.now() / 60_000) * 60_000).toISOString() };
-  return { flow_runs: { expected_start_time: window, ...(g.types ? { state: { type: { any_: g.types } } } : {}) } };
-}
+/** The tab order: problems first. */
+const TAB_ORDER = ["failed", "running", "completed", "scheduled", "late", "cancelled"];
+const TABS = TAB_ORDER.map((k) => GROUPS.find((g) => g.key === k)).filter((g): g is Group => g !== undefined);
 
 function GroupCount({ g, after }: { g: Group; after: string }) {
+  // Same key and body as the count tile above: one request serves both.
   const q = useQuery({
-    queryKey: ["flow_runs", "count", "recent-tab", g.id, after],
-    queryFn: ({ signal }) => api.flowRunsCount(query(g, after), signal),
+    queryKey: groupCountKey(g, after),
+    queryFn: ({ signal }) => api.flowRunsCount(groupQuery(g, after), signal),
     placeholderData: keepPreviousData,
     refetchInterval: POLL_MS,
   });
   return <>{q.data === undefined ? "…" : formatCount(q.data)}</>;
 }
 
+/** The runs behind each count tile: a tab per group, newest first (upcoming first for Scheduled). */
 export function RecentRunsCard({ after, range }: { after: string; range: string }) {
-  const [tab, setTab] = useState("all");
-  const g = GROUPS.find((x) => x.id === tab) ?? GROUPS[0];
-  const group = g ?? { id: "all", label: "All", types: null, param: "" };
+  const [tab, setTab] = useState("failed");
+  const group = TABS.find((x) => x.key === tab) ?? TABS[0];
+  const g = group ?? GROUPS[0];
   const runs = useQuery({
-    queryKey: ["flow_runs", "filter", "recent-tab", group.id, after],
-    queryFn: ({ signal }) => api.flowRuns({ ...query(group, after), sort: group.id === "scheduled" ? "EXPECTED_START_TIME_ASC" : "EXPECTED_START_TIME_DESC", limit: 10 }, signal),
+    queryKey: ["flow_runs", "filter", "recent-tab", g?.key, g?.late ? "" : after],
+    queryFn: ({ signal }) =>
+      api.flowRuns({ ...(g ? groupQuery(g, after) : {}), sort: g?.key === "scheduled" || g?.late ? "EXPECTED_START_TIME_ASC" : "EXPECTED_START_TIME_DESC", limit: 10 }, signal),
     placeholderData: keepPreviousData,
     refetchInterval: POLL_MS,
   });
   const flows = useFlowNames(runs.data?.map((r) => r.flow_id) ?? []);
+  if (!g) return null;
   return (
-    <Card title="Recent flow runs" actions={<Link to={`/runs?window=${range}${group.param ? `&state=${group.param}` : ""}`}>View all</Link>}>
+    <Card title="Runs behind the counts" actions={<Link to={g.late ? "/runs?state=LATE" : `/runs?window=${range}&state=${g.param}`}>View all {g.label.toLowerCase()}</Link>}>
       <div className="dash-tabs">
-        <Tabs tabs={GROUPS.map((x) => ({ id: x.id, label: x.label }))} active={group.id} onChange={setTab} labels={(id) => {
-          const x = GROUPS.find((y) => y.id === id);
-          return x ? <>{x.label} <span className="muted">(<GroupCount g={x} after={after} />)</span></> : id;
-        }} />
+        <Tabs
+          tabs={TABS.map((x) => ({ id: x.key, label: x.label }))}
+          active={g.key}
+          onChange={setTab}
+          labels={(id) => {
+            const x = TABS.find((y) => y.key === id);
+            return x ? (
+              <>
+                {x.label} <span className="muted">(<GroupCount g={x} after={after} />)</span>
+              </>
+            ) : (
+              id
+            );
+          }}
+        />
       </div>
-      <div role="tabpanel" id={`panel-${group.id}`} aria-labelledby={`tab-${group.id}`} data-testid="recent-runs">
+      <div role="tabpanel" id={`panel-${g.key}`} aria-labelledby={`tab-${g.key}`} data-testid="recent-runs">
         {runs.isError ? (
           <ErrorBox error={runs.error} retry={() => void runs.refetch()} />
         ) : !runs.data ? (
           <Loading />
         ) : runs.data.length === 0 ? (
-          <p className="muted pad">No {group.id === "all" ? "" : `${group.label.toLowerCase()} `}runs in this range.</p>
+          <p className="muted pad">No {g.label.toLowerCase()} runs in this range.</p>
         ) : (
           <ul className="run-rows" data-keynav>
             {runs.data.map((r) => (
@@ -136,7 +134,9 @@ export function FailingDeploymentsCard({ after }: { after: string }) {
   const failed = useQuery({
     queryKey: ["flow_runs", "filter", "failed-deployments", after],
     queryFn: ({ signal }) =>
-      api.flowRuns({ flow_runs: { expected_start_time: { after_: after }, state: { type: { any_: ["FAILED", "CRASHED"] } }, deployment_id: { is_null_: false } }, sort: "EXPECTED_START_TIME_DESC", limit: 200 }, signal),
+      // The newest 200 failures of the range, grouped here: an is_null_ filter on deployment_id made the
+      // server scan (0.5-0.9 s at 100,000 runs) where the state + time range is an index range.
+      api.flowRuns({ flow_runs: { expected_start_time: { after_: after }, state: { type: { any_: ["FAILED", "CRASHED"] } } }, sort: "EXPECTED_START_TIME_DESC", limit: 200 }, signal),
     refetchInterval: POLL_MS * 3,
     placeholderData: keepPreviousData,
   });
@@ -164,7 +164,7 @@ export function FailingDeploymentsCard({ after }: { after: string }) {
             <li key={id}>
               <Link to={`/deployments/deployment/${id}`}>{byId.get(id)?.name ?? id.slice(0, 8)}</Link>
               <span className="late right">
-                {n} failed{n === 200 ? "+" : ""}
+                {n} failed{failed.data.length === 200 ? " (of the newest 200 failures)" : ""}
               </span>
             </li>
           ))}

@@ -26,29 +26,32 @@ export function RunActions({ run }: { run: FlowRun }) {
   const [open, setOpen] = useState<Action | null>(null);
   const [stateType, setStateType] = useState<StateType>("COMPLETED");
   const [message, setMessage] = useState("");
+  const propose = async (a: Action): Promise<OrchestrationResult | undefined> => {
+    switch (a) {
+      case "cancel":
+        return api.forceFlowRunState(run.id, cancelState(run), false);
+      case "retry":
+        return api.forceFlowRunState(run.id, retryState(), false);
+      case "pause":
+        return api.forceFlowRunState(run.id, pauseState(), false);
+      case "resume":
+        return api.resumeFlowRun(run.id);
+      case "state":
+        return api.forceFlowRunState(run.id, { type: stateType, name: stateLabel(stateType), message: message || "Set from the Baton UI" }, true);
+      case "delete":
+        await api.deleteFlowRun(run.id);
+        return undefined;
+    }
+  };
   const refresh = () => qc.invalidateQueries({ queryKey: ["flow_runs"] }).then(() => qc.invalidateQueries({ queryKey: ["flow_run_states", run.id] }));
 
   const act = useMutation({
-    mutationFn: async (a: Action): Promise<OrchestrationResult | undefined> => {
-      switch (a) {
-        case "cancel":
-          return api.forceFlowRunState(run.id, cancelState(run), false);
-        case "retry":
-          return api.forceFlowRunState(run.id, retryState(), false);
-        case "pause":
-          return api.forceFlowRunState(run.id, pauseState(), false);
-        case "resume":
-          return api.resumeFlowRun(run.id);
-        case "state":
-          return api.forceFlowRunState(run.id, { type: stateType, name: stateLabel(stateType), message: message || "Set from the Baton UI" }, true);
-        case "delete":
-          await api.deleteFlowRun(run.id);
-          return undefined;
-      }
-    },
-    onSuccess: async (res, a) => {
-      const why = rejection(res);
+    mutationFn: async (a: Action): Promise<undefined> => {
+      const why = rejection(await propose(a));
       if (why) throw new Error(why);
+      return undefined;
+    },
+    onSuccess: async (_res, a) => {
       setOpen(null);
       if (a === "delete") {
         notify(`Flow run ${run.name} deleted`);
@@ -67,7 +70,7 @@ export function RunActions({ run }: { run: FlowRun }) {
       await refresh();
     },
   });
-  // A REJECT thrown in onSuccess surfaces as an error on the dialog.
+  // A REJECT or ABORT answer surfaces as an error on the dialog.
   const error = act.error;
 
   const keyset = run.state?.state_details?.run_input_keyset ?? null;
