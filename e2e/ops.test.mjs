@@ -192,7 +192,7 @@ describe("operating baton from the browser", () => {
     await page.goto(`${base}/runs/flow-run/${ids.running}`);
     await waitText("h1", "Running");
     await axe("flow-run-running");
-    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.getByRole("button", { name: "Cancel run", exact: true }).click();
     await page.locator("dialog[open] [data-testid=confirm]").click();
     await waitText("h1", "Cancelled", 60_000);
     assert.equal(await runState(ids.running), "CANCELLED");
@@ -201,7 +201,7 @@ describe("operating baton from the browser", () => {
   it("retries a failed run", async () => {
     await page.goto(`${base}/runs/flow-run/${ids.failing}`);
     await waitText("h1", "Failed");
-    await page.getByRole("button", { name: "Retry" }).click();
+    await page.getByRole("button", { name: "Retry", exact: true }).click();
     await page.locator("dialog[open] [data-testid=confirm]").click();
     await waitText("h1", "Completed", 60_000);
     const r = await api("GET", `/flow_runs/${ids.failing}`);
@@ -215,7 +215,7 @@ describe("operating baton from the browser", () => {
     }
     await page.goto(`${base}/runs/flow-run/${ids.paused}`);
     await waitText("h1", "Paused");
-    await page.getByRole("button", { name: "Resume" }).click();
+    await page.getByRole("button", { name: "Resume", exact: true }).click();
     const form = page.locator("[data-testid=resume-form]");
     await form.waitFor();
     await waitText("[data-testid=resume-form]", "Approve the");

@@ -134,7 +134,7 @@ function FlowRunView({ run }: { run: FlowRun }) {
         setParams(next, { replace: true });
       }} />
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="tab-panel">
-        {tab === "logs" && <LogsPanel filter={{ flow_run_id: { any_: [run.id] } }} live={live} fileName={`${run.name}-logs.txt`} taskNames={taskNames} downloadPath={`/flow_runs/${run.id}/logs/download`} />}
+        {tab === "logs" && <LogsPanel filter={{ flow_run_id: { any_: [run.id] } }} live={live} fileName={`${run.name}-logs.txt`} taskNames={taskNames} downloadPath={`/flow_runs/${run.id}/logs/download`} version={run.state?.id ?? ""} />}
         {tab === "task-runs" &&
           (tasks.isError ? <ErrorBox error={tasks.error} /> : !taskRuns ? <Loading /> : <TaskRunsTable runs={taskRuns} now={now} />)}
         {tab === "subflows" &&

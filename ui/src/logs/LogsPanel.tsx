@@ -42,6 +42,7 @@ export function LogsPanel({
   fileName,
   taskNames,
   downloadPath,
+  version,
 }: {
   filter: LogFilter;
   live: boolean;
@@ -49,6 +50,8 @@ export function LogsPanel({
   taskNames?: Map<string, string>;
   /** The server's whole-log download (GET /flow_runs/{id}/logs/download); the view pages through /logs/filter without it. */
   downloadPath?: string;
+  /** Changes when the run's state changes (its state id); the view then fetches lines written since. */
+  version?: string;
 }) {
   const [params, setParams] = useSearchParams();
   const level = Number(params.get("level") ?? "0") || 0;
@@ -133,27 +136,41 @@ export function LogsPanel({
   // Live tail: every 5 s fetch only the lines newer than the newest shown.
   const logsRef = useRef(logs);
   logsRef.current = logs;
+  const fetchNewer = useCallback(() => {
+    if (busy.current) return;
+    const gen = generation.current;
+    const newest = newestTimestamp(logsRef.current);
+    busy.current = true;
+    api
+      .logs({ logs: { ...logsFilter, ...(newest ? { timestamp: { after_: newest } } : {}) }, sort: "TIMESTAMP_ASC", limit: PAGE })
+      .then((page) => {
+        if (gen === generation.current) setLogs((cur) => mergeLogs(cur, page, order));
+      })
+      .catch((err: unknown) => {
+        if (gen === generation.current) setError(err);
+      })
+      .finally(() => {
+        busy.current = false;
+      });
+  }, [logsFilter, order]);
   useEffect(() => {
     if (!live) return undefined;
     const id = window.setInterval(() => {
-      if (document.hidden || busy.current) return;
-      const gen = generation.current;
-      const newest = newestTimestamp(logsRef.current);
-      busy.current = true;
-      api
-        .logs({ logs: { ...logsFilter, ...(newest ? { timestamp: { after_: newest } } : {}) }, sort: "TIMESTAMP_ASC", limit: PAGE })
-        .then((page) => {
-          if (gen === generation.current) setLogs((cur) => mergeLogs(cur, page, order));
-        })
-        .catch((err: unknown) => {
-          if (gen === generation.current) setError(err);
-        })
-        .finally(() => {
-          busy.current = false;
-        });
+      if (!document.hidden) fetchNewer();
     }, POLL_MS);
     return () => window.clearInterval(id);
-  }, [live, logsFilter, order]);
+  }, [live, fetchNewer]);
+  // When the run changes state (a paused run resumed, a run that just finished), pick up the lines
+  // written since the last poll: the final ones would otherwise wait for a reload.
+  // The client sends logs in batches (every 2 s by default), so look again a little later too.
+  const seenVersion = useRef(version);
+  useEffect(() => {
+    if (seenVersion.current === version || loading) return undefined;
+    seenVersion.current = version;
+    fetchNewer();
+    const later = [3000, 8000].map((ms) => window.setTimeout(fetchNewer, ms));
+    return () => later.forEach((id) => window.clearTimeout(id));
+  }, [version, loading, fetchNewer]);
 
   const shown = useMemo(() => byLogger(logs, logger), [logs, logger]);
   const loggers = useMemo(() => [...new Set(logs.map((l) => l.name))].sort(), [logs]);

@@ -114,7 +114,7 @@ function TaskRunView({ run }: { run: TaskRun }) {
         <ArtifactsPanel taskRunId={run.id} live={live} />
       </Card>
       <Card title="Logs">
-        <LogsPanel filter={{ task_run_id: { any_: [run.id] } }} live={live} fileName={`${run.name}-logs.txt`} />
+        <LogsPanel filter={{ task_run_id: { any_: [run.id] } }} live={live} fileName={`${run.name}-logs.txt`} version={run.state?.id ?? ""} />
       </Card>
     </div>
   );
