@@ -235,7 +235,7 @@ func TestBadInput(t *testing.T) {
 	run := s.must("POST", "/api/flow_runs/", map[string]any{"flow_id": flow["id"]}, 201)
 	rid := run["id"].(string)
 	unknown := "00000000-0000-4000-8000-000000000001"
-	big := `{"name": "` + strings.Repeat("x", maxBodyBytes+10) + `"}`
+	big := `{"name": "` + strings.Repeat("x", maxRouteBody+10) + `"}`
 	cases := []struct {
 		name, method, path string
 		body               any

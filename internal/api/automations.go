@@ -80,7 +80,7 @@ func (c *call) automations() *automations.Service { return c.srv.cfg.Automations
 func templateValidateRoute(path string) route {
 	return route{access: wsRead, method: "POST", path: path, tag: "Automations", summary: "Validate a template (a JSON string body)",
 		raw: func(w http.ResponseWriter, r *http.Request) {
-			raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+			raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, defaultBodyLimit))
 			if err != nil {
 				writeError(w, errorf(http.StatusRequestEntityTooLarge, "request body is too large"))
 				return

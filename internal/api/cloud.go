@@ -115,7 +115,7 @@ func asksForSecrets(r *http.Request) bool {
 	if r.Body == nil || r.Method == http.MethodGet {
 		return false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRouteBody+1))
 	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
 	if err != nil {
 		return false

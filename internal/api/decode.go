@@ -14,16 +14,12 @@ import (
 	"github.com/batonhq/baton/internal/model"
 )
 
-// maxBodyBytes bounds every JSON request body (log batches are the largest
-// legitimate bodies, at about 4 MB).
-const maxBodyBytes = 16 << 20
-
 // decodeBody reads and validates r's JSON body into dst. Every failure is a
-// 4xx naming the problem: 413 for an oversize body, 422 for malformed JSON, a
-// value of the wrong type (with the field's path) or a missing required
-// field.
-func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+// 4xx naming the problem: 413 for a body over limit, 422 for malformed JSON,
+// JSON nested too deeply, a value of the wrong type (with the field's path),
+// a missing required field or a string over its length limit.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool, limit int64) error {
+	body, err := readBody(w, r, limit)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -47,7 +43,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool) 
 	if err := checkRequired(body, reflect.TypeOf(dst).Elem(), ""); err != nil {
 		return err
 	}
-	return checkUnknown(body, reflect.TypeOf(dst).Elem(), "")
+	if err := checkUnknown(body, reflect.TypeOf(dst).Elem(), ""); err != nil {
+		return err
+	}
+	return checkStrings(reflect.ValueOf(dst).Elem(), "", false)
 }
 
 // strictType reports whether unknown keys in objects of t are refused.
@@ -323,4 +322,92 @@ func jsonName(f reflect.StructField) string {
 		return f.Name
 	}
 	return name
+}
+
+// readBody reads at most limit bytes of r's body. A declared length is read
+// into a buffer of exactly that size (no doubling as the buffer grows: the
+// body is all the memory a request costs before decoding).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(rd)
+}
+
+// checkStrings walks a decoded value and refuses strings over their limit:
+// names, keys, handles, slugs, tags and map keys at maxNameLength, any other
+// string at maxStringLength. It names the field, so the client sees which.
+func checkStrings(v reflect.Value, path string, nameLike bool) error {
+	switch v.Kind() {
+	case reflect.String:
+		limit := maxStringLength
+		if nameLike {
+			limit = maxNameLength
+		}
+		if n := v.Len(); n > limit {
+			return errorf(http.StatusUnprocessableEntity, "field %q is %d bytes long; at most %d are allowed", path, n, limit)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return checkStrings(v.Elem(), path, nameLike)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // raw JSON or bytes: bounded by the body limit
+		}
+		for i := 0; i < v.Len(); i++ {
+			if err := checkStrings(v.Index(i), fmt.Sprintf("%s[%d]", path, i), nameLike); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			k := it.Key()
+			p := fmt.Sprintf("%s[%v]", path, k)
+			if k.Kind() == reflect.String && k.Len() > maxNameLength {
+				return errorf(http.StatusUnprocessableEntity, "a key of field %q is %d bytes long; at most %d are allowed", path, k.Len(), maxNameLength)
+			}
+			if err := checkStrings(it.Value(), p, false); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := jsonName(f)
+			if name == "" {
+				continue
+			}
+			p := name
+			if f.Anonymous && f.Tag.Get("json") == "" {
+				p = path // embedded: its fields are the parent's
+			} else if path != "" {
+				p = path + "." + name
+			}
+			if err := checkStrings(v.Field(i), p, isNameField(name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isNameField reports whether a JSON field holds a name-like string (or a
+// list of them) that deserves the short limit.
+func isNameField(name string) bool {
+	switch name {
+	case "name", "key", "slug", "handle", "tags", "any_", "not_any_", "like_", "startswith_":
+		return true
+	}
+	return strings.HasSuffix(name, "_name") || strings.HasSuffix(name, "_key") || strings.HasSuffix(name, "_names")
 }

@@ -112,8 +112,8 @@ func deploymentRoutes() []route {
 			})
 		}, id, sid),
 		op(wsWrite, "POST", "/deployments/{id}/create_flow_run", tag, "Create a flow run of a deployment", 201, createDeploymentFlowRun, id),
-		op(wsWrite, "POST", "/deployments/get_scheduled_flow_runs", tag,
-			"Scheduled runs of deployments due before scheduled_before (Baton: wait_seconds long-polls until one is due)", 200, deploymentScheduledRuns),
+		longPolling(op(wsWrite, "POST", "/deployments/get_scheduled_flow_runs", tag,
+			"Scheduled runs of deployments due before scheduled_before (Baton: wait_seconds long-polls until one is due)", 200, deploymentScheduledRuns)),
 	}
 }
 

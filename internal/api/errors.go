@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -132,7 +134,34 @@ func writeError(w http.ResponseWriter, e *Error) {
 	writeJSON(w, e.Status, map[string]any{"detail": e.Detail})
 }
 
+// streamMin is the list length from which responses are streamed.
+const streamMin = 16
+
+// jsonStreamer is a response that writes its own JSON piece by piece
+// (pages of results), so a large answer is never held whole in memory.
+type jsonStreamer interface {
+	streamJSON(w *bufio.Writer) error
+}
+
+// writeJSON renders v with status. Lists (and pages of them) are streamed
+// one element at a time through a small buffer instead of being encoded
+// whole first, so a large answer costs one element of extra memory rather
+// than a second copy of the answer; smaller values are encoded at once.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if st, ok := streamerOf(v); ok {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		bw := bufio.NewWriterSize(w, 32<<10)
+		if err := st.streamJSON(bw); err != nil {
+			// The status is sent; cut the connection so the client sees
+			// a broken answer instead of a truncated one that parses.
+			panic(http.ErrAbortHandler)
+		}
+		if err := bw.Flush(); err != nil {
+			return // the client went away
+		}
+		return
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
@@ -143,4 +172,47 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// streamerOf returns v as a jsonStreamer when it is worth streaming.
+func streamerOf(v any) (jsonStreamer, bool) {
+	if st, ok := v.(jsonStreamer); ok {
+		return st, true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() != reflect.Uint8 && rv.Len() >= streamMin {
+		return sliceStream{rv}, true
+	}
+	return nil, false
+}
+
+// sliceStream streams a list element by element.
+type sliceStream struct{ v reflect.Value }
+
+func (s sliceStream) streamJSON(w *bufio.Writer) error { return streamList(w, s.v) }
+
+// streamList writes a JSON array of v's elements, each encoded on its own.
+func streamList(w *bufio.Writer, v reflect.Value) error {
+	if v.IsNil() {
+		_, err := w.WriteString("null")
+		return err
+	}
+	if err := w.WriteByte('['); err != nil {
+		return err
+	}
+	for i := 0; i < v.Len(); i++ {
+		if i > 0 {
+			if err := w.WriteByte(','); err != nil {
+				return err
+			}
+		}
+		b, err := json.Marshal(v.Index(i).Interface())
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return w.WriteByte(']')
 }

@@ -44,15 +44,15 @@ const maxEventPage = 50
 
 func eventRoutes() []route {
 	return []route{
-		{access: wsWrite, method: "GET", path: "/events/in", tag: "Events", summary: "Websocket: clients stream events in (subprotocol \"prefect\")", raw: func(w http.ResponseWriter, r *http.Request) {
+		{access: wsWrite, lifetime: socket, method: "GET", path: "/events/in", tag: "Events", summary: "Websocket: clients stream events in (subprotocol \"prefect\")", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
 			srv.cfg.Sockets.ServeIn(w, r, workspaceOf(r), srv.AuthenticateSocket)
 		}},
-		{access: wsRead, method: "GET", path: "/events/out", tag: "Events", summary: "Websocket: subscribe to events matching a filter (backfill, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
+		{access: wsRead, lifetime: socket, method: "GET", path: "/events/out", tag: "Events", summary: "Websocket: subscribe to events matching a filter (backfill, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
 			srv := serverOf(r)
 			srv.cfg.Sockets.ServeOut(w, r, workspaceOf(r), srv.AuthenticateSocket)
 		}},
-		op(wsWrite, "POST", "/events", "Events", "Record events over HTTP", 204, func(c *call, b *[]model.Event) (noContent, error) {
+		bodyLimit(bulkBodyLimit, op(wsWrite, "POST", "/events", "Events", "Record events over HTTP", 204, func(c *call, b *[]model.Event) (noContent, error) {
 			for i := range *b {
 				if err := events.Validate(&(*b)[i]); err != nil {
 					return noContent{}, errorf(http.StatusUnprocessableEntity, "event [%d]: %v", i, err)
@@ -60,7 +60,7 @@ func eventRoutes() []route {
 				events.Normalize(&(*b)[i])
 			}
 			return noContent{}, c.srv.cfg.Ingest.Accept(c.ctx, c.ws, *b)
-		}),
+		})),
 		optionalBody(op(wsRead, "POST", "/events/filter", "Events", "Query events (newest first by default)", 200, func(c *call, b *eventQuery) (eventPage, error) {
 			if b.Limit < 0 || b.Limit > maxEventPage {
 				return eventPage{}, errorf(http.StatusUnprocessableEntity, "field \"limit\" must be between 0 and %d", maxEventPage)

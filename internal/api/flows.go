@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/batonhq/baton/internal/model"
 )
@@ -17,6 +20,19 @@ type page[T any] struct {
 	Limit   int `json:"limit"`
 	Pages   int `json:"pages"`
 	Page    int `json:"page"`
+}
+
+// streamJSON writes the page with its results streamed one by one, in
+// the field order of the struct.
+func (p page[T]) streamJSON(w *bufio.Writer) error {
+	if _, err := w.WriteString(`{"results":`); err != nil {
+		return err
+	}
+	if err := streamList(w, reflect.ValueOf(p.Results)); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, `,"count":%d,"limit":%d,"pages":%d,"page":%d}`, p.Count, p.Limit, p.Pages, p.Page)
+	return err
 }
 
 // paginate answers a /paginate request with one list and one count query

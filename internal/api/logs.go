@@ -11,7 +11,7 @@ const maxLogMessage = 1 << 20
 
 func logRoutes() []route {
 	return []route{
-		op(wsWrite, "POST", "/logs", "Logs", "Store a batch of log lines", 201, func(c *call, b *[]model.LogCreate) (noContent, error) {
+		bodyLimit(bulkBodyLimit, op(wsWrite, "POST", "/logs", "Logs", "Store a batch of log lines", 201, func(c *call, b *[]model.LogCreate) (noContent, error) {
 			now := model.NewTime(c.srv.now())
 			logs := make([]model.Log, 0, len(*b))
 			for i, l := range *b {
@@ -29,8 +29,8 @@ func logRoutes() []route {
 			}
 			c.srv.logHub.publish(c.ws, logs)
 			return noContent{}, nil
-		}),
-		{access: wsRead, method: "GET", path: "/logs/out", tag: "Logs", summary: "Websocket: stream logs matching a filter (recent matches, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
+		})),
+		{access: wsRead, lifetime: socket, method: "GET", path: "/logs/out", tag: "Logs", summary: "Websocket: stream logs matching a filter (recent matches, then live)", raw: func(w http.ResponseWriter, r *http.Request) {
 			serverOf(r).serveLogsOut(w, r)
 		}},
 		optionalBody(op(wsRead, "POST", "/logs/filter", "Logs", "Query logs", 200, func(c *call, q *model.LogQuery) ([]model.Log, error) {

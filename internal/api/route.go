@@ -103,6 +103,11 @@ type route struct {
 	// match /work_queues/name/status); the route with the most literal
 	// segments matching the request wins.
 	muxVia string
+	// lifetime says whether the exchange may outlive the server's read
+	// and write timeouts (long polls, websockets); see limits.go.
+	lifetime lifetime
+	// maxBody is the request-body limit; 0 means defaultBodyLimit.
+	maxBody int64
 }
 
 // via marks rt as served through the shared mux pattern.
@@ -131,6 +136,14 @@ func (rt route) matchLiteral(path string) (int, map[string]string) {
 	return n, vals
 }
 
+// bodyLimitOrDefault is the route's body limit.
+func (rt route) bodyLimitOrDefault() int64 {
+	if rt.maxBody > 0 {
+		return rt.maxBody
+	}
+	return defaultBodyLimit
+}
+
 // call is the per-request context handed to handlers.
 type call struct {
 	ctx context.Context
@@ -140,6 +153,8 @@ type call struct {
 	srv *Server
 	// optional is true when the route accepts an empty body.
 	optional bool
+	// maxBody is the route's request-body limit.
+	maxBody int64
 	// status overrides the route's success status (e.g. 200 for an upsert
 	// that found an existing row).
 	status int
@@ -161,7 +176,14 @@ func op[B any, R any](acc access, method, path, tag, summary string, status int,
 	rt.serve = func(c *call) (any, error) {
 		var b B
 		if rt.body != nil {
-			if err := decodeBody(c.w, c.r, &b, c.optional); err != nil {
+			// The body's bytes are held against the server's decode
+			// budget until the handler is done with what they decoded to.
+			n, err := c.srv.reserveBody(c.ctx, c.r, c.maxBody)
+			if err != nil {
+				return nil, err
+			}
+			defer c.srv.budget.release(n)
+			if err := decodeBody(c.w, c.r, &b, c.optional, c.maxBody); err != nil {
 				return nil, err
 			}
 		}

@@ -50,7 +50,7 @@ func TestEveryRouteRejectsBadInput(t *testing.T) {
 		}
 		return unknown
 	}
-	big := `{"x": "` + strings.Repeat("y", maxBodyBytes+1) + `"}`
+	big := `{"x": "` + strings.Repeat("y", maxRouteBody+1) + `"}`
 	for _, rt := range srv.routes {
 		if rt.raw != nil {
 			continue

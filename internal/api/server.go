@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/internal/api/eventsocket"
@@ -62,6 +63,9 @@ type Config struct {
 	// server key callers from other machines must present it), so no
 	// wiring mistake can leave a server without an authorizer.
 	Tenancy *tenancy.Service
+	// Limits bounds connections, timeouts and body decoding (zero fields:
+	// DefaultLimits).
+	Limits Limits
 }
 
 // PrefectVersion is the Prefect release whose API Baton implements; the
@@ -93,6 +97,11 @@ type Server struct {
 	logHub *logHub
 	// tasks hands background task runs to task workers.
 	tasks *taskDispatch
+	// limits, budget, conns and bodyRefused enforce and count Limits.
+	limits      Limits
+	budget      *decodeBudget
+	conns       atomic.Int64
+	bodyRefused atomic.Uint64
 }
 
 // New builds the API and resolves the default workspace.
@@ -110,7 +119,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(), blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(),
+		blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch(), limits: cfg.Limits.withDefaults()}
+	s.budget = newDecodeBudget(s.limits)
 	s.routes = s.allRoutes()
 	s.byPattern = make(map[string]*route, len(s.routes))
 	shared := map[string][]*route{}
@@ -297,11 +308,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rw, errorf(http.StatusNotFound, "Not Found: %s %s", r.Method, path))
 		return
 	}
-	r2, aerr := s.authorize(r2, s.byPattern[pattern])
+	rt := s.byPattern[pattern]
+	r2, aerr := s.authorize(r2, rt)
 	if aerr != nil {
 		writeError(rw, aerr)
 		return
 	}
+	s.applyLifetime(rw, rt)
 	s.mux.ServeHTTP(rw, r2)
 }
 
@@ -381,7 +394,7 @@ func (s *Server) adapt(rt route) http.Handler {
 			rt.raw(w, r)
 			return
 		}
-		c := &call{ctx: r.Context(), w: w, r: r, ws: ws, srv: s, optional: rt.optional}
+		c := &call{ctx: r.Context(), w: w, r: r, ws: ws, srv: s, optional: rt.optional, maxBody: rt.bodyLimitOrDefault()}
 		for _, p := range rt.params {
 			if p.in == "path" && p.typ == "uuid" {
 				id, err := parsePathID(r, p.name)

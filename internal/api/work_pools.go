@@ -44,8 +44,8 @@ func workPoolRoutes() []route {
 		optionalBody(op(wsRead, "POST", "/work_pools/count", tag, "Count work pools", 200, func(c *call, q *model.WorkPoolQuery) (int, error) {
 			return c.srv.cfg.Store.WorkPoolCount(c.ctx, c.ws, *q)
 		})),
-		optionalBody(op(wsWrite, "POST", "/work_pools/{name}/get_scheduled_flow_runs", tag,
-			"Runs a pool's workers may start now (Baton: wait_seconds long-polls until one is due)", 200, poolScheduledRuns, pool)),
+		longPolling(optionalBody(op(wsWrite, "POST", "/work_pools/{name}/get_scheduled_flow_runs", tag,
+			"Runs a pool's workers may start now (Baton: wait_seconds long-polls until one is due)", 200, poolScheduledRuns, pool))),
 		op(wsWrite, "POST", "/work_pools/{work_pool_name}/queues", tag, "Create a work queue in a pool", 201, createWorkQueue, poolOf),
 		op(wsRead, "GET", "/work_pools/{work_pool_name}/queues/{name}", tag, "Read a work queue", 200, func(c *call, _ *noBody) (model.WorkQueue, error) {
 			p, n := c.r.PathValue("work_pool_name"), c.r.PathValue("name")

@@ -164,12 +164,14 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
 	defer ln.Close()
+	limits := api.Limits{ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout,
+		MaxConnections: cfg.HTTP.MaxConnections, DecodeBudget: int64(cfg.HTTP.DecodeBudgetMB) << 20}
 	auto, err := automations.New(automations.Config{Store: st, Runs: runSvc, Publisher: bus, Waker: bus, Logger: log,
 		Blocks: automationBlocks{blockSvc}, UIURL: "http://" + ln.Addr().String()})
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Automations: auto, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys})
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Automations: auto, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys, Limits: limits})
 	if err != nil {
 		return err
 	}
@@ -194,9 +196,9 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		return err
 	}
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(srv.Listener(ln)) }()
 	log.Info("baton server started", "version", Version, "url", "http://"+ln.Addr().String(), "api", "http://"+ln.Addr().String()+"/api",
 		"database", cfg.DatabasePath, "secrets_key", keySrc.Describe(), "mode", cfg.Mode, "startup", time.Since(start).Round(time.Millisecond))
 	printBanner(out, cfg, ln.Addr())

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Server is the configuration of `baton server start`.
@@ -44,6 +45,20 @@ type Server struct {
 	// truncates the log between two group commits (BATON_WAL_MAX_MB,
 	// default 128; 0 disables the bound).
 	WALMaxMB int
+	// HTTP bounds connections and requests (BATON_HTTP_READ_TIMEOUT,
+	// BATON_HTTP_WRITE_TIMEOUT, BATON_HTTP_IDLE_TIMEOUT as durations,
+	// BATON_MAX_CONNECTIONS, BATON_DECODE_BUDGET_MB; zero values take the
+	// API's defaults: 60 s, 60 s, 60 s, 4096 connections, 32 MiB).
+	HTTP HTTP
+}
+
+// HTTP is the server's connection and request limits.
+type HTTP struct {
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxConnections int
+	DecodeBudgetMB int
 }
 
 // DefaultHome returns $BATON_HOME or ~/.baton.
@@ -85,6 +100,30 @@ func ServerFromEnv() (Server, error) {
 			return c, fmt.Errorf("BATON_WAL_MAX_MB: %q is not a whole number of MiB", v)
 		}
 		c.WALMaxMB = n
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{"BATON_HTTP_READ_TIMEOUT", &c.HTTP.ReadTimeout}, {"BATON_HTTP_WRITE_TIMEOUT", &c.HTTP.WriteTimeout}, {"BATON_HTTP_IDLE_TIMEOUT", &c.HTTP.IdleTimeout}} {
+		if v := os.Getenv(d.env); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				return c, fmt.Errorf("%s: %q is not a positive duration (e.g. 60s)", d.env, v)
+			}
+			*d.dst = t
+		}
+	}
+	for _, n := range []struct {
+		env string
+		dst *int
+	}{{"BATON_MAX_CONNECTIONS", &c.HTTP.MaxConnections}, {"BATON_DECODE_BUDGET_MB", &c.HTTP.DecodeBudgetMB}} {
+		if v := os.Getenv(n.env); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i <= 0 {
+				return c, fmt.Errorf("%s: %q is not a positive whole number", n.env, v)
+			}
+			*n.dst = i
+		}
 	}
 	c.Mode = strings.ToLower(os.Getenv("BATON_MODE"))
 	c.APIKey = os.Getenv("BATON_API_KEY")

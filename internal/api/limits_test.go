@@ -1,0 +1,308 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/batonhq/baton/internal/events"
+	"github.com/batonhq/baton/internal/store/sqlite"
+)
+
+// limitedServer is the API served by its own http.Server and capped
+// listener on a loopback port, as `baton server start` serves it.
+type limitedServer struct {
+	srv  *Server
+	addr string
+}
+
+func newLimitedServer(t *testing.T, limits Limits) *limitedServer {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "baton.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	bus := events.NewBus()
+	ing := events.NewIngest(events.IngestConfig{Store: st, Bus: bus, Logger: log})
+	if err := ing.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
+	srv, err := New(ctx, Config{Store: st, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Limits: limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := srv.HTTPServer(nil)
+	go func() { _ = hs.Serve(srv.Listener(ln)) }()
+	t.Cleanup(func() {
+		_ = hs.Close()
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_ = ing.Stop(sctx)
+		_ = st.Close()
+	})
+	return &limitedServer{srv: srv, addr: ln.Addr().String()}
+}
+
+// closedWithin reports whether the server closes conn within d (reads
+// return EOF or a reset), reading and discarding whatever it sends.
+func closedWithin(conn net.Conn, d time.Duration) bool {
+	_ = conn.SetReadDeadline(time.Now().Add(d))
+	_, err := io.Copy(io.Discard, conn)
+	var ne net.Error
+	return err == nil || !(errorsAs(err, &ne) && ne.Timeout())
+}
+
+func errorsAs(err error, ne *net.Error) bool {
+	v, ok := err.(net.Error)
+	if ok {
+		*ne = v
+	}
+	return ok
+}
+
+// TestTrickledBodyTimesOut: a body sent one byte at a time used to hold its
+// connection forever (50 of 50 still open after 40 s); the read timeout
+// closes it.
+func TestTrickledBodyTimesOut(t *testing.T) {
+	t.Parallel()
+	s := newLimitedServer(t, Limits{ReadTimeout: 500 * time.Millisecond})
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/flows/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				if _, err := conn.Write([]byte(" ")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	if !closedWithin(conn, 5*time.Second) {
+		t.Fatalf("a trickled body held its connection for %v (read timeout 500ms)", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// TestIdleConnectionsClosed: idle keep-alive connections were never closed
+// (500 of 500 open after 20 s); the idle timeout closes them.
+func TestIdleConnectionsClosed(t *testing.T) {
+	t.Parallel()
+	s := newLimitedServer(t, Limits{IdleTimeout: 300 * time.Millisecond})
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("health: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if !closedWithin(conn, 5*time.Second) {
+		t.Fatal("an idle keep-alive connection stayed open past the idle timeout")
+	}
+}
+
+// TestConnectionCap: past MaxConnections, a new connection is not served
+// until one of the open ones closes.
+func TestConnectionCap(t *testing.T) {
+	t.Parallel()
+	s := newLimitedServer(t, Limits{MaxConnections: 2})
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	waitFor(t, func() bool { return s.srv.conns.Load() == 2 })
+	third, err := net.Dial("tcp", s.addr) // the kernel queues it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	fmt.Fprintf(third, "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+	_ = third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := third.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a connection past the cap was served")
+	}
+	held[0].Close()
+	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(third), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after a slot freed: %v %v", resp, err)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLongLivedRoutesOutliveTimeouts: the routes declared long-polling and
+// websocket keep working past the read and write timeouts that end every
+// other exchange.
+func TestLongLivedRoutesOutliveTimeouts(t *testing.T) {
+	t.Parallel()
+	s := newLimitedServer(t, Limits{ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
+	base := "http://" + s.addr + "/api"
+	if code, _ := post(t, base+"/work_pools/", `{"name":"lp"}`); code != 201 {
+		t.Fatalf("create pool: %d", code)
+	}
+	start := time.Now()
+	code, body := post(t, base+"/work_pools/lp/get_scheduled_flow_runs", `{"wait_seconds": 1}`)
+	if code != 200 || strings.TrimSpace(body) != "[]" || time.Since(start) < time.Second {
+		t.Fatalf("long poll past the write timeout: %d %q after %v", code, body, time.Since(start))
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+s.addr+"/api/events/out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]any{"type": "filter", "filter": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // past both timeouts
+	ev := `[{"id":"7b1b5d8e-5e0c-4c3a-9d6e-0b3f1f0c2a11","occurred":"2026-01-01T00:00:00Z","event":"x.y","resource":{"prefect.resource.id":"r.1"}}]`
+	if code, body := post(t, base+"/events", ev); code != 204 {
+		t.Fatalf("post event: %d %s", code, body)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got map[string]any
+	if err := ws.ReadJSON(&got); err != nil {
+		t.Fatalf("websocket after the timeouts: %v", err)
+	}
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestDecodeBudget: while large bodies hold the whole decode budget, a
+// further body waits, then gets 503 with Retry-After (the Prefect client
+// retries it) instead of adding to memory; once the budget frees, it is
+// served.
+func TestDecodeBudget(t *testing.T) {
+	t.Parallel()
+	s := newLimitedServer(t, Limits{DecodeBudget: maxRouteBody, DecodeWait: 200 * time.Millisecond})
+	// A log batch of the largest allowed size, sent slowly: it holds its
+	// reservation while its body arrives.
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/logs/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n[", maxRouteBody)
+	waitFor(t, func() bool { return s.srv.budget.held.Load() == maxRouteBody })
+	resp, err := http.Post("http://"+s.addr+"/api/flows/", "application/json", strings.NewReader(`{"name":"waits"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("body past the budget: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if _, refused := s.srv.budgetStats(); refused != 1 {
+		t.Fatalf("refusals counted: %d", refused)
+	}
+	conn.Close()
+	waitFor(t, func() bool {
+		code, _ := post(t, "http://"+s.addr+"/api/flows/", `{"name":"served"}`)
+		return code == 201
+	})
+}
+
+// TestStringLimits: a 10 MB flow name was accepted and served back; names
+// are limited to maxNameLength and other strings to maxStringLength, each
+// refusal naming the field, on every route (the check is in the decoder).
+func TestStringLimits(t *testing.T) {
+	t.Parallel()
+	s := newLimitedServer(t, Limits{})
+	base := "http://" + s.addr + "/api"
+	long := strings.Repeat("n", maxNameLength+1)
+	cases := []struct{ path, body, field string }{
+		{"/flows/", `{"name":"` + long + `"}`, `"name"`},
+		{"/flows/", `{"name":"ok","tags":["a","` + long + `"]}`, `"tags[1]"`},
+		{"/flows/filter", `{"flows":{"name":{"any_":["` + long + `"]}}}`, `"flows.name.any_[0]"`},
+		{"/logs/", `[{"name":"l","level":20,"timestamp":"2026-01-01T00:00:00Z","message":"` + strings.Repeat("m", maxStringLength+1) + `"}]`, `"[0].message"`},
+	}
+	for _, tc := range cases {
+		code, body := post(t, base+tc.path, tc.body)
+		var e struct{ Detail string }
+		_ = json.Unmarshal([]byte(body), &e)
+		if code != 422 || !strings.Contains(e.Detail, tc.field) {
+			t.Errorf("POST %s: %d %.200s, want 422 naming %s", tc.path, code, body, tc.field)
+		}
+	}
+	if code, body := post(t, base+"/flows/", `{"name":"`+strings.Repeat("n", maxNameLength)+`"}`); code != 201 {
+		t.Errorf("a name at the limit: %d %.200s", code, body)
+	}
+}
+
+// TestStreamedResponsesMatchEncoding: lists and pages are streamed element
+// by element; the bytes must be exactly what encoding the whole value gives.
+func TestStreamedResponsesMatchEncoding(t *testing.T) {
+	t.Parallel()
+	type item struct {
+		ID   int               `json:"id"`
+		Name string            `json:"name"`
+		Tags []string          `json:"tags"`
+		M    map[string]string `json:"m,omitempty"`
+	}
+	var items []item
+	for i := range 100 {
+		items = append(items, item{ID: i, Name: fmt.Sprintf("<n%d>", i), Tags: []string{"a"}, M: map[string]string{"k": "v"}})
+	}
+	for _, v := range []any{items, items[:3], page[item]{Results: items, Count: 100, Limit: 200, Pages: 1, Page: 1}, page[item]{}, []item{}} {
+		rec := httptest.NewRecorder()
+		writeJSON(rec, 200, v)
+		want, _ := json.Marshal(v)
+		if got := rec.Body.String(); got != string(want) {
+			t.Fatalf("streamed %T:\n got %.300s\nwant %.300s", v, got, want)
+		}
+	}
+}
