@@ -344,6 +344,8 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, a
 	})
 
 	var readErr error
+	warns := newLogLimiter(s.log)
+	defer warns.flush(ctx)
 	for {
 		mt, data, err := conn.ReadMessage()
 		if err != nil {
@@ -355,7 +357,7 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, a
 		}
 		ev, err := events.DecodeEvent(data)
 		if err != nil {
-			s.log.WarnContext(ctx, "event skipped", slog.String("workspace", ws.String()), slog.Any("error", err))
+			warns.warn(ctx, "event skipped", err, slog.String("workspace", ws.String()))
 			continue
 		}
 		if err := p.push(ctx, ev); err != nil {

@@ -5,10 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -648,5 +651,80 @@ func TestSocketsStopClosesGracefully(t *testing.T) {
 	c.awaitPong(t, "q")
 	if n := st.eventCount(testWS); n != 25 {
 		t.Errorf("%d events stored after the resend, want 25", n)
+	}
+}
+
+// lineCounter counts log lines by message.
+type lineCounter struct {
+	mu    sync.Mutex
+	lines map[string]int
+	attrs []map[string]any
+}
+
+func (c *lineCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *lineCounter) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lines == nil {
+		c.lines = map[string]int{}
+	}
+	c.lines[r.Message]++
+	a := map[string]any{}
+	r.Attrs(func(at slog.Attr) bool { a[at.Key] = at.Value.Any(); return true })
+	c.attrs = append(c.attrs, a)
+	return nil
+}
+func (c *lineCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *lineCounter) WithGroup(string) slog.Handler      { return c }
+func (c *lineCounter) count(msg string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lines[msg]
+}
+
+// TestEventsInBadMessagesLogRateLimited: one warning per undecodable message
+// let a client write 20,000 lines (4 MB) in 0.09 s. Repeated causes are
+// limited per connection, the rest counted in one summary line, and the
+// connection keeps serving good events.
+func TestEventsInBadMessagesLogRateLimited(t *testing.T) {
+	t.Parallel()
+	lines := &lineCounter{}
+	srv := newTestServer(t, newFakeStore(), func(c *SocketsConfig) { c.Logger = slog.New(lines) })
+	conn, _, err := dial(t, srv, "/in", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startReader(conn)
+	const bad = 20000
+	for i := range bad {
+		msg := fmt.Sprintf(`{"id": "not-a-uuid-%d"`, i) // each error text differs by its numbers
+		if i%2 == 1 {
+			msg = "[" + strings.Repeat("{", i%7) // another cause
+		}
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.sendEvent(t, plainEvent("x", "r", t0))
+	c.ping(t, "p")
+	c.awaitPong(t, "p")
+	if n := srv.st.eventCount(testWS); n != 1 {
+		t.Fatalf("good event after the bad ones: %d stored", n)
+	}
+	if n := lines.count("event skipped"); n > 2*logBurst+1 {
+		t.Fatalf("%d warning lines for %d bad messages; want at most %d", n, bad, 2*logBurst+1)
+	}
+	_ = conn.Close()
+	eventually(t, "the suppressed lines summarized at close", func() bool { return lines.count("similar log lines suppressed") >= 1 })
+	total := 0
+	lines.mu.Lock()
+	for _, a := range lines.attrs {
+		if n, ok := a["suppressed"].(int64); ok {
+			total += int(n)
+		}
+	}
+	lines.mu.Unlock()
+	if total+lines.count("event skipped") != bad {
+		t.Fatalf("logged %d + suppressed %d, want %d bad messages accounted for", lines.count("event skipped"), total, bad)
 	}
 }
