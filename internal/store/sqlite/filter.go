@@ -101,13 +101,16 @@ func optionalIDFilter(col string, f *model.OptionalIDFilter) expr {
 	return combine(f.Operator, in(col, f.Any, idArg, false), isNull(col, f.IsNull))
 }
 
-// like is Prefect's like_: a case-insensitive substring match. instr is used
-// instead of LIKE so '%' and '_' in the needle are literal.
+// like is Prefect's like_: col ILIKE '%' || needle || '%', case-insensitive
+// (for ASCII, as Prefect on SQLite) and without escaping, so '%' and '_' in
+// the needle are wildcards exactly as in Prefect (its text searches use the
+// same unescaped pattern). SQLite's LIKE has no escape character unless
+// one is declared, so a backslash is an ordinary character.
 func like(col string, needle *string) expr {
 	if needle == nil {
 		return expr{}
 	}
-	return expr{sql: "instr(lower(" + col + "), lower(?)) > 0", args: []any{*needle}}
+	return expr{sql: "lower(" + col + ") LIKE lower('%' || ? || '%')", args: []any{*needle}}
 }
 
 func nameFilter(col string, f *model.NameFilter) expr {

@@ -191,7 +191,11 @@ func testFlows(t *testing.T, s store.Store) {
 		{"name any", &model.FlowFilter{Name: &model.NameFilter{Any: []string{"beta"}}}, []string{"beta"}},
 		{"name not_any", &model.FlowFilter{Name: &model.NameFilter{NotAny: []string{"beta"}}}, []string{"Alpha", "gamma"}},
 		{"name like is case-insensitive", &model.FlowFilter{Name: &model.NameFilter{Like: ptr("ALP")}}, []string{"Alpha"}},
-		{"name like is literal", &model.FlowFilter{Name: &model.NameFilter{Like: ptr("a%")}}, nil},
+		// Prefect's like_ is ilike('%' || value || '%') without escaping:
+		// % and _ in the value are wildcards there, so they are here.
+		{"name like: % is a wildcard", &model.FlowFilter{Name: &model.NameFilter{Like: ptr("a%a")}}, []string{"Alpha", "gamma"}},
+		{"name like: _ is one character", &model.FlowFilter{Name: &model.NameFilter{Like: ptr("B_T")}}, []string{"beta"}},
+		{"name like: _ is exactly one", &model.FlowFilter{Name: &model.NameFilter{Like: ptr("alp_ha")}}, nil},
 		{"tags all", &model.FlowFilter{Tags: &model.TagsFilter{All: []string{"x", "y"}}}, []string{"Alpha"}},
 		{"tags any", &model.FlowFilter{Tags: &model.TagsFilter{Any: []string{"y"}}}, []string{"Alpha", "beta"}},
 		{"tags is_null", &model.FlowFilter{Tags: &model.TagsFilter{IsNull: ptr(true)}}, []string{"gamma"}},
