@@ -32,21 +32,31 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	hs := httptest.NewServer(newTestAPI(t, nil))
+	t.Cleanup(hs.Close)
+	return &testServer{Server: hs, t: t}
+}
+
+// newTestAPI builds the server-mode API over a fresh SQLite file with
+// testConfig; mod may adjust the configuration first.
+func newTestAPI(t testing.TB, mod func(*Config)) *Server {
+	t.Helper()
 	cfg := testConfig(t, filepath.Join(t.TempDir(), "baton.db"), tenancy.ModeServer, slog.New(slog.DiscardHandler))
+	if mod != nil {
+		mod(&cfg)
+	}
 	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &testServer{Server: hs, t: t}
+	return srv
 }
 
 // testConfig wires a Config as the server command does (SQLite store, bus,
 // runs layer, event ingest, sockets, and the tenancy service in the given
 // mode, which is the one authorizer) over a database at dbPath. Everything
 // it starts is stopped when the test ends.
-func testConfig(t *testing.T, dbPath string, mode tenancy.Mode, log *slog.Logger) Config {
+func testConfig(t testing.TB, dbPath string, mode tenancy.Mode, log *slog.Logger) Config {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: dbPath})

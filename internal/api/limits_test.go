@@ -2,23 +2,17 @@ package api
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/batonhq/baton/internal/events"
-	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
 // limitedServer is the API served by its own http.Server and capped
@@ -30,35 +24,14 @@ type limitedServer struct {
 
 func newLimitedServer(t *testing.T, limits Limits) *limitedServer {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "baton.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	bus := events.NewBus()
-	ing := events.NewIngest(events.IngestConfig{Store: st, Bus: bus, Logger: log})
-	if err := ing.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sockets := events.NewSockets(events.SocketsConfig{Ingest: ing, Bus: bus, Store: st, Logger: log})
-	srv, err := New(ctx, Config{Store: st, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Limits: limits})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newTestAPI(t, func(c *Config) { c.Limits = limits })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := srv.HTTPServer(nil)
 	go func() { _ = hs.Serve(srv.Listener(ln)) }()
-	t.Cleanup(func() {
-		_ = hs.Close()
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		_ = ing.Stop(sctx)
-		_ = st.Close()
-	})
+	t.Cleanup(func() { _ = hs.Close() })
 	return &limitedServer{srv: srv, addr: ln.Addr().String()}
 }
 
