@@ -28,7 +28,7 @@ func deploymentRoutes() []route {
 	sid := param{name: "schedule_id", in: "path", typ: "uuid", required: true}
 	const tag = "Deployments"
 	return []route{
-		op(wsWrite, "POST", "/deployments", tag, "Create a deployment, or replace the one with the same flow and name", 201, createDeployment),
+		alsoOK(op(wsWrite, "POST", "/deployments", tag, "Create a deployment, or replace the one with the same flow and name (200)", 201, createDeployment)),
 		op(wsRead, "GET", "/deployments/{id}", tag, "Read a deployment", 200, func(c *call, _ *noBody) (model.Deployment, error) {
 			did := c.id("id")
 			return c.getDeployment(did)
@@ -111,7 +111,7 @@ func deploymentRoutes() []route {
 				return nil
 			})
 		}, id, sid),
-		op(wsWrite, "POST", "/deployments/{id}/create_flow_run", tag, "Create a flow run of a deployment", 201, createDeploymentFlowRun, id),
+		alsoOK(op(wsWrite, "POST", "/deployments/{id}/create_flow_run", tag, "Create a flow run of a deployment (200: the run with the same idempotency key)", 201, createDeploymentFlowRun, id)),
 		longPolling(op(wsWrite, "POST", "/deployments/get_scheduled_flow_runs", tag,
 			"Scheduled runs of deployments due before scheduled_before (Baton: wait_seconds long-polls until one is due)", 200, deploymentScheduledRuns)),
 	}

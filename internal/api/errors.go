@@ -127,7 +127,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 	}
-	if e.Status >= 500 {
+	if e.Status == http.StatusInternalServerError {
 		writeJSON(w, e.Status, map[string]any{"exception_message": "Internal Server Error"})
 		return
 	}

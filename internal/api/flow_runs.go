@@ -14,7 +14,7 @@ import (
 func flowRunRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
-		op(wsWrite, "POST", "/flow_runs", "Flow Runs", "Create a flow run (or return the one with the same idempotency key)", 201, createFlowRun),
+		alsoOK(op(wsWrite, "POST", "/flow_runs", "Flow Runs", "Create a flow run (or return the one with the same idempotency key, 200)", 201, createFlowRun)),
 		op(wsRead, "GET", "/flow_runs/{id}", "Flow Runs", "Read a flow run", 200, func(c *call, _ *noBody) (model.FlowRun, error) {
 			rid := c.id("id")
 			return c.getFlowRun(rid)
@@ -28,7 +28,7 @@ func flowRunRoutes() []route {
 			rid := c.id("id")
 			return noContent{}, c.srv.cfg.Runs.DeleteFlowRun(c.ctx, c.ws, rid)
 		}, id),
-		op(wsWrite, "POST", "/flow_runs/{id}/set_state", "Flow Runs", "Propose a new state; the orchestration policy decides", 201, setFlowRunState, id),
+		alsoOK(op(wsWrite, "POST", "/flow_runs/{id}/set_state", "Flow Runs", "Propose a new state; the orchestration policy decides (200 when nothing was written)", 201, setFlowRunState, id)),
 		optionalBody(op(wsRead, "POST", "/flow_runs/filter", "Flow Runs", "Query flow runs", 200, func(c *call, q *model.RunQuery) ([]model.FlowRun, error) {
 			if err := checkQuery(q, model.FlowRunSorts); err != nil {
 				return nil, err

@@ -67,7 +67,7 @@ type paginateQuery struct {
 func flowRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
-		op(wsWrite, "POST", "/flows", "Flows", "Create a flow, or return the existing one with that name", 201, createFlow),
+		alsoOK(op(wsWrite, "POST", "/flows", "Flows", "Create a flow, or return the existing one with that name (200)", 201, createFlow)),
 		op(wsRead, "GET", "/flows/{id}", "Flows", "Read a flow", 200, func(c *call, _ *noBody) (model.Flow, error) {
 			fid := c.id("id")
 			return c.srv.cfg.Store.FlowGet(c.ctx, c.ws, fid)

@@ -6,6 +6,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -312,4 +313,20 @@ func (l lifetime) String() string {
 		return "websocket"
 	}
 	return "bounded"
+}
+
+// isWebsocketUpgrade reports whether r asks to upgrade to a websocket
+// (Connection: upgrade and Upgrade: websocket, in any case).
+func isWebsocketUpgrade(r *http.Request) bool {
+	hasToken := func(header, token string) bool {
+		for _, v := range r.Header.Values(header) {
+			for _, t := range strings.Split(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(t), token) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return hasToken("Connection", "upgrade") && hasToken("Upgrade", "websocket")
 }

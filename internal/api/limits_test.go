@@ -279,3 +279,50 @@ func TestStreamedResponsesMatchEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentDeclaresRealAnswers: answers schemathesis found undeclared —
+// a null run_input_keyset where an object was declared, the 200 of an
+// upsert that found its row where only 201 was, and the plain-text 400 of a
+// websocket route asked without an upgrade — are all in the document now,
+// and the websocket answer is a JSON 426.
+func TestDocumentDeclaresRealAnswers(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	var doc struct {
+		Paths      map[string]map[string]struct{ Responses map[string]any } `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]map[string]any `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	resp, err := http.Get(s.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	keyset := doc.Components.Schemas["StateDetails"].Properties["run_input_keyset"]
+	if !strings.Contains(fmt.Sprint(keyset), "null") {
+		t.Errorf("run_input_keyset is declared %v, but is null on most states", keyset)
+	}
+	for _, p := range []string{"/flows", "/deployments", "/flow_runs", "/task_runs", "/flow_runs/{id}/set_state"} {
+		if _, ok := doc.Paths[p]["post"].Responses["200"]; !ok {
+			t.Errorf("POST %s: 200 (existing row) not declared: %v", p, doc.Paths[p]["post"].Responses)
+		}
+	}
+	for _, p := range []string{"/events/in", "/events/out"} {
+		rs := doc.Paths[p]["get"].Responses
+		if rs["101"] == nil || rs["426"] == nil {
+			t.Errorf("GET %s: declares %v, want 101 and 426", p, rs)
+		}
+		code, out := s.do("GET", "/api"+p, nil)
+		if m, _ := out.(map[string]any); code != 426 || m["detail"] == nil {
+			t.Errorf("GET %s without an upgrade: %d %v, want a JSON 426", p, code, out)
+		}
+	}
+	s.must("POST", "/api/flows/", map[string]any{"name": "twice"}, 201)
+	s.must("POST", "/api/flows/", map[string]any{"name": "twice"}, 200)
+}

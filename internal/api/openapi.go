@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"slices"
 	"sort"
@@ -48,18 +49,7 @@ func openAPI(routes []route, version string) map[string]any {
 				"content":  map[string]any{"application/json": map[string]any{"schema": g.schema(rt.body)}},
 			}
 		}
-		status := rt.status
-		if status == 0 {
-			status = 200
-		}
-		resp := map[string]any{"description": "Successful Response"}
-		if rt.response != nil {
-			resp["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(rt.response)}}
-		}
-		opObj["responses"] = map[string]any{
-			strconv.Itoa(status): resp,
-			"4XX":                map[string]any{"description": "Client error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/HTTPError"}}}},
-		}
+		opObj["responses"] = responses(g, rt)
 		p := rt.path
 		if paths[p] == nil {
 			paths[p] = map[string]any{}
@@ -76,6 +66,43 @@ func openAPI(routes []route, version string) map[string]any {
 			"schemas": g.components,
 		},
 	}
+}
+
+// httpError is the document's entry for an error answer.
+func httpError(description string) map[string]any {
+	return map[string]any{"description": description, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/HTTPError"}}}}
+}
+
+// responses declares every answer the route gives: its success status (and
+// the others it declared), every client error, the 503 of a full decode
+// budget for routes that read a body, and for websocket routes the upgrade
+// and the 426 a plain request gets.
+func responses(g *schemaGen, rt route) map[string]any {
+	out := map[string]any{"4XX": httpError("Client error: the detail names the problem")}
+	if rt.lifetime == socket {
+		out["101"] = map[string]any{"description": "Switching Protocols: the websocket is open"}
+		out["426"] = httpError("Upgrade Required: the request is not a websocket upgrade")
+		return out
+	}
+	status := rt.status
+	if status == 0 {
+		status = 200
+	}
+	for _, st := range append([]int{status}, rt.alsoStatus...) {
+		resp := map[string]any{"description": http.StatusText(st)}
+		if rt.response != nil && st != http.StatusNoContent && st < 400 {
+			resp["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(rt.response)}}
+		} else if st >= 400 {
+			resp = httpError(http.StatusText(st))
+		}
+		out[strconv.Itoa(st)] = resp
+	}
+	if rt.body != nil {
+		unavailable := httpError("Service Unavailable: the server is busy; retry after the Retry-After header's seconds")
+		unavailable["headers"] = map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"}}}
+		out["503"] = unavailable
+	}
+	return out
 }
 
 func hasParam(ps []param, name string) bool {
@@ -203,7 +230,13 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any, required *[]str
 		if name == "" {
 			continue
 		}
-		props[name] = g.schema(f.Type)
+		ps := g.schema(f.Type)
+		// A map or slice the server may leave nil is encoded as null: the
+		// field says so with a nullable:"true" tag.
+		if f.Tag.Get("nullable") == "true" && f.Type.Kind() != reflect.Pointer {
+			ps = map[string]any{"anyOf": []any{ps, map[string]any{"type": "null"}}}
+		}
+		props[name] = ps
 		if f.Tag.Get("required") == "true" {
 			*required = append(*required, name)
 		}

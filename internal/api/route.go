@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -108,6 +109,18 @@ type route struct {
 	lifetime lifetime
 	// maxBody is the request-body limit; 0 means defaultBodyLimit.
 	maxBody int64
+	// alsoStatus lists the other success statuses the handler may set
+	// with setStatus (an upsert's 200); the document declares them.
+	alsoStatus []int
+}
+
+// alsoOK declares that a 201 route answers 200 when it returns an existing
+// object instead of creating one (Prefect's upserts do the same).
+func alsoOK(rt route) route { rt.alsoStatus = append(rt.alsoStatus, http.StatusOK); return rt }
+
+// answers reports whether the route declared status as a success answer.
+func (rt route) answers(status int) bool {
+	return status == rt.status || slices.Contains(rt.alsoStatus, status)
 }
 
 // via marks rt as served through the shared mux pattern.

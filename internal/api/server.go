@@ -391,6 +391,17 @@ func (s *Server) adapt(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, _ := r.Context().Value(wsKey).(model.ID)
 		if rt.raw != nil {
+			if rt.lifetime == socket && !isWebsocketUpgrade(r) {
+				// Credentials first, as the upgrade would check them: a
+				// caller without any learns nothing more than a 401.
+				if err := s.AuthenticateSocket(r, eventsocket.HeaderToken(r)); err != nil {
+					writeError(w, toAPIError(err))
+					return
+				}
+				w.Header().Set("Upgrade", "websocket")
+				writeError(w, errorf(http.StatusUpgradeRequired, "%s is a websocket: connect with a websocket client (Upgrade: websocket)", r.URL.Path))
+				return
+			}
 			rt.raw(w, r)
 			return
 		}
@@ -420,6 +431,11 @@ func (s *Server) adapt(rt route) http.Handler {
 		status := rt.status
 		if c.status != 0 {
 			status = c.status
+			if !rt.answers(status) {
+				// The document would lie about this answer: a bug to fix
+				// in the route's declaration (alsoOK and friends).
+				s.log.Error("route answered a status it does not declare", "route", rt.muxPattern(), "status", status)
+			}
 		}
 		if status == 0 {
 			status = http.StatusOK

@@ -10,7 +10,7 @@ import (
 func taskRunRoutes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	return []route{
-		op(wsWrite, "POST", "/task_runs", "Task Runs", "Create a task run (or return the one with the same flow run, task key and dynamic key)", 201, createTaskRun),
+		alsoOK(op(wsWrite, "POST", "/task_runs", "Task Runs", "Create a task run (or return the one with the same flow run, task key and dynamic key, 200)", 201, createTaskRun)),
 		op(wsRead, "GET", "/task_runs/{id}", "Task Runs", "Read a task run", 200, func(c *call, _ *noBody) (model.TaskRun, error) {
 			rid := c.id("id")
 			r, err := c.srv.cfg.Store.TaskRunGet(c.ctx, c.ws, rid)
@@ -24,7 +24,7 @@ func taskRunRoutes() []route {
 			rid := c.id("id")
 			return noContent{}, c.srv.cfg.Runs.DeleteTaskRun(c.ctx, c.ws, rid)
 		}, id),
-		op(wsWrite, "POST", "/task_runs/{id}/set_state", "Task Runs", "Propose a new task-run state; the orchestration policy decides", 201, setTaskRunState, id),
+		alsoOK(op(wsWrite, "POST", "/task_runs/{id}/set_state", "Task Runs", "Propose a new task-run state; the orchestration policy decides (200 when nothing was written)", 201, setTaskRunState, id)),
 		optionalBody(op(wsRead, "POST", "/task_runs/filter", "Task Runs", "Query task runs", 200, func(c *call, q *model.RunQuery) ([]model.TaskRun, error) {
 			if err := checkQuery(q, model.TaskRunSorts); err != nil {
 				return nil, err

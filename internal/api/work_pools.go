@@ -107,7 +107,7 @@ func workPoolRoutes() []route {
 		}, param{name: "id", in: "path", typ: "uuid", required: true}),
 		// Prefect's worker channel is not implemented: a 404 makes the
 		// client disable it for good and use the REST endpoints above.
-		{access: wsRead, method: "GET", path: "/work_pools/{name}/workers/connect", tag: tag, summary: "Worker channel websocket: not implemented (404, REST polling is used)",
+		{access: wsRead, status: http.StatusNotFound, method: "GET", path: "/work_pools/{name}/workers/connect", tag: tag, summary: "Worker channel websocket: not implemented (404, REST polling is used)",
 			raw: func(w http.ResponseWriter, r *http.Request) {
 				writeError(w, errorf(http.StatusNotFound, "the worker channel is not available on this server; use REST polling"))
 			}},

@@ -76,7 +76,7 @@ type StateDetails struct {
 	PauseTimeout                 *Time             `json:"pause_timeout"`
 	PauseReschedule              bool              `json:"pause_reschedule"`
 	PauseKey                     *string           `json:"pause_key"`
-	RunInputKeyset               map[string]string `json:"run_input_keyset"`
+	RunInputKeyset               map[string]string `json:"run_input_keyset" nullable:"true"`
 	RefreshCache                 *bool             `json:"refresh_cache"`
 	Retriable                    *bool             `json:"retriable"`
 	TransitionID                 *ID               `json:"transition_id"`

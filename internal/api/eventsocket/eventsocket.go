@@ -207,7 +207,7 @@ func (s *Sockets) open(w http.ResponseWriter, r *http.Request, auth Authenticato
 		}
 	}
 	if !withProto {
-		if err := auth(r, headerToken(r)); err != nil {
+		if err := auth(r, HeaderToken(r)); err != nil {
 			s.log.InfoContext(r.Context(), "event socket rejected", slog.String("path", r.URL.Path), slog.Any("error", err))
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusUnauthorized)
@@ -248,9 +248,9 @@ func (s *Sockets) open(w http.ResponseWriter, r *http.Request, auth Authenticato
 	return conn
 }
 
-// headerToken extracts the credential of the upgrade request: a bearer key,
+// HeaderToken extracts the credential of the upgrade request: a bearer key,
 // or the decoded user:password of Basic auth (Prefect's auth string).
-func headerToken(r *http.Request) string {
+func HeaderToken(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok {
