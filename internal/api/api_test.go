@@ -504,12 +504,14 @@ func TestFlowRunHistoryRejectsBadIntervals(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, secs := range []float64{1e-10, 0.5, 0, -3, 2.5e16, 1e300} {
-		code, out := s.do("POST", "/api/flow_runs/history", map[string]any{"history_start": base.Format(time.RFC3339),
-			"history_end": base.Add(time.Hour).Format(time.RFC3339), "history_interval_seconds": secs})
-		detail, _ := out.(map[string]any)["detail"].(string)
-		if code != 422 || !strings.Contains(detail, "history_interval_seconds") {
-			t.Errorf("interval %g: %d %v, want 422 naming history_interval_seconds", secs, code, out)
+	for _, path := range []string{"/api/flow_runs/history", "/api/task_runs/history"} {
+		for _, secs := range []float64{1e-10, 0.5, 0, -3, 2.5e16, 1e300} {
+			code, out := s.do("POST", path, map[string]any{"history_start": base.Format(time.RFC3339),
+				"history_end": base.Add(time.Hour).Format(time.RFC3339), "history_interval_seconds": secs})
+			detail, _ := out.(map[string]any)["detail"].(string)
+			if code != 422 || !strings.Contains(detail, "history_interval_seconds") {
+				t.Errorf("%s interval %g: %d %v, want 422 naming history_interval_seconds", path, secs, code, out)
+			}
 		}
 	}
 	// A huge but representable interval is one bucket; an empty range none.

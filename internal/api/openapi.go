@@ -57,6 +57,7 @@ func openAPI(routes []route, version string) map[string]any {
 		paths[p][strings.ToLower(rt.method)] = opObj
 	}
 	g.components["HTTPError"] = map[string]any{"type": "object", "properties": map[string]any{"detail": map[string]any{}}, "required": []string{"detail"}}
+	addLinks(paths, g)
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info":    map[string]any{"title": "Baton", "version": version, "description": "Baton's API: the Prefect 3 REST contract plus Baton's own endpoints."},
@@ -150,6 +151,7 @@ var (
 	idType       = reflect.TypeFor[model.ID]()
 	timeType     = reflect.TypeFor[model.Time]()
 	rawType      = reflect.TypeFor[json.RawMessage]()
+	rawJSONType  = reflect.TypeFor[rawJSON]()
 	stateType    = reflect.TypeFor[model.StateType]()
 	durationType = reflect.TypeFor[model.Duration]()
 )
@@ -160,7 +162,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "uuid"}
 	case timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
-	case rawType:
+	case rawType, rawJSONType:
 		return map[string]any{}
 	case durationType:
 		return map[string]any{"type": "number", "description": "seconds"}
@@ -268,4 +270,110 @@ func componentName(t reflect.Type) string {
 	inner := strings.TrimSuffix(n[i+1:], "]")
 	inner = inner[strings.LastIndexByte(inner, '.')+1:]
 	return strings.ToUpper(n[:1]) + n[1:i] + inner
+}
+
+// addLinks adds OpenAPI links from each creating operation to the
+// operations under the path it creates into, so that a client of the
+// document (schemathesis's stateful phase, in Baton's own suite) can follow
+// a created object's id or name into its deeper routes instead of guessing
+// ids that do not exist. A POST to P that answers an object (or a list of
+// them) links to every operation on P/{x}/..., passing P's own path
+// parameters through and taking x from the answer: its "id" for an x named
+// id or *_id, its "name" for an x named name or *_name.
+func addLinks(paths map[string]map[string]any, g *schemaGen) {
+	for srcPath, ops := range paths {
+		src, ok := ops["post"].(map[string]any)
+		if !ok {
+			continue
+		}
+		responses, _ := src["responses"].(map[string]any)
+		for status, r := range responses {
+			if !strings.HasPrefix(status, "2") {
+				continue
+			}
+			resp, _ := r.(map[string]any)
+			props, list := g.responseProps(resp)
+			if props == nil {
+				continue
+			}
+			links := map[string]any{}
+			for dstPath, dstOps := range paths {
+				rest, ok := strings.CutPrefix(dstPath, srcPath+"/{")
+				if !ok {
+					continue
+				}
+				param, _, _ := strings.Cut(rest, "}")
+				if param == "" {
+					continue
+				}
+				field := ""
+				switch {
+				case (param == "id" || strings.HasSuffix(param, "_id")) && props["id"] != nil:
+					field = "id"
+				case (param == "name" || strings.HasSuffix(param, "_name")) && props["name"] != nil:
+					field = "name"
+				}
+				if field == "" {
+					continue
+				}
+				pointer := "$response.body#/" + field
+				if list {
+					pointer = "$response.body#/0/" + field
+				}
+				params := map[string]any{param: pointer}
+				for _, p := range pathParams(srcPath) {
+					params[p] = "$request.path." + p
+				}
+				for method, o := range dstOps {
+					dst, _ := o.(map[string]any)
+					id, _ := dst["operationId"].(string)
+					if id == "" || !hasAllParams(dst, params) {
+						continue
+					}
+					links[strings.ToUpper(method)+" "+dstPath] = map[string]any{"operationId": id, "parameters": params}
+				}
+			}
+			if len(links) > 0 {
+				resp["links"] = links
+			}
+		}
+	}
+}
+
+// hasAllParams reports whether a link's parameters are exactly the target
+// operation's path parameters: a link may not invent one, nor leave one to
+// be guessed.
+func hasAllParams(op map[string]any, params map[string]any) bool {
+	declared := map[string]bool{}
+	ps, _ := op["parameters"].([]map[string]any)
+	for _, p := range ps {
+		if p["in"] == "path" {
+			name, _ := p["name"].(string)
+			declared[name] = true
+		}
+	}
+	for name := range params {
+		if !declared[name] {
+			return false
+		}
+	}
+	return len(declared) == len(params)
+}
+
+// responseProps returns the properties of a JSON response's object schema
+// (following one $ref), and whether the response is a list of such objects.
+func (g *schemaGen) responseProps(resp map[string]any) (map[string]any, bool) {
+	content, _ := resp["content"].(map[string]any)
+	js, _ := content["application/json"].(map[string]any)
+	schema, _ := js["schema"].(map[string]any)
+	list := false
+	if schema["type"] == "array" {
+		schema, _ = schema["items"].(map[string]any)
+		list = true
+	}
+	if ref, ok := schema["$ref"].(string); ok {
+		schema, _ = g.components[strings.TrimPrefix(ref, "#/components/schemas/")].(map[string]any)
+	}
+	props, _ := schema["properties"].(map[string]any)
+	return props, list
 }

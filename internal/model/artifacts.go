@@ -14,7 +14,7 @@ type Artifact struct {
 	Type        *string           `json:"type"`
 	Description *string           `json:"description"`
 	Data        json.RawMessage   `json:"data"`
-	Metadata    map[string]string `json:"metadata_"`
+	Metadata    map[string]string `json:"metadata_" nullable:"true"`
 	FlowRunID   *ID               `json:"flow_run_id"`
 	TaskRunID   *ID               `json:"task_run_id"`
 }
@@ -30,7 +30,7 @@ type ArtifactCollection struct {
 	Type        *string           `json:"type"`
 	Description *string           `json:"description"`
 	Data        json.RawMessage   `json:"data"`
-	Metadata    map[string]string `json:"metadata_"`
+	Metadata    map[string]string `json:"metadata_" nullable:"true"`
 	FlowRunID   *ID               `json:"flow_run_id"`
 	TaskRunID   *ID               `json:"task_run_id"`
 }
@@ -41,7 +41,7 @@ type ArtifactCreate struct {
 	Type        *string           `json:"type"`
 	Description *string           `json:"description"`
 	Data        json.RawMessage   `json:"data"`
-	Metadata    map[string]string `json:"metadata_"`
+	Metadata    map[string]string `json:"metadata_" nullable:"true"`
 	FlowRunID   *ID               `json:"flow_run_id"`
 	TaskRunID   *ID               `json:"task_run_id"`
 }
@@ -51,7 +51,7 @@ type ArtifactCreate struct {
 type ArtifactUpdate struct {
 	Data        json.RawMessage   `json:"data"`
 	Description *string           `json:"description"`
-	Metadata    map[string]string `json:"metadata_"`
+	Metadata    map[string]string `json:"metadata_" nullable:"true"`
 }
 
 // ArtifactKeyFilter matches artifact keys exactly, by substring, or by
