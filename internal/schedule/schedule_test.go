@@ -262,3 +262,62 @@ func FuzzParseRRule(f *testing.F) {
 		checkMonotonic(t, r, time.Date(2024, 2, 28, 0, 0, 0, 0, time.UTC))
 	})
 }
+
+// FuzzInterval checks interval schedules of any width, anchor and time zone
+// never panic and always move forward, across DST changes included.
+func FuzzInterval(f *testing.F) {
+	for _, c := range []struct {
+		secs, anchor int64
+		zone         string
+	}{{60, 0, "UTC"}, {86400, 1700000000, "America/New_York"}, {90061, -5, "Europe/London"}, {1, 1 << 40, "Asia/Kolkata"}, {31536000 * 300, 0, "UTC"}} {
+		f.Add(c.secs, c.anchor, c.zone)
+	}
+	f.Fuzz(func(t *testing.T, secs, anchor int64, zone string) {
+		loc, err := time.LoadLocation(zone)
+		if err != nil || secs <= 0 || secs > 1<<33 || anchor < -(1<<40) || anchor > 1<<40 {
+			return
+		}
+		iv, err := NewInterval(time.Duration(secs)*time.Second, time.Unix(anchor, 0), loc)
+		if err != nil {
+			return
+		}
+		checkMonotonic(t, iv, time.Date(2024, 3, 9, 0, 0, 0, 0, time.UTC))
+		checkMonotonic(t, iv, time.Date(2024, 11, 2, 23, 0, 0, 0, time.UTC))
+	})
+}
+
+// TestIntervalFarAnchor: an anchor further than a Duration holds (292
+// years) from the time asked about overflowed the index estimate, and Next
+// walked billions of steps (the scheduler hung). It answers at once, on the
+// grid, whatever the distance.
+func TestIntervalFarAnchor(t *testing.T) {
+	t.Parallel()
+	after := time.Date(2026, 5, 17, 10, 0, 30, 0, time.UTC)
+	ny, _ := time.LoadLocation("America/New_York")
+	for _, c := range []struct {
+		every  time.Duration
+		anchor time.Time
+		loc    *time.Location
+	}{
+		{time.Minute, time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), time.UTC},
+		{time.Second, time.Unix(1<<40, 0), time.UTC},
+		{36 * time.Hour, time.Date(1500, 3, 1, 9, 0, 0, 0, time.UTC), ny},
+		{24 * time.Hour, time.Date(9999, 12, 31, 9, 0, 0, 0, time.UTC), ny},
+	} {
+		iv, err := NewInterval(c.every, c.anchor, c.loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		next, ok := iv.Next(after)
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("every %v from %v: Next took %v", c.every, c.anchor, took)
+		}
+		if !ok || !next.After(after) || next.Sub(after) > c.every+time.Hour {
+			t.Fatalf("every %v from %v: Next(%v) = %v, %v", c.every, c.anchor, after, next, ok)
+		}
+		if c.loc == time.UTC && (next.Unix()-c.anchor.Unix())%int64(c.every/time.Second) != 0 {
+			t.Fatalf("every %v from %v: %v is off the grid", c.every, c.anchor, next)
+		}
+	}
+}
