@@ -11,7 +11,7 @@ cache="$(go env GOCACHE)/fuzz"
 status=0
 while IFS= read -r line; do
   file="${line%%:*}"
-  name="$(sed -E 's/^func (Fuzz[A-Za-z0-9_]+).*/\1/' <<<"${line#*:}")"
+  name="$(sed -E 's/^[^:]*:[0-9]+:func (Fuzz[A-Za-z0-9_]+).*/\1/' <<<"$line")"
   dir="$(dirname "$file")"
   pkg="$(cd "$dir" && go list .)"
   echo "fuzz: $pkg $name for ${secs}s" >&2
