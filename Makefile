@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 # serves it once; the build cache keeps it). Move it forward with the Go version in go.mod.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e vet fmt-check bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
+.PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e test-fuzz vet fmt-check fuzz bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -48,7 +48,14 @@ test-ui: ## Web UI: strict type check, lint, unit tests, and the committed build
 test-e2e: build ## Browser test of the UI (Debian's Chromium) against a real baton and real Prefect flows
 	bash e2e/run.sh
 
-test: fmt-check vet lint test-go test-compat test-ui test-e2e ## The whole test suite (what CI runs)
+test-fuzz: build ## schemathesis against Baton's own OpenAPI document, server and cloud mode, fixed seed (150 s)
+	BATON_BIN=$(BIN) bash fuzz/run.sh --time 150
+
+test: fmt-check vet lint test-go test-compat test-fuzz test-ui test-e2e ## The whole test suite (what CI runs)
+
+fuzz: build ## Longer fuzzing: schemathesis for 15 min, then every Go fuzz target for 60 s (new corpus entries land in testdata/fuzz)
+	BATON_BIN=$(BIN) bash fuzz/run.sh --time 900
+	bash fuzz/go.sh 60
 
 bench: ## Baton vs the Prefect server, full run (~15-30 min): rewrites docs/benchmarks.md and the chart
 	bash bench/run.sh --command "make bench"

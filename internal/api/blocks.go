@@ -93,7 +93,7 @@ func blockRoutes() []route {
 		}),
 
 		// ---- block schemas
-		op(wsWrite, "POST", "/block_schemas", "Block schemas", "Create a block schema, or return the existing one with its checksum", 201, func(c *call, b *model.BlockSchemaCreate) (model.BlockSchema, error) {
+		alsoOK(op(wsWrite, "POST", "/block_schemas", "Block schemas", "Create a block schema, or return the existing one with its checksum", 201, func(c *call, b *model.BlockSchemaCreate) (model.BlockSchema, error) {
 			bs, created, err := svc(c).CreateSchema(c.ctx, c.ws, *b)
 			if errors.Is(err, store.ErrNotFound) {
 				return bs, errorf(http.StatusNotFound, "Block type %s not found.", b.BlockTypeID)
@@ -102,7 +102,7 @@ func blockRoutes() []route {
 				c.setStatus(http.StatusOK)
 			}
 			return bs, err
-		}),
+		})),
 		op(wsRead, "GET", "/block_schemas/{id}", "Block schemas", "Read a block schema", 200, func(c *call, _ *noBody) (model.BlockSchema, error) {
 			return st(c).BlockSchemaGet(c.ctx, c.ws, pid(c))
 		}, id),

@@ -70,6 +70,8 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusConflict, Detail: pe.Error(), cause: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: sentinelDetail(err, store.ErrNotFound), cause: err}
+	case errors.Is(err, store.ErrInvalidQuery):
+		return &Error{Status: http.StatusUnprocessableEntity, Detail: err.Error(), cause: err}
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Status: http.StatusConflict, Detail: sentinelDetail(err, store.ErrConflict), cause: err}
 	case errors.Is(err, blocks.ErrProtected):

@@ -326,3 +326,14 @@ func TestDocumentDeclaresRealAnswers(t *testing.T) {
 	s.must("POST", "/api/flows/", map[string]any{"name": "twice"}, 201)
 	s.must("POST", "/api/flows/", map[string]any{"name": "twice"}, 200)
 }
+
+// TestBlockFilterBadShape: a wrongly shaped is_anonymous filter (schemathesis
+// sent a list) was a store error and a 500; it is a 422 naming the field.
+func TestBlockFilterBadShape(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	code, out := s.do("POST", "/api/block_documents/count", `{"block_documents":{"is_anonymous":[null,null]}}`)
+	if m, _ := out.(map[string]any); code != 422 || !strings.Contains(fmt.Sprint(m["detail"]), "is_anonymous") {
+		t.Fatalf("%d %v, want 422 naming is_anonymous", code, out)
+	}
+}

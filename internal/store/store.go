@@ -26,6 +26,9 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrSlotsBusy: a concurrency acquisition cannot be granted right now.
 	ErrSlotsBusy = errors.New("concurrency slots busy")
+	// ErrInvalidQuery: a filter the caller passed cannot be applied; the
+	// wrapping message names the field (the API answers 422 with it).
+	ErrInvalidQuery = errors.New("invalid query")
 )
 
 // The well-known tenant that every engine seeds in its first migration.
