@@ -70,6 +70,9 @@ func toAPIError(err error) *Error {
 		return &Error{Status: http.StatusConflict, Detail: pe.Error(), cause: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: sentinelDetail(err, store.ErrNotFound), cause: err}
+	case errors.Is(err, store.ErrStorageFull):
+		return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second, cause: err,
+			Detail: "the server's database disk is full; the write was not stored. Retry once space is freed"}
 	case errors.Is(err, store.ErrInvalidQuery):
 		return &Error{Status: http.StatusUnprocessableEntity, Detail: err.Error(), cause: err}
 	case errors.Is(err, store.ErrConflict):

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/batonhq/baton/internal/store"
 )
 
 // limitedServer is the API served by its own http.Server and capped
@@ -335,5 +337,17 @@ func TestBlockFilterBadShape(t *testing.T) {
 	code, out := s.do("POST", "/api/block_documents/count", `{"block_documents":{"is_anonymous":[null,null]}}`)
 	if m, _ := out.(map[string]any); code != 422 || !strings.Contains(fmt.Sprint(m["detail"]), "is_anonymous") {
 		t.Fatalf("%d %v, want 422 naming is_anonymous", code, out)
+	}
+}
+
+// TestStorageFullIs503: a write the store refused for a full disk is a 503
+// with Retry-After and a detail saying so (the Prefect client retries it),
+// not a 500.
+func TestStorageFullIs503(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	writeError(rec, toAPIError(fmt.Errorf("sqlite: commit: %w", store.ErrStorageFull)))
+	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "disk is full") {
+		t.Fatalf("%d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
 	}
 }

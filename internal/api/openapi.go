@@ -98,8 +98,11 @@ func responses(g *schemaGen, rt route) map[string]any {
 		}
 		out[strconv.Itoa(st)] = resp
 	}
-	if rt.body != nil {
-		unavailable := httpError("Service Unavailable: the server is busy; retry after the Retry-After header's seconds")
+	// Routes that read a body may find the decode budget full; routes that
+	// write may find the database's disk full: both answer 503 with
+	// Retry-After, which Prefect's client retries.
+	if rt.body != nil || rt.method != http.MethodGet {
+		unavailable := httpError("Service Unavailable: the server is busy or its disk is full; retry after the Retry-After header's seconds")
 		unavailable["headers"] = map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"}}}
 		out["503"] = unavailable
 	}

@@ -422,7 +422,7 @@ func (s *Server) adapt(rt route) http.Handler {
 		res, err := rt.serve(c)
 		if err != nil {
 			ae := toAPIError(err)
-			if ae.Status >= 500 {
+			if ae.Status == http.StatusInternalServerError {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 			writeError(w, ae)

@@ -126,7 +126,14 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return fmt.Errorf("secrets key: %w", err)
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: log, WALMaxBytes: cfg.WALMaxBytes()})
+	// One server per database file: a second one (or a restore) is refused.
+	unlock, err := sqlite.Lock(cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: log, WALMaxBytes: cfg.WALMaxBytes(),
+		SkipStartupCheck: os.Getenv("BATON_STARTUP_CHECK") == "off"})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

@@ -26,6 +26,10 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrSlotsBusy: a concurrency acquisition cannot be granted right now.
 	ErrSlotsBusy = errors.New("concurrency slots busy")
+	// ErrStorageFull: the write failed because the disk holding the database
+	// is full. Nothing of it was committed; it may succeed once space is
+	// freed (the API answers 503 with Retry-After).
+	ErrStorageFull = errors.New("the database's disk is full")
 	// ErrInvalidQuery: a filter the caller passed cannot be applied; the
 	// wrapping message names the field (the API answers 422 with it).
 	ErrInvalidQuery = errors.New("invalid query")

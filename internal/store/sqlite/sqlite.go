@@ -53,6 +53,10 @@ type Config struct {
 	// updated, received); time.Now when nil. Times a caller puts in a row
 	// are kept as given.
 	Now func() time.Time
+	// SkipStartupCheck skips SQLite's quick_check of an existing file at
+	// Open (it reads every page: about a second per GB). The cheap checks of
+	// the header and size always run.
+	SkipStartupCheck bool
 }
 
 // DefaultWALMaxBytes is the WAL bound when Config.WALMaxBytes is 0. A WAL
@@ -91,7 +95,12 @@ type Store struct {
 	walMax   int64
 	walRetry time.Time
 	gate     readGate
-	stats    writerStats
+	// failLog rate-limits the log of failing writes (a full disk fails
+	// every write until space is freed).
+	failMu    sync.Mutex
+	failLast  time.Time
+	failQuiet int
+	stats     writerStats
 
 	// eventSeq is the position of the newest stored event; only the writer
 	// goroutine reads and advances it (see insertEvents).
@@ -115,7 +124,7 @@ func (s *Store) checkpointer() {
 			_, err := s.cpdb.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
 			s.cpMu.Unlock()
 			if err != nil {
-				s.log.Warn("sqlite: checkpoint", slog.Any("err", err))
+				s.logWriteFailure("sqlite: checkpoint failed", err)
 			}
 		}
 	}
@@ -164,9 +173,20 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if readConns <= 0 {
 		readConns = max(4, runtime.GOMAXPROCS(0))
 	}
+	_, statErr := os.Stat(cfg.Path)
+	existed := statErr == nil
+	if err := checkFile(cfg.Path); err != nil {
+		return nil, err
+	}
 	wdb, err := sql.Open("sqlite", dsn(cfg.Path, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	if existed && !cfg.SkipStartupCheck {
+		if err := quickCheck(ctx, wdb, cfg.Path); err != nil {
+			_ = wdb.Close()
+			return nil, err
+		}
 	}
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
@@ -183,6 +203,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{log: log, clock: clock, wdb: wdb, ops: make(chan *writeOp, maxBatch), walPath: cfg.Path + "-wal", walMax: walMax}
 	if err := s.Migrate(ctx); err != nil {
 		_ = wdb.Close()
+		if existed && isCorrupt(err) {
+			return nil, damaged(cfg.Path, "cannot be read: "+err.Error())
+		}
 		return nil, err
 	}
 	if err := wdb.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM events`).Scan(&s.eventSeq); err != nil {
@@ -295,7 +318,11 @@ func (s *Store) write(ctx context.Context, fn func(tx *wtx) error) error {
 		return ctx.Err()
 	}
 	s.mu.RUnlock()
-	return <-op.done
+	err := <-op.done
+	if isFull(err) {
+		return fullError(err)
+	}
+	return err
 }
 
 // writer is the single goroutine that owns the write connection.
@@ -442,7 +469,7 @@ func (s *Store) commit(batch []*writeOp) {
 	s.batches.Add(1)
 	s.batchOps.Add(int64(len(batch)))
 	if err := tx.Commit(); err != nil {
-		s.log.Error("sqlite: commit failed", slog.Int("ops", len(batch)), slog.Any("err", err))
+		s.logWriteFailure("sqlite: commit failed", err, slog.Int("ops", len(batch)))
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = fmt.Errorf("sqlite: commit: %w", err)
@@ -626,4 +653,28 @@ func placeholders(n int) string {
 type writerStats struct {
 	walTruncations   atomic.Int64
 	walTruncateNanos atomic.Int64
+}
+
+// failLogEvery is how often a run of failing writes is logged.
+const failLogEvery = 10 * time.Second
+
+// logWriteFailure logs a failed commit or checkpoint at ERROR, at most once
+// every failLogEvery, with the number of failures not logged since. A full
+// disk gets a message that says so and what brings writes back.
+func (s *Store) logWriteFailure(msg string, err error, attrs ...slog.Attr) {
+	s.failMu.Lock()
+	now := time.Now()
+	if now.Sub(s.failLast) < failLogEvery {
+		s.failQuiet++
+		s.failMu.Unlock()
+		return
+	}
+	quiet := s.failQuiet
+	s.failLast, s.failQuiet = now, 0
+	s.failMu.Unlock()
+	if isFull(err) {
+		msg = "sqlite: the database's disk is full: writes fail (answered 503) until space is freed"
+	}
+	attrs = append(attrs, slog.Any("err", err), slog.Int("failures_not_logged", quiet))
+	s.log.LogAttrs(context.Background(), slog.LevelError, msg, attrs...)
 }
