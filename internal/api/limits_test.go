@@ -351,3 +351,23 @@ func TestStorageFullIs503(t *testing.T) {
 		t.Fatalf("%d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body.String())
 	}
 }
+
+// TestOperatorMetrics: /metrics shows the database's WAL and file sizes,
+// the writer's queue and commit latency, and the HTTP limits' state.
+func TestOperatorMetrics(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	s.must("POST", "/api/flows/", map[string]any{"name": "m"}, 201)
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, m := range []string{"baton_db_wal_bytes ", "baton_db_bytes ", "baton_db_writer_queue_depth ", "baton_db_commit_duration_seconds_count ",
+		"baton_http_connections ", "baton_decode_budget_refused_total ", "baton_db_wal_truncations_total "} {
+		if !strings.Contains(string(b), "\n"+m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonhq/baton/internal/store"
 )
 
 // latencyBuckets are the upper bounds (seconds) of the request-duration
@@ -93,6 +95,32 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	counter("baton_task_run_records_total", "Task-run writes made from client events.", st.Records)
 	counter("baton_events_skipped_total", "Task-run events that could not be converted.", st.Skipped)
 	counter("baton_event_batches_total", "Store round trips of the ingest batcher.", st.Batches)
+	gauge := func(name, help string, v any) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %v\n", name, help, name, name, v)
+	}
+	gauge("baton_http_connections", "Open HTTP connections (capped at BATON_MAX_CONNECTIONS).", s.conns.Load())
+	gauge("baton_http_connections_max", "The cap on open HTTP connections.", s.limits.MaxConnections)
+	gauge("baton_decode_budget_bytes_held", "Bytes of request bodies being decoded or handled now.", s.budget.held.Load())
+	gauge("baton_decode_budget_bytes", "The budget of concurrently decoded request bodies.", s.limits.DecodeBudget)
+	waiting, refused := s.budgetStats()
+	gauge("baton_decode_budget_waiting", "Requests waiting for room in the decode budget.", waiting)
+	counter("baton_decode_budget_refused_total", "Requests answered 503 because the decode budget stayed full.", refused)
+	counter("baton_http_body_too_large_total", "Requests refused 413 for a body over their route's limit.", s.bodyRefused.Load())
+	if sr, ok := s.cfg.Store.(store.StatsReporter); ok {
+		es := sr.Stats()
+		gauge("baton_db_wal_bytes", "Size of the database's write-ahead log.", es.WALBytes)
+		gauge("baton_db_bytes", "Size of the database file.", es.DatabaseBytes)
+		gauge("baton_db_writer_queue_depth", "Writes waiting for the database writer.", es.QueueDepth)
+		counter("baton_db_wal_truncations_total", "Truncating checkpoints the writer took to keep the WAL bounded.", uint64(es.WALTruncations))
+		fmt.Fprintln(w, "# HELP baton_db_commit_duration_seconds Duration of group commits (every write of the group, then the commit).")
+		fmt.Fprintln(w, "# TYPE baton_db_commit_duration_seconds histogram")
+		for i, b := range store.CommitLatencyBuckets {
+			fmt.Fprintf(w, "baton_db_commit_duration_seconds_bucket{le=\"%g\"} %d\n", b, es.CommitBuckets[i])
+		}
+		fmt.Fprintf(w, "baton_db_commit_duration_seconds_bucket{le=\"+Inf\"} %d\n", es.Commits)
+		fmt.Fprintf(w, "baton_db_commit_duration_seconds_sum %g\nbaton_db_commit_duration_seconds_count %d\n", es.CommitSeconds, es.Commits)
+		counter("baton_db_committed_writes_total", "Writes committed (many per group commit).", uint64(es.CommittedOps))
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(w, "# HELP baton_go_heap_bytes Bytes of allocated heap objects.\n# TYPE baton_go_heap_bytes gauge\nbaton_go_heap_bytes %d\n", ms.HeapAlloc)

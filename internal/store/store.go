@@ -302,3 +302,33 @@ type SavedSearches interface {
 	SavedSearchList(ctx context.Context, ws model.ID, offset, limit int) ([]model.SavedSearch, error)
 	SavedSearchDelete(ctx context.Context, ws, id model.ID) error
 }
+
+// CommitLatencyBuckets are the upper bounds (seconds) of the commit-latency
+// histogram engines report.
+var CommitLatencyBuckets = [...]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}
+
+// EngineStats are an engine's operating figures, for the operator's
+// /metrics: how big its files are and how its writer keeps up.
+type EngineStats struct {
+	// WALBytes and DatabaseBytes are the sizes of the write-ahead log and
+	// of the database file.
+	WALBytes, DatabaseBytes int64
+	// QueueDepth is how many writes wait for the writer now.
+	QueueDepth int
+	// Commits counts group commits (attempted) and CommittedOps the writes
+	// in those that committed.
+	Commits, CommittedOps int64
+	// CommitSeconds is the time spent committing; CommitBuckets counts
+	// commits by latency (cumulative, CommitLatencyBuckets' bounds).
+	CommitSeconds float64
+	CommitBuckets [len(CommitLatencyBuckets)]uint64
+	// WALTruncations counts the writer's truncating checkpoints and
+	// WALTruncationSec the time they took.
+	WALTruncations   int64
+	WALTruncationSec float64
+}
+
+// StatsReporter is implemented by engines that report EngineStats.
+type StatsReporter interface {
+	Stats() EngineStats
+}

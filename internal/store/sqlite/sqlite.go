@@ -425,6 +425,8 @@ func (s *Store) commit(batch []*writeOp) {
 			op.done <- errs[i]
 		}
 	}
+	began := time.Now()
+	defer func() { s.stats.observeCommit(time.Since(began)) }()
 	tx, err := s.wdb.BeginTx(context.Background(), nil)
 	if err != nil {
 		finish(fmt.Errorf("sqlite: begin: %w", err))
@@ -653,6 +655,39 @@ func placeholders(n int) string {
 type writerStats struct {
 	walTruncations   atomic.Int64
 	walTruncateNanos atomic.Int64
+	commitNanos      atomic.Int64
+	commitCount      atomic.Int64
+	commitBuckets    [len(store.CommitLatencyBuckets)]atomic.Uint64
+}
+
+func (w *writerStats) observeCommit(d time.Duration) {
+	w.commitNanos.Add(d.Nanoseconds())
+	w.commitCount.Add(1)
+	for i, b := range store.CommitLatencyBuckets {
+		if d.Seconds() <= b {
+			w.commitBuckets[i].Add(1)
+		}
+	}
+}
+
+// Stats reports the writer's and the files' figures for /metrics.
+func (s *Store) Stats() store.EngineStats {
+	st := store.EngineStats{
+		WALBytes:         walBytes(strings.TrimSuffix(s.walPath, "-wal")),
+		QueueDepth:       len(s.ops),
+		Commits:          s.stats.commitCount.Load(),
+		CommittedOps:     s.batchOps.Load(),
+		CommitSeconds:    float64(s.stats.commitNanos.Load()) / 1e9,
+		WALTruncations:   s.stats.walTruncations.Load(),
+		WALTruncationSec: float64(s.stats.walTruncateNanos.Load()) / 1e9,
+	}
+	for i := range st.CommitBuckets {
+		st.CommitBuckets[i] = s.stats.commitBuckets[i].Load()
+	}
+	if fi, err := os.Stat(strings.TrimSuffix(s.walPath, "-wal")); err == nil {
+		st.DatabaseBytes = fi.Size()
+	}
+	return st
 }
 
 // failLogEvery is how often a run of failing writes is logged.
