@@ -73,6 +73,9 @@ func toAPIError(err error) *Error {
 	case errors.Is(err, store.ErrStorageFull):
 		return &Error{Status: http.StatusServiceUnavailable, RetryAfter: 5 * time.Second, cause: err,
 			Detail: "the server's database disk is full; the write was not stored. Retry once space is freed"}
+	case errors.Is(err, store.ErrBusy):
+		return &Error{Status: http.StatusServiceUnavailable, RetryAfter: time.Second, cause: err,
+			Detail: "the server is writing more than it can keep up with; the write was not stored. Retry shortly"}
 	case errors.Is(err, store.ErrInvalidQuery):
 		return &Error{Status: http.StatusUnprocessableEntity, Detail: err.Error(), cause: err}
 	case errors.Is(err, store.ErrConflict):

@@ -119,6 +119,7 @@ func (m *metrics) write(w io.Writer, s *Server) {
 		}
 		fmt.Fprintf(w, "baton_db_commit_duration_seconds_bucket{le=\"+Inf\"} %d\n", es.Commits)
 		fmt.Fprintf(w, "baton_db_commit_duration_seconds_sum %g\nbaton_db_commit_duration_seconds_count %d\n", es.CommitSeconds, es.Commits)
+		counter("baton_db_busy_refusals_total", "Writes refused 503 because the writer's queue stayed full.", uint64(es.BusyRefusals))
 		counter("baton_db_committed_writes_total", "Writes committed (many per group commit).", uint64(es.CommittedOps))
 	}
 	var ms runtime.MemStats

@@ -30,6 +30,10 @@ var (
 	// is full. Nothing of it was committed; it may succeed once space is
 	// freed (the API answers 503 with Retry-After).
 	ErrStorageFull = errors.New("the database's disk is full")
+	// ErrBusy: the write was refused because the engine's writer is not
+	// keeping up; nothing was written and it may be retried (the API
+	// answers 503 with Retry-After).
+	ErrBusy = errors.New("the database is busy")
 	// ErrInvalidQuery: a filter the caller passed cannot be applied; the
 	// wrapping message names the field (the API answers 422 with it).
 	ErrInvalidQuery = errors.New("invalid query")
@@ -326,6 +330,8 @@ type EngineStats struct {
 	// WALTruncationSec the time they took.
 	WALTruncations   int64
 	WALTruncationSec float64
+	// BusyRefusals counts writes refused with ErrBusy.
+	BusyRefusals int64
 }
 
 // StatsReporter is implemented by engines that report EngineStats.

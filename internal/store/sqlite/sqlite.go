@@ -53,6 +53,11 @@ type Config struct {
 	// updated, received); time.Now when nil. Times a caller puts in a row
 	// are kept as given.
 	Now func() time.Time
+	// QueueWait is how long a write may wait for room in the writer's
+	// queue before it is refused with store.ErrBusy (the API's 503 with
+	// Retry-After): past it the writer is not keeping up, and waiting
+	// longer would only pile up requests. 0 picks 10 s.
+	QueueWait time.Duration
 	// SkipStartupCheck skips SQLite's quick_check of an existing file at
 	// Open (it reads every page: about a second per GB). The cheap checks of
 	// the header and size always run.
@@ -95,6 +100,9 @@ type Store struct {
 	walMax   int64
 	walRetry time.Time
 	gate     readGate
+	// queueWait bounds the wait for room in ops; busy counts refusals.
+	queueWait time.Duration
+	busy      atomic.Int64
 	// failLog rate-limits the log of failing writes (a full disk fails
 	// every write until space is freed).
 	failMu    sync.Mutex
@@ -200,7 +208,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	s := &Store{log: log, clock: clock, wdb: wdb, ops: make(chan *writeOp, maxBatch), walPath: cfg.Path + "-wal", walMax: walMax}
+	queueWait := cfg.QueueWait
+	if queueWait <= 0 {
+		queueWait = 10 * time.Second
+	}
+	s := &Store{log: log, clock: clock, wdb: wdb, ops: make(chan *writeOp, maxBatch), walPath: cfg.Path + "-wal", walMax: walMax, queueWait: queueWait}
 	if err := s.Migrate(ctx); err != nil {
 		_ = wdb.Close()
 		if existed && isCorrupt(err) {
@@ -313,9 +325,22 @@ func (s *Store) write(ctx context.Context, fn func(tx *wtx) error) error {
 	}
 	select {
 	case s.ops <- op:
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return ctx.Err()
+	default:
+		// The queue is full: wait a bounded time for room, then refuse
+		// (retryable) rather than queue without bound.
+		t := time.NewTimer(s.queueWait)
+		select {
+		case s.ops <- op:
+			t.Stop()
+		case <-ctx.Done():
+			t.Stop()
+			s.mu.RUnlock()
+			return ctx.Err()
+		case <-t.C:
+			s.mu.RUnlock()
+			s.busy.Add(1)
+			return fmt.Errorf("sqlite: the writer's queue stayed full for %v: %w", s.queueWait, store.ErrBusy)
+		}
 	}
 	s.mu.RUnlock()
 	err := <-op.done
@@ -679,6 +704,7 @@ func (s *Store) Stats() store.EngineStats {
 		CommittedOps:     s.batchOps.Load(),
 		CommitSeconds:    float64(s.stats.commitNanos.Load()) / 1e9,
 		WALTruncations:   s.stats.walTruncations.Load(),
+		BusyRefusals:     s.busy.Load(),
 		WALTruncationSec: float64(s.stats.walTruncateNanos.Load()) / 1e9,
 	}
 	for i := range st.CommitBuckets {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -109,3 +110,42 @@ func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+// TestWriteQueueBackpressure: when the writer cannot keep up and its queue
+// stays full, a write waits QueueWait and is refused with store.ErrBusy
+// (retryable) instead of waiting without bound; once the writer catches
+// up, writes go through again.
+func TestWriteQueueBackpressure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "baton.db"), QueueWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go func() { _ = s.write(ctx, func(*wtx) error { close(started); <-release; return nil }) }()
+	<-started
+	var wg sync.WaitGroup
+	for range maxBatch { // fill the queue behind the stuck write
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = s.write(ctx, func(*wtx) error { return nil }) }()
+	}
+	for len(s.ops) < maxBatch {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	err = s.write(ctx, func(*wtx) error { return nil })
+	if !errors.Is(err, store.ErrBusy) || time.Since(start) > 2*time.Second {
+		t.Fatalf("a write past a full queue: %v after %v, want store.ErrBusy after about 100ms", err, time.Since(start))
+	}
+	close(release)
+	wg.Wait()
+	if err := s.write(ctx, func(*wtx) error { return nil }); err != nil {
+		t.Fatalf("after the writer caught up: %v", err)
+	}
+	if s.Stats().BusyRefusals != 1 {
+		t.Fatalf("busy refusals counted: %d", s.Stats().BusyRefusals)
+	}
+}
