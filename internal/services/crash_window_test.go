@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -184,5 +185,42 @@ func TestCrashSweepPagesPastHealthyRuns(t *testing.T) {
 	}
 	if r, _ := st.FlowRunGet(ctx, ws, dead); r.State.Type != model.StateCrashed {
 		t.Fatalf("dead run behind %d healthy ones is %s", sweepPage+20, r.State.Type)
+	}
+}
+
+// TestPendingTimeout: a run claimed (PENDING) and never started within the
+// timeout is CRASHED with the reason in its state message; younger PENDING
+// runs and running ones are left alone.
+func TestPendingTimeout(t *testing.T) {
+	t.Parallel()
+	st, ws := openStore(t)
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Second)
+	f, _, _ := st.FlowUpsert(ctx, ws, model.FlowCreate{Name: "f"})
+	mk := func(at time.Time, typ model.StateType) model.ID {
+		r, _, err := st.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r", Parameters: json.RawMessage("{}"),
+			Labels: model.Labels{"prefect.worker.name": "w1"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		setState(t, st, ws, r.ID, model.StatePending, at)
+		if typ != model.StatePending {
+			setState(t, st, ws, r.ID, typ, at)
+		}
+		return r.ID
+	}
+	stuck := mk(t0, model.StatePending)
+	young := mk(t0.Add(20*time.Minute), model.StatePending)
+	running := mk(t0, model.StateRunning)
+	n, err := NewPendingTimeout(depsOf(t, st), 30*time.Minute).Run(ctx, t0.Add(31*time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("ended %d (err %v), want 1", n, err)
+	}
+	get := func(id model.ID) model.FlowRun { r, _ := st.FlowRunGet(ctx, ws, id); return r }
+	if r := get(stuck); r.State.Type != model.StateCrashed || r.State.Message == nil || !strings.Contains(*r.State.Message, `worker "w1"`) {
+		t.Fatalf("stuck run: %s %v", r.State.Type, r.State.Message)
+	}
+	if get(young).State.Type != model.StatePending || get(running).State.Type != model.StateRunning {
+		t.Fatal("a run that was not stuck was touched")
 	}
 }

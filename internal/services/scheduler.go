@@ -217,11 +217,16 @@ func RunServices(deps RunDeps, getenv func(string) string) ([]Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	pending, err := envDuration(getenv, "BATON_PENDING_TIMEOUT", DefaultPendingTimeout)
+	if err != nil {
+		return nil, err
+	}
 	return []Service{
 		NewScheduler(deps, DefaultSchedulerPolicy).Service(5 * time.Second),
 		NewLateRuns(deps, 5*time.Second),
 		NewCrashDetector(deps, window).Service(),
 		NewCancellation(deps, cancelling).Service(20 * time.Second),
+		NewPendingTimeout(deps, pending).Service(),
 		NewForeman(deps, 15*time.Second, 60*time.Second),
 	}, nil
 }
