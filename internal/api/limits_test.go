@@ -371,3 +371,25 @@ func TestOperatorMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestWebsocketRoutesDeclareTheirLifetime: a websocket route left bounded
+// would be cut at the server's write timeout (60 s) however healthy its
+// client; every route whose summary says it is a websocket, and that does
+// not merely refuse, must declare lifetime socket.
+func TestWebsocketRoutesDeclareTheirLifetime(t *testing.T) {
+	t.Parallel()
+	srv := newTestAPI(t, nil)
+	n := 0
+	for _, rt := range srv.routes {
+		if !strings.HasPrefix(strings.ToLower(rt.summary), "websocket") || rt.status >= 400 {
+			continue
+		}
+		n++
+		if rt.lifetime != socket {
+			t.Errorf("%s is a websocket route but declares lifetime %v", rt.muxPattern(), rt.lifetime)
+		}
+	}
+	if n < 3 {
+		t.Fatalf("found only %d websocket routes; the test no longer recognises them", n)
+	}
+}

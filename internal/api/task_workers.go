@@ -100,7 +100,7 @@ const taskSocketPoll = 2 * time.Second
 
 func taskWorkerRoutes() []route {
 	return []route{
-		{access: wsWrite, method: "GET", path: "/task_runs/subscriptions/scheduled", tag: "Task Runs",
+		{access: wsWrite, lifetime: socket, method: "GET", path: "/task_runs/subscriptions/scheduled", tag: "Task Runs",
 			summary: "Websocket: task workers receive the scheduled background task runs of their task keys, each run once",
 			raw: func(w http.ResponseWriter, r *http.Request) {
 				r.Context().Value(srvKey{}).(*Server).serveTaskSubscription(w, r)
