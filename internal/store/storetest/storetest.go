@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"FlowRunInputs", testFlowRunInputs},
 		{"Automations", testAutomations},
 		{"Webhooks", testWebhooks},
+		{"EngineStats", testEngineStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1318,5 +1319,22 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 		if len(sts) != 3 {
 			t.Fatalf("run %s has %d states", r.Name, len(sts))
 		}
+	}
+}
+
+// testEngineStats: an engine that reports EngineStats (optional) counts the
+// commits it made and reports a non-empty database.
+func testEngineStats(t *testing.T, s store.Store) {
+	sr, ok := s.(store.StatsReporter)
+	if !ok {
+		t.Skip("this engine reports no EngineStats")
+	}
+	before := sr.Stats()
+	if _, _, err := s.FlowUpsert(context.Background(), ws, model.FlowCreate{Name: "stats"}); err != nil {
+		t.Fatal(err)
+	}
+	after := sr.Stats()
+	if after.Commits <= before.Commits || after.CommittedOps <= before.CommittedOps || after.DatabaseBytes <= 0 || after.QueueDepth < 0 {
+		t.Fatalf("stats before %+v, after a write %+v", before, after)
 	}
 }
