@@ -78,7 +78,7 @@ func (c *call) automations() *automations.Service { return c.srv.cfg.Automations
 // the sandbox's rules, and Prefect's 422 {"error": {line, message, source}}
 // otherwise. The body is the template as a JSON string.
 func templateValidateRoute(path string) route {
-	return route{access: wsRead, method: "POST", path: path, tag: "Automations", summary: "Validate a template (a JSON string body)",
+	return route{access: wsRead, status: http.StatusNoContent, method: "POST", path: path, tag: "Automations", summary: "Validate a template (a JSON string body)",
 		raw: func(w http.ResponseWriter, r *http.Request) {
 			raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, defaultBodyLimit))
 			if err != nil {

@@ -121,7 +121,7 @@ func concurrencyV1Routes() []route {
 	id := param{name: "id", in: "path", typ: "uuid", required: true}
 	tagParam := param{name: "tag", in: "path", typ: "string", required: true}
 	return []route{
-		op(wsWrite, "POST", "/concurrency_limits", tag, "Create (or update) the concurrency limit of a tag", 201, func(c *call, b *tagLimitCreate) (tagLimit, error) {
+		alsoOK(op(wsWrite, "POST", "/concurrency_limits", tag, "Create (or update, 200) the concurrency limit of a tag", 201, func(c *call, b *tagLimitCreate) (tagLimit, error) {
 			if strings.TrimSpace(b.Tag) == "" {
 				return tagLimit{}, errorf(http.StatusUnprocessableEntity, "field \"tag\" must not be empty")
 			}
@@ -144,7 +144,7 @@ func concurrencyV1Routes() []route {
 				return tagLimit{}, err
 			}
 			return c.asTagLimit(l)
-		}),
+		})),
 		op(wsRead, "GET", "/concurrency_limits/{id}", tag, "Read a tag's concurrency limit by id (active_slots: the task runs holding a slot)", 200, func(c *call, _ *noBody) (tagLimit, error) {
 			lid := c.id("id")
 			l, err := c.tagLimitByID(lid)
