@@ -156,7 +156,8 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Runs: runSvc, Logger: log}, os.Getenv)
+	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
+	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Runs: runSvc, Events: ingest, Logger: log}, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,6 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
 	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
@@ -124,10 +125,47 @@ func NewForeman(deps RunDeps, every, pollWindow time.Duration) *Periodic {
 			if err != nil {
 				return fmt.Errorf("foreman: %w", err)
 			}
-			if res != (store.PoolSweep{}) {
+			if res.WorkersOffline+res.PoolsNotReady+res.QueuesNotReady+res.DeploymentsNotReady > 0 {
 				deps.logger().Info("foreman: statuses changed", "workers_offline", res.WorkersOffline, "pools_not_ready", res.PoolsNotReady,
 					"queues_not_ready", res.QueuesNotReady, "deployments_not_ready", res.DeploymentsNotReady)
 			}
+			emitStatusChanges(ctx, deps, res.Changed, now)
 			return nil
 		}}
+}
+
+// emitStatusChanges records prefect.work-pool|work-queue|deployment.not-ready
+// for what a foreman round changed, with Prefect's resources, so
+// automations can react ("a work pool goes not ready"). The statuses are
+// already committed: a failure to record is logged.
+func emitStatusChanges(ctx context.Context, deps RunDeps, changes []store.StatusChange, now time.Time) {
+	if deps.Events == nil || len(changes) == 0 {
+		return
+	}
+	byWS := map[model.ID][]model.Event{}
+	var order []model.ID
+	for _, c := range changes {
+		status := strings.ReplaceAll(strings.ToLower(c.Status), "_", "-")
+		res := map[string]string{"prefect.resource.id": "prefect." + c.Kind + "." + c.ID.String(), "prefect.resource.name": c.Name}
+		related := []map[string]string{}
+		switch c.Kind {
+		case "work-pool":
+			res["prefect.work-pool.type"] = c.PoolType
+		case "work-queue":
+			res["prefect.resource.role"] = "work-queue"
+			if c.PoolID != nil {
+				related = append(related, map[string]string{"prefect.resource.id": "prefect.work-pool." + c.PoolID.String(), "prefect.resource.role": "work-pool"})
+			}
+		}
+		if _, ok := byWS[c.Workspace]; !ok {
+			order = append(order, c.Workspace)
+		}
+		byWS[c.Workspace] = append(byWS[c.Workspace], model.Event{ID: model.NewIDv7(), Occurred: model.NewTime(now),
+			Event: "prefect." + c.Kind + "." + status, Resource: res, Related: related})
+	}
+	for _, ws := range order {
+		if err := deps.Events.Accept(ctx, ws, byWS[ws]); err != nil {
+			deps.logger().Warn("foreman: status events not recorded", "err", err)
+		}
+	}
 }

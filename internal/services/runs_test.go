@@ -422,7 +422,10 @@ func TestForeman(t *testing.T) {
 	if _, err := st.WorkerHeartbeat(ctx, ws, "F", "w", ptr(10), t0); err != nil {
 		t.Fatal(err)
 	}
-	fm := NewForeman(depsOf(t, st), time.Second, time.Minute)
+	deps := depsOf(t, st)
+	rec := &eventRecorder{}
+	deps.Events = rec
+	fm := NewForeman(deps, time.Second, time.Minute)
 	if err := fm.Tick(ctx, t0.Add(25*time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +436,26 @@ func TestForeman(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws2, _ := st.WorkerList(ctx, ws, "F", model.WorkerQuery{})
-	if p, _ := st.WorkPoolGet(ctx, ws, "F"); p.Status != model.PoolNotReady || ws2[0].Status != model.WorkerOffline {
+	p, _ := st.WorkPoolGet(ctx, ws, "F")
+	if p.Status != model.PoolNotReady || ws2[0].Status != model.WorkerOffline {
 		t.Fatalf("after expiry: pool %s worker %s", p.Status, ws2[0].Status)
 	}
+	// The change is an event automations can trigger on.
+	var got *model.Event
+	for i, e := range rec.evs {
+		if e.Event == "prefect.work-pool.not-ready" {
+			got = &rec.evs[i]
+		}
+	}
+	if got == nil || got.Resource["prefect.resource.id"] != "prefect.work-pool."+p.ID.String() || got.Resource["prefect.work-pool.type"] != "process" {
+		t.Fatalf("not-ready event %+v (all: %+v)", got, rec.evs)
+	}
+}
+
+// eventRecorder keeps the events a service records.
+type eventRecorder struct{ evs []model.Event }
+
+func (r *eventRecorder) Accept(_ context.Context, _ model.ID, evs []model.Event) error {
+	r.evs = append(r.evs, evs...)
+	return nil
 }

@@ -25,10 +25,18 @@ type RunDeps struct {
 	// Runs makes every run write (creation, state changes) and publishes
 	// its events.
 	Runs *runs.Service
+	// Events records the events services emit besides run writes (the
+	// event ingest: it stores and publishes them); nil emits none.
+	Events EventRecorder
 	// Logger receives diagnostics (slog.Default when nil).
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now func() time.Time
+}
+
+// EventRecorder stores and publishes events (events.Ingest).
+type EventRecorder interface {
+	Accept(ctx context.Context, ws model.ID, evs []model.Event) error
 }
 
 func (d RunDeps) logger() *slog.Logger {

@@ -121,6 +121,24 @@ type PoolSweep struct {
 	// QueuesNotReady and DeploymentsNotReady were not polled recently.
 	QueuesNotReady      int
 	DeploymentsNotReady int
+	// Changed lists the pools, queues and deployments the round moved to
+	// NOT_READY (for their prefect.<kind>.not-ready events).
+	Changed []StatusChange
+}
+
+// StatusChange is a work pool, work queue or deployment whose status a
+// background round changed.
+type StatusChange struct {
+	Workspace model.ID
+	// Kind is "work-pool", "work-queue" or "deployment".
+	Kind   string
+	ID     model.ID
+	Name   string
+	Status string
+	// PoolType is the pool's type (work pools only).
+	PoolType string
+	// PoolID is the queue's pool (work queues only).
+	PoolID *model.ID
 }
 
 // WorkPools stores work pools, their queues and their workers, and answers

@@ -307,6 +307,15 @@ func testWorkers(t *testing.T, s store.Store) {
 	if res.WorkersOffline < 1 || res.PoolsNotReady < 1 {
 		t.Fatalf("sweep %+v", res)
 	}
+	var poolChange *store.StatusChange
+	for i, c := range res.Changed {
+		if c.Kind == "work-pool" && c.Name == "hb" {
+			poolChange = &res.Changed[i]
+		}
+	}
+	if poolChange == nil || poolChange.Status != "NOT_READY" || poolChange.Workspace != ws || poolChange.PoolType == "" {
+		t.Fatalf("sweep changes %+v", res.Changed)
+	}
 	if p, _ := s.WorkPoolGet(ctx, ws, "hb"); p.Status != model.PoolNotReady {
 		t.Fatalf("pool %s after its worker went offline", p.Status)
 	}
