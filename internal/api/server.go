@@ -66,6 +66,9 @@ type Config struct {
 	// Limits bounds connections, timeouts and body decoding (zero fields:
 	// DefaultLimits).
 	Limits Limits
+	// CORS is the cross-origin policy (optional: the zero value is
+	// Prefect's default, any origin, method and header).
+	CORS CORS
 }
 
 // PrefectVersion is the Prefect release whose API Baton implements; the
@@ -102,6 +105,8 @@ type Server struct {
 	budget      *decodeBudget
 	conns       atomic.Int64
 	bodyRefused atomic.Uint64
+	// cors answers preflights and labels cross-origin responses.
+	cors *corsPolicy
 }
 
 // New builds the API and resolves the default workspace.
@@ -120,7 +125,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(),
-		blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch(), limits: cfg.Limits.withDefaults()}
+		blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch(), limits: cfg.Limits.withDefaults(),
+		cors: newCORSPolicy(cfg.CORS)}
 	s.budget = newDecodeBudget(s.limits)
 	s.routes = s.allRoutes()
 	s.byPattern = make(map[string]*route, len(s.routes))
@@ -229,6 +235,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.observe(pattern, rw.status, d)
 		s.log.Debug("request", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "status", rw.status, "duration", d)
 	}()
+	// CORS comes first, for every path: a preflight carries no credentials
+	// and must be answered before routing and authorization, whatever the
+	// route (Prefect's middleware wraps the whole app the same way).
+	if isPreflight(r) {
+		pattern = "preflight"
+		s.cors.preflight(rw, r)
+		return
+	}
+	s.cors.simple(rw, r)
 	path := r.URL.Path
 	if path == "/metrics" && r.Method == http.MethodGet {
 		pattern = "GET /metrics"

@@ -178,7 +178,8 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Automations: auto, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys, Limits: limits})
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Automations: auto, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys, Limits: limits,
+		CORS: api.CORS{AllowedOrigins: config.CORSList(cfg.CORSAllowedOrigins), AllowedMethods: config.CORSList(cfg.CORSAllowedMethods), AllowedHeaders: config.CORSList(cfg.CORSAllowedHeaders)}})
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,14 @@ type Server struct {
 	// BATON_MAX_CONNECTIONS, BATON_DECODE_BUDGET_MB; zero values take the
 	// API's defaults: 60 s, 60 s, 60 s, 4096 connections, 32 MiB).
 	HTTP HTTP
+	// CORSAllowedOrigins, CORSAllowedMethods and CORSAllowedHeaders are the
+	// cross-origin policy, each a comma-separated list or "*"
+	// (BATON_CORS_ALLOWED_ORIGINS, BATON_CORS_ALLOWED_METHODS,
+	// BATON_CORS_ALLOWED_HEADERS; default "*", as the Prefect server's
+	// PREFECT_SERVER_CORS_ALLOWED_*).
+	CORSAllowedOrigins string
+	CORSAllowedMethods string
+	CORSAllowedHeaders string
 }
 
 // HTTP is the server's connection and request limits.
@@ -74,7 +82,8 @@ func DefaultHome() string {
 
 // ServerFromEnv returns the defaults overlaid with BATON_* variables.
 func ServerFromEnv() (Server, error) {
-	c := Server{Home: DefaultHome(), Host: "127.0.0.1", Port: 4200, LogLevel: "info", LogFormat: "text", WALMaxMB: 128}
+	c := Server{Home: DefaultHome(), Host: "127.0.0.1", Port: 4200, LogLevel: "info", LogFormat: "text", WALMaxMB: 128,
+		CORSAllowedOrigins: "*", CORSAllowedMethods: "*", CORSAllowedHeaders: "*"}
 	if v := os.Getenv("BATON_HOST"); v != "" {
 		c.Host = v
 	}
@@ -123,6 +132,14 @@ func ServerFromEnv() (Server, error) {
 				return c, fmt.Errorf("%s: %q is not a positive whole number", n.env, v)
 			}
 			*n.dst = i
+		}
+	}
+	for _, v := range []struct {
+		env string
+		dst *string
+	}{{"BATON_CORS_ALLOWED_ORIGINS", &c.CORSAllowedOrigins}, {"BATON_CORS_ALLOWED_METHODS", &c.CORSAllowedMethods}, {"BATON_CORS_ALLOWED_HEADERS", &c.CORSAllowedHeaders}} {
+		if s, ok := os.LookupEnv(v.env); ok {
+			*v.dst = s
 		}
 	}
 	c.Mode = strings.ToLower(os.Getenv("BATON_MODE"))
@@ -179,4 +196,16 @@ func (c *Server) WALMaxBytes() int64 {
 		return -1
 	}
 	return int64(c.WALMaxMB) << 20
+}
+
+// CORSList splits a comma-separated CORS setting ("" allows nothing, as in
+// Prefect; never nil, which the API reads as "*").
+func CORSList(v string) []string {
+	out := []string{}
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
