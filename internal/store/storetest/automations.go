@@ -119,13 +119,35 @@ func testAutomations(t *testing.T, s store.Store) {
 	}
 	sameSet(t, "events", automationEvents(t, s, a), []string{"prefect.automation.created", "prefect.automation.updated", "prefect.automation.triggered"})
 
-	// The events stream: positions grow, EventsAfter pages in order.
+	// The events stream: positions grow, EventsAfter pages in order. An
+	// engine shared by replicas may hold back the newest positions until the
+	// transactions older than them have ended (positions need not be
+	// consecutive), so wait for the triggered event to show.
+	var stream []store.SequencedEvent
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var err error
+		stream, err = s.EventsAfter(ctx, 0, 1000)
+		must(t, err)
+		if n := len(stream); n > 0 && stream[n-1].Name == "prefect.automation.triggered" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n := len(stream)
+	if n < 2 || stream[n-1].Name != "prefect.automation.triggered" || stream[n-1].Workspace != ws {
+		t.Fatalf("events stream: %+v", stream)
+	}
+	for i := 1; i < n; i++ {
+		if stream[i-1].Seq >= stream[i].Seq {
+			t.Fatalf("positions do not grow: %d then %d", stream[i-1].Seq, stream[i].Seq)
+		}
+	}
 	head, err := s.EventsHead(ctx)
 	must(t, err)
-	after, err := s.EventsAfter(ctx, head-2, 10)
+	after, err := s.EventsAfter(ctx, stream[n-2].Seq-1, 10)
 	must(t, err)
-	if len(after) != 2 || after[0].Seq >= after[1].Seq || after[1].Seq != head || after[1].Name != "prefect.automation.triggered" || after[1].Workspace != ws {
-		t.Fatalf("events after %d: %+v", head-2, after)
+	if head != stream[n-1].Seq || len(after) != 2 || after[0].Seq != stream[n-2].Seq || after[1].Seq != head {
+		t.Fatalf("head %d, events after %d: %+v", head, stream[n-2].Seq-1, after)
 	}
 
 	// Actions: due, saved with events, pruned once finished.

@@ -1,0 +1,384 @@
+package postgres
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/batonhq/baton/internal/model"
+)
+
+// expr is a SQL boolean fragment and the values bound to its placeholders.
+// Filters are always built from exprs so no value is ever spliced into SQL.
+type expr struct {
+	sql  string
+	args []any
+}
+
+func (e expr) empty() bool { return e.sql == "" }
+
+// combine joins the non-empty parts with AND, or with OR when op is "or_"
+// (the Prefect operator field); no parts means no constraint.
+func combine(op string, parts ...expr) expr {
+	sep := " AND "
+	if op == "or_" {
+		sep = " OR "
+	}
+	var sqls []string
+	var args []any
+	for _, p := range parts {
+		if p.empty() {
+			continue
+		}
+		sqls = append(sqls, p.sql)
+		args = append(args, p.args...)
+	}
+	switch len(sqls) {
+	case 0:
+		return expr{}
+	case 1:
+		return expr{sql: sqls[0], args: args}
+	}
+	return expr{sql: "(" + strings.Join(sqls, sep) + ")", args: args}
+}
+
+// where renders e as a WHERE-clause continuation (" AND …") or nothing.
+func (e expr) and() string {
+	if e.empty() {
+		return ""
+	}
+	return " AND " + e.sql
+}
+
+// in builds "col IN (?,…)"; an explicitly empty list matches nothing, as in
+// Prefect, while a nil list is no constraint.
+func in[T any](col string, vals []T, conv func(T) any, not bool) expr {
+	if vals == nil {
+		return expr{}
+	}
+	if len(vals) == 0 {
+		if not {
+			return expr{}
+		}
+		return expr{sql: "false"}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = conv(v)
+	}
+	op := " IN ("
+	if not {
+		op = " NOT IN ("
+	}
+	return expr{sql: col + op + placeholders(len(vals)) + ")", args: args}
+}
+
+func idArg(id model.ID) any          { return idv(id) }
+func strArg(s string) any            { return s }
+func stateArg(t model.StateType) any { return string(t) }
+
+// isNull builds "col IS [NOT] NULL" for an is_null_ flag.
+func isNull(col string, v *bool) expr {
+	if v == nil {
+		return expr{}
+	}
+	if *v {
+		return expr{sql: col + " IS NULL"}
+	}
+	return expr{sql: col + " IS NOT NULL"}
+}
+
+func idFilter(col string, f *model.IDFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	return combine("", in(col, f.Any, idArg, false), in(col, f.NotAny, idArg, true))
+}
+
+func optionalIDFilter(col string, f *model.OptionalIDFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	return combine(f.Operator, in(col, f.Any, idArg, false), isNull(col, f.IsNull))
+}
+
+// like is Prefect's like_: a case-insensitive substring match. strpos is
+// used instead of LIKE so '%' and '_' in the needle are literal.
+func like(col string, needle *string) expr {
+	if needle == nil {
+		return expr{}
+	}
+	return expr{sql: "strpos(lower(" + col + "), lower(?::text)) > 0", args: []any{*needle}}
+}
+
+func nameFilter(col string, f *model.NameFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	return combine("", in(col, f.Any, strArg, false), in(col, f.NotAny, strArg, true), like(col, f.Like))
+}
+
+func stringsFilter(col string, f *model.StringsFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	return combine(f.Operator, in(col, f.Any, strArg, false), in(col, f.NotAny, strArg, true), isNull(col, f.IsNull))
+}
+
+// tagsFilter matches a jsonb-array tags column: all_ by containment (the
+// GIN index serves it), any_ by jsonb_exists_any.
+func tagsFilter(col string, f *model.TagsFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	var parts []expr
+	if f.All != nil {
+		all := slices.Clone(f.All)
+		slices.Sort(all)
+		all = slices.Compact(all)
+		if len(all) > 0 {
+			b, _ := json.Marshal(all)
+			parts = append(parts, expr{sql: col + " @> ?::jsonb", args: []any{string(b)}})
+		}
+	}
+	if f.Any != nil {
+		if len(f.Any) == 0 {
+			parts = append(parts, expr{sql: "false"})
+		} else {
+			parts = append(parts, expr{sql: "jsonb_exists_any(" + col + ", ?::text[])", args: []any{f.Any}})
+		}
+	}
+	if f.IsNull != nil {
+		if *f.IsNull {
+			parts = append(parts, expr{sql: "jsonb_array_length(" + col + ") = 0"})
+		} else {
+			parts = append(parts, expr{sql: "jsonb_array_length(" + col + ") > 0"})
+		}
+	}
+	return combine(f.Operator, parts...)
+}
+
+func timeFilter(col string, f *model.TimeFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	var parts []expr
+	if f.Before != nil {
+		parts = append(parts, expr{sql: col + " <= ?", args: []any{f.Before.Micros()}})
+	}
+	if f.After != nil {
+		parts = append(parts, expr{sql: col + " >= ?", args: []any{f.After.Micros()}})
+	}
+	parts = append(parts, isNull(col, f.IsNull))
+	return combine("", parts...)
+}
+
+func stateFilter(a string, f *model.StateFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	var typ expr
+	if f.Type != nil {
+		typ = combine("", in(a+"state_type", f.Type.Any, stateArg, false), in(a+"state_type", f.Type.NotAny, stateArg, true))
+	}
+	return combine(f.Operator, typ, stringsFilter(a+"state_name", f.Name))
+}
+
+// flowFilter narrows flows aliased f.
+func flowFilter(f *model.FlowFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	return combine(f.Operator, idFilter("f.id", f.ID), nameFilter("f.name", f.Name), tagsFilter("f.tags", f.Tags))
+}
+
+// flowRunFilter narrows flow runs aliased fr.
+func flowRunFilter(ws model.ID, f *model.FlowRunFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	var parent expr
+	if p := f.ParentFlowRunID; p != nil {
+		// A run's parent flow run is the flow run of its parent task run.
+		var anyOf expr
+		if p.Any != nil {
+			anyOf = in("ptr.flow_run_id", p.Any, idArg, false)
+			if len(p.Any) > 0 {
+				anyOf = expr{
+					sql:  "fr.parent_task_run_id IN (SELECT ptr.id FROM task_runs ptr WHERE ptr.workspace_id = ? AND " + anyOf.sql + ")",
+					args: append([]any{idv(ws)}, anyOf.args...),
+				}
+			}
+		}
+		parent = combine(p.Operator, anyOf, isNull("fr.parent_task_run_id", p.IsNull))
+	}
+	return combine(f.Operator,
+		idFilter("fr.id", f.ID),
+		nameFilter("fr.name", f.Name),
+		tagsFilter("fr.tags", f.Tags),
+		optionalIDFilter("fr.deployment_id", f.DeploymentID),
+		stringsFilter("fr.work_queue_name", f.WorkQueueName),
+		stateFilter("fr.", f.State),
+		stringsFilter("fr.flow_version", f.FlowVersion),
+		timeFilter("fr.start_time", f.StartTime),
+		timeFilter("fr.end_time", f.EndTime),
+		timeFilter("fr.expected_start_time", f.ExpectedStartTime),
+		timeFilter("fr.next_scheduled_start_time", f.NextScheduledStartTime),
+		parent,
+		optionalIDFilter("fr.parent_task_run_id", f.ParentTaskRunID),
+		stringsFilter("fr.idempotency_key", f.IdempotencyKey),
+	)
+}
+
+// taskRunFilter narrows task runs aliased tr.
+func taskRunFilter(f *model.TaskRunFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	var sub expr
+	if f.SubflowRuns != nil && f.SubflowRuns.Exists != nil {
+		sub.sql = "EXISTS (SELECT 1 FROM flow_runs sfr WHERE sfr.workspace_id = tr.workspace_id AND sfr.parent_task_run_id = tr.id)"
+		if !*f.SubflowRuns.Exists {
+			sub.sql = "NOT " + sub.sql
+		}
+	}
+	return combine(f.Operator,
+		idFilter("tr.id", f.ID),
+		nameFilter("tr.name", f.Name),
+		tagsFilter("tr.tags", f.Tags),
+		stateFilter("tr.", f.State),
+		timeFilter("tr.start_time", f.StartTime),
+		timeFilter("tr.end_time", f.EndTime),
+		timeFilter("tr.expected_start_time", f.ExpectedStartTime),
+		sub,
+		optionalIDFilter("tr.flow_run_id", f.FlowRunID),
+	)
+}
+
+// subquery wraps inner as "col IN (SELECT sel FROM table alias WHERE
+// alias.workspace_id = ? AND …)".
+func subquery(col, sel, from string, ws model.ID, inner ...expr) expr {
+	e := combine("", inner...)
+	alias := from[strings.LastIndexByte(from, ' ')+1:]
+	return expr{
+		sql:  col + " IN (SELECT " + sel + " FROM " + from + " WHERE " + alias + ".workspace_id = ?" + e.and() + ")",
+		args: append([]any{idv(ws)}, e.args...),
+	}
+}
+
+// flowsWhere is the WHERE clause of a flow listing: q.Flows, plus flows
+// having a run that matches q.FlowRuns and q.TaskRuns.
+func flowsWhere(ws model.ID, q model.RunQuery) expr {
+	parts := []expr{{sql: "f.workspace_id = ?", args: []any{idv(ws)}}, flowFilter(q.Flows)}
+	if q.FlowRuns != nil || q.TaskRuns != nil || q.WorkPools != nil || q.WorkPoolQueues != nil {
+		var trs expr
+		if q.TaskRuns != nil {
+			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns))
+		}
+		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), trs}, runNeighbours(ws, model.RunQuery{WorkPools: q.WorkPools, WorkPoolQueues: q.WorkPoolQueues})...)
+		parts = append(parts, subquery("f.id", "fr.flow_id", "flow_runs fr", ws, inner...))
+	}
+	if q.Deployments != nil {
+		// A flow matches when one of its deployments does (Prefect joins
+		// flows to deployments, not through runs).
+		parts = append(parts, subquery("f.id", "d.flow_id", "deployments d", ws, deploymentFilter(ws, q.Deployments)))
+	}
+	return combine("", parts...)
+}
+
+// flowRunsWhere is the WHERE clause of a flow-run listing: q.FlowRuns, runs
+// of flows matching q.Flows, and runs having a task run matching q.TaskRuns.
+func flowRunsWhere(ws model.ID, q model.RunQuery) expr {
+	parts := []expr{{sql: "fr.workspace_id = ?", args: []any{idv(ws)}}, flowRunFilter(ws, q.FlowRuns)}
+	if q.Flows != nil {
+		parts = append(parts, subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(q.Flows)))
+	}
+	if q.TaskRuns != nil {
+		parts = append(parts, subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns)))
+	}
+	return combine("", append(parts, runNeighbours(ws, q)...)...)
+}
+
+// runNeighbours narrows flow runs (aliased fr) by their deployment and by
+// the pool and queue they wait in, as Prefect joins them.
+func runNeighbours(ws model.ID, q model.RunQuery) []expr {
+	var parts []expr
+	if q.Deployments != nil {
+		parts = append(parts, subquery("fr.deployment_id", "d.id", "deployments d", ws, deploymentFilter(ws, q.Deployments)))
+	}
+	if q.WorkPools != nil || q.WorkPoolQueues != nil {
+		// work_queue_ref is the queue id as text (the run's JSON body).
+		var pools expr
+		if q.WorkPools != nil {
+			pools = subquery("q.work_pool_id", "wp.id", "work_pools wp", ws, workPoolFilter(q.WorkPools))
+		}
+		parts = append(parts, subquery("fr.work_queue_ref", "q.id::text", "work_queues q", ws, workQueueFilter(q.WorkPoolQueues), pools))
+	}
+	return parts
+}
+
+// taskRunsWhere is the WHERE clause of a task-run listing: q.TaskRuns, and
+// task runs whose flow run matches q.FlowRuns and whose flow matches q.Flows.
+func taskRunsWhere(ws model.ID, q model.RunQuery) expr {
+	parts := []expr{{sql: "tr.workspace_id = ?", args: []any{idv(ws)}}, taskRunFilter(q.TaskRuns)}
+	if q.FlowRuns != nil || q.Flows != nil || q.Deployments != nil || q.WorkPools != nil || q.WorkPoolQueues != nil {
+		var flows expr
+		if q.Flows != nil {
+			flows = subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(q.Flows))
+		}
+		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), flows}, runNeighbours(ws, q)...)
+		parts = append(parts, subquery("tr.flow_run_id", "fr.id", "flow_runs fr", ws, inner...))
+	}
+	return combine("", parts...)
+}
+
+// Sort orders per entity; every order ends on the id so pages are stable.
+var (
+	flowRunOrders = map[string]string{
+		"ID_DESC":                       "fr.id DESC",
+		"START_TIME_ASC":                "coalesce(fr.start_time, fr.expected_start_time) ASC NULLS LAST, fr.id",
+		"START_TIME_DESC":               "coalesce(fr.start_time, fr.expected_start_time) DESC NULLS LAST, fr.id DESC",
+		"EXPECTED_START_TIME_ASC":       "fr.expected_start_time ASC NULLS LAST, fr.id",
+		"EXPECTED_START_TIME_DESC":      "fr.expected_start_time DESC NULLS LAST, fr.id DESC",
+		"NAME_ASC":                      "fr.name ASC, fr.id",
+		"NAME_DESC":                     "fr.name DESC, fr.id DESC",
+		"NEXT_SCHEDULED_START_TIME_ASC": "fr.next_scheduled_start_time ASC NULLS LAST, fr.id",
+		"END_TIME_DESC":                 "fr.end_time DESC NULLS LAST, fr.id DESC",
+	}
+	taskRunOrders = map[string]string{
+		"ID_DESC":                       "tr.id DESC",
+		"EXPECTED_START_TIME_ASC":       "tr.expected_start_time ASC NULLS LAST, tr.id",
+		"EXPECTED_START_TIME_DESC":      "tr.expected_start_time DESC NULLS LAST, tr.id DESC",
+		"NAME_ASC":                      "tr.name ASC, tr.id",
+		"NAME_DESC":                     "tr.name DESC, tr.id DESC",
+		"NEXT_SCHEDULED_START_TIME_ASC": "tr.next_scheduled_start_time ASC NULLS LAST, tr.id",
+		"END_TIME_DESC":                 "tr.end_time DESC NULLS LAST, tr.id DESC",
+	}
+	flowOrders = map[string]string{
+		"CREATED_DESC": "f.created DESC, f.id DESC",
+		"UPDATED_DESC": "f.updated DESC, f.id DESC",
+		"NAME_ASC":     "f.name ASC, f.id",
+		"NAME_DESC":    "f.name DESC, f.id DESC",
+	}
+	logOrders = map[string]string{
+		"TIMESTAMP_ASC":  "l.timestamp ASC, l.id",
+		"TIMESTAMP_DESC": "l.timestamp DESC, l.id DESC",
+	}
+)
+
+// orderBy picks the order for key, falling back to def for "" or unknown
+// keys (the API validates keys against the model's sort lists).
+func orderBy(orders map[string]string, key, def string) string {
+	if o, ok := orders[key]; ok {
+		return o
+	}
+	return orders[def]
+}
+
+// window renders LIMIT/OFFSET; a non-positive limit means the default 200.
+func window(limit, offset int) (string, []any) {
+	if limit <= 0 {
+		limit = 200
+	}
+	return " LIMIT ? OFFSET ?", []any{limit, max(offset, 0)}
+}
