@@ -532,7 +532,7 @@ func blockDocsWhere(ws model.ID, q model.BlockQuery) (expr, error) {
 					Eq *bool `json:"eq_"`
 				}
 				if err := json.Unmarshal(f.IsAnonymous, &v); err != nil {
-					return expr{}, fmt.Errorf("block_documents.is_anonymous: %w", err)
+					return expr{}, fmt.Errorf(`field "block_documents.is_anonymous": expected {"eq_": true|false} or null: %w`, store.ErrInvalidQuery)
 				}
 				if v.Eq != nil {
 					anon = expr{sql: "d.is_anonymous = ?", args: []any{*v.Eq}}

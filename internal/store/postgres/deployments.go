@@ -245,8 +245,9 @@ func deploymentFilter(ws model.ID, f *model.DeploymentFilter) expr {
 	}
 	if f.FlowOrDeploymentName != nil && f.FlowOrDeploymentName.Like != nil {
 		n := *f.FlowOrDeploymentName.Like
-		both = expr{sql: "(strpos(lower(d.name), lower(?::text)) > 0 OR d.flow_id IN (SELECT f2.id FROM flows f2 WHERE f2.workspace_id = ? AND strpos(lower(f2.name), lower(?::text)) > 0))",
-			args: []any{n, idv(ws), n}}
+		dn, fn := like("d.name", &n), like("f2.name", &n)
+		both = expr{sql: "(" + dn.sql + " OR d.flow_id IN (SELECT f2.id FROM flows f2 WHERE f2.workspace_id = ? AND " + fn.sql + "))",
+			args: append(append(dn.args, idv(ws)), fn.args...)}
 	}
 	if c := f.ConcurrencyLimit; c != nil {
 		var parts []expr

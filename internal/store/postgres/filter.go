@@ -102,13 +102,15 @@ func optionalIDFilter(col string, f *model.OptionalIDFilter) expr {
 	return combine(f.Operator, in(col, f.Any, idArg, false), isNull(col, f.IsNull))
 }
 
-// like is Prefect's like_: a case-insensitive substring match. strpos is
-// used instead of LIKE so '%' and '_' in the needle are literal.
+// like is Prefect's like_: col ILIKE '%' || needle || '%' without escaping
+// (ESCAPE ” turns PostgreSQL's default backslash escape off), so '%' and
+// '_' in the needle are wildcards exactly as in Prefect, and a backslash is
+// an ordinary character, as on SQLite.
 func like(col string, needle *string) expr {
 	if needle == nil {
 		return expr{}
 	}
-	return expr{sql: "strpos(lower(" + col + "), lower(?::text)) > 0", args: []any{*needle}}
+	return expr{sql: "lower(" + col + ") LIKE lower('%' || ?::text || '%') ESCAPE ''", args: []any{*needle}}
 }
 
 func nameFilter(col string, f *model.NameFilter) expr {

@@ -786,16 +786,54 @@ func (s *Store) WorkPoolsSweep(ctx context.Context, at time.Time, pollWindow tim
 WHERE status = 'ONLINE' AND last_heartbeat + 3 * coalesce(heartbeat_interval, 30) * 1000000 < ?`, t)); err != nil {
 			return err
 		}
-		if res.PoolsNotReady, err = n(tx.exec(`UPDATE work_pools SET status = 'NOT_READY' WHERE status = 'READY'
-AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.work_pool_id = work_pools.id AND w.status = 'ONLINE')`)); err != nil {
+		res.Changed = nil // a retried transaction runs this again
+		// Each change is returned for the event it makes.
+		changed := func(kind, q string, args ...any) (int, error) {
+			rows, err := tx.query(q, args...)
+			if err != nil {
+				return 0, err
+			}
+			defer rows.Close()
+			k := 0
+			for rows.Next() {
+				var ws, id, extra []byte
+				var name, typ sql.NullString
+				var c store.StatusChange
+				switch kind {
+				case "work-pool":
+					err = rows.Scan(&ws, &id, &name, &typ)
+				case "work-queue":
+					err = rows.Scan(&ws, &id, &name, &extra)
+				default:
+					err = rows.Scan(&ws, &id, &name)
+				}
+				if err != nil {
+					return k, err
+				}
+				c.Workspace, _ = scanID(ws)
+				c.ID, _ = scanID(id)
+				c.Kind, c.Name, c.PoolType, c.Status = kind, name.String, typ.String, "NOT_READY"
+				if extra != nil {
+					if pid, err := scanID(extra); err == nil {
+						c.PoolID = &pid
+					}
+				}
+				res.Changed = append(res.Changed, c)
+				k++
+			}
+			return k, rows.Err()
+		}
+		if res.PoolsNotReady, err = changed("work-pool", `UPDATE work_pools SET status = 'NOT_READY' WHERE status = 'READY'
+AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.work_pool_id = work_pools.id AND w.status = 'ONLINE')
+RETURNING workspace_id, id, name, type`); err != nil {
 			return err
 		}
-		if res.QueuesNotReady, err = n(tx.exec(`UPDATE work_queues SET status = 'NOT_READY' WHERE status = 'READY'
-AND (last_polled IS NULL OR last_polled < ?)`, cutoff)); err != nil {
+		if res.QueuesNotReady, err = changed("work-queue", `UPDATE work_queues SET status = 'NOT_READY' WHERE status = 'READY'
+AND (last_polled IS NULL OR last_polled < ?) RETURNING workspace_id, id, name, work_pool_id`, cutoff); err != nil {
 			return err
 		}
-		res.DeploymentsNotReady, err = n(tx.exec(`UPDATE deployments SET status = 'NOT_READY' WHERE status = 'READY'
-AND (last_polled IS NULL OR last_polled < ?)`, cutoff))
+		res.DeploymentsNotReady, err = changed("deployment", `UPDATE deployments SET status = 'NOT_READY' WHERE status = 'READY'
+AND (last_polled IS NULL OR last_polled < ?) RETURNING workspace_id, id, name`, cutoff)
 		return err
 	})
 	if err != nil {
