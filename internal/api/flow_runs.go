@@ -120,7 +120,7 @@ func updateFlowRun(c *call, b *model.FlowRunUpdate) (noContent, error) {
 
 func setFlowRunState(c *call, b *model.SetStateRequest) (model.OrchestrationResult, error) {
 	rid := c.id("id")
-	t, err := c.srv.cfg.Runs.SetFlowRunState(c.ctx, c.ws, rid, runs.Proposal{State: b.State, Force: b.Force,
+	t, err := c.srv.cfg.Runs.SetFlowRunState(c.ctx, c.ws, rid, runs.Proposal{IfStateID: b.IfStateID, State: b.State, Force: b.Force,
 		ClientVersion: orchestration.ClientVersionFromUserAgent(c.r.UserAgent())})
 	if err != nil {
 		return model.OrchestrationResult{}, err

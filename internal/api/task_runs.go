@@ -80,7 +80,7 @@ func createTaskRun(c *call, b *model.TaskRunCreate) (model.TaskRun, error) {
 
 func setTaskRunState(c *call, b *model.SetStateRequest) (model.OrchestrationResult, error) {
 	rid := c.id("id")
-	t, err := c.srv.cfg.Runs.SetTaskRunState(c.ctx, c.ws, rid, runs.Proposal{State: b.State, Force: b.Force})
+	t, err := c.srv.cfg.Runs.SetTaskRunState(c.ctx, c.ws, rid, runs.Proposal{IfStateID: b.IfStateID, State: b.State, Force: b.Force})
 	if err != nil {
 		return model.OrchestrationResult{}, err
 	}

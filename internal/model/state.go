@@ -174,4 +174,12 @@ type OrchestrationResult struct {
 type SetStateRequest struct {
 	State StateCreate `json:"state" required:"true"`
 	Force bool        `json:"force"`
+	// IfStateID (Baton's extension; Prefect clients never send it) applies
+	// the proposal only while the run is still in that state, and answers
+	// ABORT otherwise. Baton's worker claims a run with the state its poll
+	// saw, so a run that another worker claimed and finished meanwhile is
+	// not moved from its terminal state back to PENDING and run again
+	// (Prefect's policy lets a COMPLETED run without a persisted result, or
+	// a FAILED one, go to PENDING).
+	IfStateID *ID `json:"if_state_id,omitempty"`
 }

@@ -114,6 +114,7 @@ func (s *Service) SetFlowRunState(ctx context.Context, ws, id model.ID, p Propos
 	ch, err := s.st.FlowRunSetState(ctx, ws, id, func(run model.FlowRun) (store.FlowRunChange, error) {
 		out = orchestration.Outcome{}
 		if p.IfStateID != nil && (run.StateID == nil || *run.StateID != *p.IfStateID) {
+			out.Result = movedOn(run.State, *p.IfStateID)
 			return store.FlowRunChange{}, nil
 		}
 		out = orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: p.State, Force: p.Force,

@@ -142,6 +142,20 @@ type Transition struct {
 	Written bool
 }
 
+// movedOn is the answer to a proposal whose IfStateID no longer names the
+// run's state: ABORT (nothing is written; the proposer acted on what it read
+// and must not act again) with the run's current state.
+func movedOn(cur *model.State, expected model.ID) model.OrchestrationResult {
+	r := model.OrchestrationResult{Status: model.StatusAbort, Details: model.OrchestrationDetails{Type: "abort_details",
+		Reason: fmt.Sprintf("The run is no longer in state %s (field \"if_state_id\"); it moved on.", expected)}}
+	if cur != nil {
+		c := *cur
+		r.State = &c
+		r.Details.Reason = fmt.Sprintf("The run is no longer in state %s (field \"if_state_id\"); it is %s now.", expected, cur.Type)
+	}
+	return r
+}
+
 // decisionTime is p.Now or the Service's clock.
 func (s *Service) decisionTime(p Proposal) time.Time {
 	if !p.Now.IsZero() {

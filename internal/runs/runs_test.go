@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,6 +146,11 @@ func TestSetFlowRunStateLabelsEventsAndHonoursIfStateID(t *testing.T) {
 	tr, err = fx.svc.SetFlowRunState(ctx, fx.ws, run.ID, Proposal{State: model.StateCreate{Type: model.StateCrashed}, Force: true, IfStateID: &stale})
 	if err != nil || tr.Written {
 		t.Fatalf("stale sweep wrote: %+v %v", tr, err)
+	}
+	// It is told so: ABORT, with the state the run is in now.
+	if tr.Result.Status != model.StatusAbort || tr.Result.State == nil || tr.Result.State.Type != model.StateRunning ||
+		!strings.Contains(tr.Result.Details.Reason, "if_state_id") {
+		t.Fatalf("stale proposal's answer: %+v", tr.Result)
 	}
 	got, _ := fx.st.FlowRunGet(ctx, fx.ws, run.ID)
 	if *got.StateType != model.StateRunning || len(fx.pub.take()) != 0 {

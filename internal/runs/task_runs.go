@@ -76,6 +76,7 @@ func (s *Service) SetTaskRunState(ctx context.Context, ws, id model.ID, p Propos
 	ch, err := s.st.TaskRunSetState(ctx, ws, id, func(run model.TaskRun, flowRun *model.FlowRun) (store.TaskRunChange, error) {
 		out = orchestration.Outcome{}
 		if p.IfStateID != nil && (run.StateID == nil || *run.StateID != *p.IfStateID) {
+			out.Result = movedOn(run.State, *p.IfStateID)
 			return store.TaskRunChange{}, nil
 		}
 		out = orchestration.ProposeTaskRunState(orchestration.TaskRunInput{Run: run, Proposed: p.State, Force: p.Force,

@@ -55,7 +55,12 @@ type Worker struct {
 	slots  chan struct{}
 	mu     sync.Mutex
 	active map[model.ID]*execution
-	wg     sync.WaitGroup
+	// submitting are the runs this worker is claiming or running (from
+	// the poll that returned them until their execution ends), so a later
+	// poll that returns one again does not start it twice (Prefect's
+	// _submitting_flow_run_ids).
+	submitting map[model.ID]bool
+	wg         sync.WaitGroup
 }
 
 // New validates cfg and returns a worker.
@@ -82,7 +87,8 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Worker{cfg: cfg, c: cfg.Client, log: cfg.Logger, slots: make(chan struct{}, cfg.Limit), active: map[model.ID]*execution{}}, nil
+	return &Worker{cfg: cfg, c: cfg.Client, log: cfg.Logger, slots: make(chan struct{}, cfg.Limit), active: map[model.ID]*execution{},
+		submitting: map[model.ID]bool{}}, nil
 }
 
 // Run serves the pool until ctx ends; then it stops polling, terminates
@@ -191,7 +197,7 @@ func (w *Worker) pollOnce(ctx context.Context) error {
 	}
 	for _, wr := range due {
 		w.mu.Lock()
-		_, busy := w.active[wr.FlowRun.ID]
+		busy := w.submitting[wr.FlowRun.ID]
 		w.mu.Unlock()
 		if busy {
 			continue
@@ -201,10 +207,18 @@ func (w *Worker) pollOnce(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
+		w.mu.Lock()
+		w.submitting[wr.FlowRun.ID] = true
+		w.mu.Unlock()
 		w.wg.Add(1)
 		go func(r model.FlowRun) {
 			defer w.wg.Done()
 			defer func() { <-w.slots }()
+			defer func() {
+				w.mu.Lock()
+				delete(w.submitting, r.ID)
+				w.mu.Unlock()
+			}()
 			if err := w.execute(ctx, r); err != nil {
 				w.log.Warn("flow run failed to execute", "flow_run", r.ID, "err", err)
 			}
@@ -220,8 +234,12 @@ func (w *Worker) pollOnce(ctx context.Context) error {
 
 // setState proposes a state and returns the verdict.
 func (w *Worker) setState(ctx context.Context, id model.ID, st model.StateCreate, force bool) (model.OrchestrationResult, error) {
+	return w.propose(ctx, id, model.SetStateRequest{State: st, Force: force})
+}
+
+func (w *Worker) propose(ctx context.Context, id model.ID, req model.SetStateRequest) (model.OrchestrationResult, error) {
 	var res model.OrchestrationResult
-	err := w.c.Do(ctx, "POST", "/flow_runs/"+id.String()+"/set_state", model.SetStateRequest{State: st, Force: force}, &res)
+	err := w.c.Do(ctx, "POST", "/flow_runs/"+id.String()+"/set_state", req, &res)
 	return res, err
 }
 
@@ -353,7 +371,11 @@ func (w *Worker) execute(ctx context.Context, run model.FlowRun) error {
 		}
 		dep = &d
 	}
-	res, err := w.setState(ctx, run.ID, model.StateCreate{Type: model.StatePending}, false)
+	// Claim the run only in the state the poll saw it in: a poll's answer
+	// can be stale (another worker, or this one's earlier poll, may have
+	// claimed and even finished the run since), and Prefect's policy would
+	// move a finished run without a persisted result back to PENDING.
+	res, err := w.propose(ctx, run.ID, model.SetStateRequest{State: model.StateCreate{Type: model.StatePending}, IfStateID: run.StateID})
 	if err != nil {
 		return err
 	}
