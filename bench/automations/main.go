@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,7 +45,18 @@ func main() {
 	match := flag.Float64("match", 0.01, "fraction of events that match an automation")
 	duration := flag.Duration("duration", 60*time.Second, "how long to send events")
 	out := flag.String("out", "", "write a markdown report here")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var results []result
 	for _, r := range strings.Split(*rates, ",") {
 		rate, err := strconv.Atoi(strings.TrimSpace(r))
@@ -68,7 +80,11 @@ func main() {
 
 // result is one run's figures.
 type result struct {
-	rate                    int
+	rate int
+	// fired and acted split the latency: commit → the firing committed
+	// (its prefect.automation.triggered event published) and firing →
+	// action executed.
+	fired50, fired99, acted50, acted99 time.Duration
 	sent, matched, executed int64
 	missing                 int
 	achieved                float64
@@ -102,7 +118,7 @@ func cpuTime() time.Duration {
 // sample is one matching event: when its write committed and when its
 // action's executed event was seen.
 type sample struct {
-	committed, executed time.Time
+	committed, fired, executed time.Time
 }
 
 func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result, err error) {
@@ -159,7 +175,7 @@ func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result
 		ExcludePrefix []string `json:"exclude_prefix"`
 		Name          []string `json:"name"`
 		ExcludeName   []string `json:"exclude_name"`
-	}{Name: []string{"prefect.automation.action.executed"}}})
+	}{Name: []string{"prefect.automation.action.executed", "prefect.automation.triggered"}}})
 	defer sub.Close()
 	go func() {
 		for e := range sub.C() {
@@ -179,6 +195,13 @@ func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result
 				// before the sender's write call returned).
 				s = &sample{}
 				sent[eid] = s
+			}
+			if e.Event == "prefect.automation.triggered" {
+				if s.fired.IsZero() {
+					s.fired = now
+				}
+				mu.Unlock()
+				continue
 			}
 			if s.executed.IsZero() {
 				s.executed = now
@@ -274,7 +297,7 @@ func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result
 	lagWG.Wait()
 
 	mu.Lock()
-	var lat []time.Duration
+	var lat, fired, acted []time.Duration
 	missing := 0
 	for _, s := range sent {
 		if s.executed.IsZero() {
@@ -282,16 +305,23 @@ func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result
 			continue
 		}
 		lat = append(lat, max(0, s.executed.Sub(s.committed)))
+		if !s.fired.IsZero() {
+			fired = append(fired, max(0, s.fired.Sub(s.committed)))
+			acted = append(acted, max(0, s.executed.Sub(s.fired)))
+		}
 	}
 	mu.Unlock()
 	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
+	slices.Sort(fired)
+	slices.Sort(acted)
+	pctOf := func(l []time.Duration, p float64) time.Duration {
+		if len(l) == 0 {
 			return 0
 		}
-		i := int(p * float64(len(lat)-1))
-		return lat[i]
+		return l[int(p*float64(len(l)-1))]
 	}
+	pct := func(p float64) time.Duration { return pctOf(lat, p) }
+	res.fired50, res.fired99, res.acted50, res.acted99 = pctOf(fired, 0.5), pctOf(fired, 0.99), pctOf(acted, 0.5), pctOf(acted, 0.99)
 	res.achieved = float64(total.Load()) / sendTime.Seconds()
 	for _, l := range lags {
 		res.maxLag = max(res.maxLag, l)
@@ -321,13 +351,14 @@ Measured in-process (the server's own SQLite store, runs layer, event ingest wit
 automations engine and executor; no HTTP, 8 concurrent senders) on this machine (%d cores, Go %s), with
 `+"`go run ./bench/automations -rate %s -automations %d -duration %s`"+` (`+"`make bench-automations`"+`).
 
-| target rate | events/s achieved | matching | executed (missing) | p50 | p95 | p99 | max | engine lag max / at end (events) | process CPU | load average before → after |
-|---|---|---|---|---|---|---|---|---|---|---|
+| target rate | events/s achieved | matching | executed (missing) | p50 | p95 | p99 | max | to firing p50 / p99 | firing to action p50 / p99 | engine lag max / at end (events) | process CPU | load average before → after |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 `, nAuto, duration, matchFrac*100, runtime.NumCPU(), runtime.Version(), rates, nAuto, duration)
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %d/s | %.0f | %d | %d (%d) | %s | %s | %s | %s | %d / %d | %.0f%% of a core | %s → %s |\n",
-			r.rate, r.achieved, r.matched, r.executed, r.missing, r.p50.Round(time.Millisecond), r.p95.Round(time.Millisecond),
-			r.p99.Round(time.Millisecond), r.pmax.Round(time.Millisecond), r.maxLag, r.lastLag,
+		ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+		fmt.Fprintf(&b, "| %d/s | %.0f | %d | %d (%d) | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d | %.0f%% of a core | %s → %s |\n",
+			r.rate, r.achieved, r.matched, r.executed, r.missing, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.pmax),
+			ms(r.fired50), ms(r.fired99), ms(r.acted50), ms(r.acted99), r.maxLag, r.lastLag,
 			100*r.cpu.Seconds()/r.wall.Seconds(), r.loadBefore, r.loadAfter)
 	}
 	b.WriteString(`

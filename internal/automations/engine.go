@@ -305,7 +305,7 @@ func (e *engine) commit(ctx context.Context, force bool) error {
 		e.s.cfg.Publisher.Publish(ws, byWS[ws])
 	}
 	if len(c.Actions) > 0 {
-		signal(e.s.actionsQueued)
+		e.s.exec.offer(c.Actions)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
@@ -38,6 +39,14 @@ type executor struct {
 	recorded map[model.ID]recordedAttempt
 	sem      chan struct{}
 	wg       sync.WaitGroup
+	// offers are actions the engine just committed, handed over directly
+	// so they start without waiting for a read of the queue (the queue in
+	// the store stays the record: what is not taken here is found there).
+	offers chan []store.AutomationAction
+	// backlog is set when due actions were left waiting for a free slot,
+	// so the next finished attempt dispatches again at once instead of at
+	// the next tick.
+	backlog atomic.Bool
 }
 
 type recordedAttempt struct {
@@ -46,30 +55,49 @@ type recordedAttempt struct {
 }
 
 func newExecutor(s *Service) *executor {
-	return &executor{s: s, inflight: map[model.ID]bool{}, recorded: map[model.ID]recordedAttempt{}, sem: make(chan struct{}, s.cfg.MaxConcurrentActions)}
+	return &executor{s: s, inflight: map[model.ID]bool{}, recorded: map[model.ID]recordedAttempt{}, sem: make(chan struct{}, s.cfg.MaxConcurrentActions),
+		offers: make(chan []store.AutomationAction, 64)}
+}
+
+// offer hands just-committed actions to the executor without blocking.
+func (x *executor) offer(actions []store.AutomationAction) {
+	select {
+	case x.offers <- actions:
+	default:
+		signal(x.s.actionsQueued)
+	}
 }
 
 func (x *executor) run(ctx context.Context, stopping <-chan struct{}) {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	defer x.wg.Wait()
+	x.dispatch(ctx)
 	for {
-		x.dispatch(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-stopping:
 			return
+		case actions := <-x.offers:
+			for _, a := range actions {
+				if !x.start(ctx, a) {
+					break
+				}
+			}
+			continue
 		case <-x.s.actionsQueued:
 		case <-t.C:
 		}
+		x.dispatch(ctx)
 	}
 }
 
 // dispatch starts every due action that is not running yet, as far as the
 // concurrency bound allows.
 func (x *executor) dispatch(ctx context.Context) {
-	due, err := x.s.st.AutomationActionsDue(ctx, x.s.now(), 2*x.s.cfg.MaxConcurrentActions)
+	limit := 2 * x.s.cfg.MaxConcurrentActions
+	due, err := x.s.st.AutomationActionsDue(ctx, x.s.now(), limit)
 	if err != nil {
 		if ctx.Err() == nil {
 			x.s.log.Warn("automations: read due actions failed", slog.Any("err", err))
@@ -84,39 +112,54 @@ func (x *executor) dispatch(ctx context.Context) {
 		}
 	}
 	x.mu.Unlock()
+	x.backlog.Store(len(due) == limit)
 	for _, a := range due {
+		if !x.start(ctx, a) {
+			x.backlog.Store(true)
+			return
+		}
+	}
+}
+
+// start runs an attempt of a due action unless it is running already or
+// this process recorded a later attempt; false when no slot is free.
+func (x *executor) start(ctx context.Context, a store.AutomationAction) bool {
+	x.mu.Lock()
+	busy := x.inflight[a.ID]
+	if r, ok := x.recorded[a.ID]; ok && a.Attempts < r.attempts {
+		busy = true // a stale read of a row this process has moved on
+	}
+	if !busy {
+		x.inflight[a.ID] = true
+	}
+	x.mu.Unlock()
+	if busy {
+		return true
+	}
+	select {
+	case x.sem <- struct{}{}:
+	default:
 		x.mu.Lock()
-		busy := x.inflight[a.ID]
-		if r, ok := x.recorded[a.ID]; ok && a.Attempts < r.attempts {
-			busy = true // a stale read of a row this process has moved on
-		}
-		if !busy {
-			x.inflight[a.ID] = true
-		}
+		delete(x.inflight, a.ID)
 		x.mu.Unlock()
-		if busy {
-			continue
-		}
-		select {
-		case x.sem <- struct{}{}:
-		default:
+		x.backlog.Store(true)
+		return false
+	}
+	x.wg.Add(1)
+	go func() {
+		defer x.wg.Done()
+		defer func() {
+			<-x.sem
 			x.mu.Lock()
 			delete(x.inflight, a.ID)
 			x.mu.Unlock()
-			return
-		}
-		x.wg.Add(1)
-		go func(a store.AutomationAction) {
-			defer x.wg.Done()
-			defer func() {
-				<-x.sem
-				x.mu.Lock()
-				delete(x.inflight, a.ID)
-				x.mu.Unlock()
-			}()
-			x.attempt(ctx, a)
-		}(a)
-	}
+			if x.backlog.Load() {
+				signal(x.s.actionsQueued)
+			}
+		}()
+		x.attempt(ctx, a)
+	}()
+	return true
 }
 
 // actionResult is what an action reports besides success or failure:
