@@ -85,14 +85,14 @@ type result struct {
 	// (its prefect.automation.triggered event published) and firing →
 	// action executed.
 	fired50, fired99, acted50, acted99 time.Duration
-	sent, matched, executed int64
-	missing                 int
-	achieved                float64
-	p50, p95, p99, pmax     time.Duration
-	maxLag, lastLag         int64
-	cpu                     time.Duration
-	wall                    time.Duration
-	loadBefore, loadAfter   string
+	sent, matched, executed            int64
+	missing                            int
+	achieved                           float64
+	p50, p95, p99, pmax                time.Duration
+	maxLag, lastLag                    int64
+	cpu                                time.Duration
+	wall                               time.Duration
+	loadBefore, loadAfter              string
 }
 
 func loadavg() string {
