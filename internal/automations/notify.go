@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -29,8 +30,10 @@ import (
 // webhook with {{subject}}/{{body}}/{{name}} and secret placeholders, and
 // email over SMTP ("smtp-email", Baton's block type).
 
-// SMTPBlockType is the slug of Baton's SMTP email notification block.
-const SMTPBlockType = "smtp-email"
+// SMTPBlockType is the slug of Baton's SMTP email notification block (the
+// type itself is installed with the system block types, see
+// blocks.SMTPEmailSlug).
+const SMTPBlockType = blocks.SMTPEmailSlug
 
 // deliveryError is a failed delivery: permanent ones (4xx, a refused
 // address) fail the action at once, others are retried.
@@ -539,17 +542,3 @@ func smtpErr(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf("SMTP %s: %v", what, err)
 }
-
-// EmailBlockSchema is the schema of Baton's smtp-email block type (the
-// Prefect server has no notification block for plain SMTP). The server
-// installs the type with the system block types.
-var EmailBlockSchema = json.RawMessage(`{"title":"SMTPEmail","description":"Sends notifications as email through an SMTP server.","type":"object",` +
-	`"properties":{` +
-	`"smtp_server":{"title":"SMTP server","description":"Host name of the SMTP server.","type":"string","position":0},` +
-	`"smtp_port":{"title":"SMTP port","description":"Defaults to 465 for SSL, 587 for STARTTLS, 25 for INSECURE.","anyOf":[{"type":"integer"},{"type":"null"}],"default":null,"position":1},` +
-	`"smtp_type":{"title":"Security","description":"SSL (TLS from the start), STARTTLS, or INSECURE (plain text).","type":"string","enum":["SSL","STARTTLS","INSECURE"],"default":"STARTTLS","position":2},` +
-	`"username":{"title":"Username","anyOf":[{"type":"string"},{"type":"null"}],"default":null,"position":3},` +
-	`"password":{"title":"Password","anyOf":[{"type":"string","format":"password","writeOnly":true},{"type":"null"}],"default":null,"position":4},` +
-	`"from_email":{"title":"From","description":"The sender's address.","type":"string","position":5},` +
-	`"to_emails":{"title":"To","description":"The recipients' addresses.","type":"array","items":{"type":"string"},"position":6}},` +
-	`"required":["smtp_server","from_email","to_emails"],"secret_fields":["password"],"block_type_slug":"smtp-email","block_schema_references":{}}`)

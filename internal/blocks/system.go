@@ -47,32 +47,7 @@ func systemBlocks() (systemData, error) {
 	return d, nil
 }
 
-// InstallSystemBlockTypes registers the block types (and their schemas)
-// that the Prefect server registers for itself: the protected Webhook,
-// Secret and LocalFileSystem, and the notification and file-system blocks
-// every Prefect server offers. Existing types are overwritten, so it is
-// idempotent; only the protected ones when protectedOnly is set (what
-// POST /block_types/install_system_block_types does in Prefect).
+// InstallSystemBlockTypes is InstallBlockTypes on the Service's store.
 func (s *Service) InstallSystemBlockTypes(ctx context.Context, ws model.ID, protectedOnly bool) error {
-	d, err := systemBlocks()
-	if err != nil {
-		return err
-	}
-	for _, b := range d.Blocks {
-		if protectedOnly && !b.BlockType.IsProtected {
-			continue
-		}
-		bt := model.BlockType{Name: b.BlockType.Name, Slug: b.BlockType.Slug, LogoURL: b.BlockType.LogoURL,
-			DocumentationURL: b.BlockType.DocumentationURL, Description: b.BlockType.Description,
-			CodeExample: b.BlockType.CodeExample, IsProtected: b.BlockType.IsProtected}
-		saved, err := s.store.BlockTypeUpsert(ctx, ws, bt)
-		if err != nil {
-			return fmt.Errorf("blocks: install %s: %w", bt.Slug, err)
-		}
-		if _, _, err := s.store.BlockSchemaCreate(ctx, ws, model.BlockSchema{Checksum: b.BlockSchema.Checksum, Fields: b.BlockSchema.Fields,
-			BlockTypeID: saved.ID, Capabilities: b.BlockSchema.Capabilities, Version: b.BlockSchema.Version}); err != nil {
-			return fmt.Errorf("blocks: install %s schema: %w", bt.Slug, err)
-		}
-	}
-	return nil
+	return InstallBlockTypes(ctx, s.store, ws, protectedOnly)
 }

@@ -61,7 +61,7 @@ func (a *app) adminCreateUserCmd() *cobra.Command {
 				return fmt.Errorf("open the database %s: %w", cfg.DatabasePath, err)
 			}
 			defer st.Close()
-			svc, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud})
+			svc, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud, WorkspaceCreated: installBlockTypes(st)})
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"net"
+	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -77,6 +79,31 @@ func TestCloudWorkspacesKeysAndServiceAccounts(t *testing.T) {
 	}
 	if out := e.mustRun("cloud", "workspace", "ls"); !regexp.MustCompile(`(?m)^\*\s+acme/staging`).MatchString(out) {
 		t.Fatalf("the new workspace is not current:\n%s", out)
+	}
+	// Every workspace has the block types: the one create-user made and the
+	// one made through the API (Baton's smtp-email among Prefect's).
+	p := e.profile().Profiles["default"]
+	staging := p["BATON_API_URL"]
+	var urls []string
+	for _, w := range ws {
+		urls = append(urls, srv.api+"/accounts/"+w.AccountID+"/workspaces/"+w.WorkspaceID)
+	}
+	if !slices.Contains(urls, staging) {
+		t.Fatalf("profile URL %s is not one of %v", staging, urls)
+	}
+	for _, url := range urls {
+		for _, slug := range []string{"smtp-email", "slack-webhook", "secret"} {
+			req, _ := http.NewRequest("GET", url+"/block_types/slug/"+slug, nil)
+			req.Header.Set("Authorization", "Bearer "+p["BATON_API_KEY"])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("block type %s in %s: %d", slug, url, resp.StatusCode)
+			}
+		}
 	}
 	if code, _, errs := e.run("", "cloud", "workspace", "delete", "acme/staging"); code != 2 || !strings.Contains(errs, "--yes") {
 		t.Fatalf("delete without --yes: %d %q", code, errs)

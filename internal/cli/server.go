@@ -142,12 +142,11 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
 		}
 	}()
-	// The block types every Prefect server offers, in the default workspace.
+	// The block types every Prefect server offers and Baton's smtp-email,
+	// in the default workspace (and in each workspace created later: see
+	// installBlockTypes in the tenancy config).
 	blockSvc := blocks.NewService(st, keys)
 	if err := blockSvc.InstallSystemBlockTypes(ctx, store.DefaultWorkspaceID, false); err != nil {
-		return err
-	}
-	if err := installEmailBlockType(ctx, st, store.DefaultWorkspaceID); err != nil {
 		return err
 	}
 
@@ -161,7 +160,8 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log})
+	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log,
+		WorkspaceCreated: installBlockTypes(st)})
 	if err != nil {
 		return err
 	}
@@ -229,24 +229,10 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	return nil
 }
 
-// installEmailBlockType adds Baton's smtp-email notification block type
-// (automations send email through it) next to the system block types.
-func installEmailBlockType(ctx context.Context, st store.Store, ws model.ID) error {
-	desc := "Sends automation notifications as email through an SMTP server."
-	bt, err := st.BlockTypeUpsert(ctx, ws, model.BlockType{Name: "SMTP Email", Slug: automations.SMTPBlockType, Description: &desc})
-	if err != nil {
-		return fmt.Errorf("install the smtp-email block type: %w", err)
-	}
-	sum, err := blocks.Checksum(automations.EmailBlockSchema)
-	if err != nil {
-		return err
-	}
-	_, _, err = st.BlockSchemaCreate(ctx, ws, model.BlockSchema{Checksum: sum, Fields: automations.EmailBlockSchema, BlockTypeID: bt.ID,
-		Capabilities: []string{"notify"}, Version: model.DefaultBlockSchemaVersion})
-	if err != nil {
-		return fmt.Errorf("install the smtp-email block schema: %w", err)
-	}
-	return nil
+// installBlockTypes is the tenancy hook that gives every new workspace the
+// block types the default one has.
+func installBlockTypes(st store.Blocks) func(ctx context.Context, ws model.ID) error {
+	return func(ctx context.Context, ws model.ID) error { return blocks.InstallBlockTypes(ctx, st, ws, false) }
 }
 
 // automationBlocks lets the automations engine read notification and

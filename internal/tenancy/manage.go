@@ -347,7 +347,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, accountID model.ID, in Wo
 		return w, publicStoreError(err, fmt.Sprintf("workspace %q", in.Handle))
 	}
 	s.invalidate()
-	return w, nil
+	return w, s.workspaceCreated(ctx, w.ID)
 }
 
 // UpdateWorkspace changes the fields of in that are set.

@@ -59,6 +59,11 @@ type Config struct {
 	SessionTTL time.Duration
 	// OIDC lists the configured single-sign-on providers (see oidc.go).
 	OIDC []OIDCProvider
+	// WorkspaceCreated, when set, is called after a workspace is created
+	// (cloud mode's workspace create, a sign-up or bootstrap): the server
+	// installs in it what every workspace has (the system block types).
+	// Its error is the creation's.
+	WorkspaceCreated func(ctx context.Context, ws model.ID) error
 	// Logger receives security-relevant events (never secrets).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -384,7 +389,18 @@ func (s *Service) ensureWorkspace(ctx context.Context, accountID model.ID, handl
 	if err := s.st.WorkspaceInsert(ctx, w); err != nil {
 		return w, publicStoreError(err, fmt.Sprintf("workspace %q", handle))
 	}
-	return w, nil
+	return w, s.workspaceCreated(ctx, w.ID)
+}
+
+// workspaceCreated runs the WorkspaceCreated hook.
+func (s *Service) workspaceCreated(ctx context.Context, ws model.ID) error {
+	if s.cfg.WorkspaceCreated == nil {
+		return nil
+	}
+	if err := s.cfg.WorkspaceCreated(ctx, ws); err != nil {
+		return fmt.Errorf("tenancy: set up workspace %s: %w", ws, err)
+	}
+	return nil
 }
 
 // SignIn checks an e-mail and password and opens a session. Repeated
