@@ -5,7 +5,8 @@
 # changes (a stamp file holds the hash it was built from). Extra arguments go to pytest, e.g.
 #   compat/run.sh -k retry -x
 # Environment: PYTHON (interpreter that creates the venv, default python3), COMPAT_TIMEOUT (seconds
-# for the whole pytest run, default 900), BATON_BIN (test this already-built binary instead of
+# for the whole pytest run, default 1200), COMPAT_WORKERS (pytest-xdist workers, default 3; each test file
+# runs whole on one worker with its own baton; 0 runs everything in this process), BATON_BIN (test this already-built binary instead of
 # building bin/baton, e.g. the one `make build` made with its ldflags).
 set -euo pipefail
 
@@ -35,11 +36,13 @@ else
 fi
 
 set +e
-timeout --kill-after=30 "${COMPAT_TIMEOUT:-900}" "$venv/bin/python" -m pytest compat/tests -q "$@"
+workers=(-n "${COMPAT_WORKERS:-3}" --dist loadfile)
+[[ "${COMPAT_WORKERS:-3}" == 0 ]] && workers=()
+timeout --kill-after=30 "${COMPAT_TIMEOUT:-1200}" "$venv/bin/python" -m pytest compat/tests -q --durations=15 "${workers[@]}" "$@"
 rc=$?
 set -e
 case "$rc" in
   5) echo "compat: pytest collected no tests; treating that as a failure" >&2; exit 1 ;;
-  124|137) echo "compat: the suite did not finish within ${COMPAT_TIMEOUT:-900}s" >&2; exit 1 ;;
+  124|137) echo "compat: the suite did not finish within ${COMPAT_TIMEOUT:-1200}s" >&2; exit 1 ;;
 esac
 exit "$rc"

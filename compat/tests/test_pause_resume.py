@@ -65,8 +65,13 @@ def test_pause_for_input_resumed_from_another_process(baton: Baton, tmp_path: Pa
         run = baton.flow_run(rid)
         keyset = run["state"]["state_details"]["run_input_keyset"]
         assert keyset and keyset["schema"] and keyset["response"], run["state"]
-        schema = baton.http.get(f"/flow_runs/{rid}/input/{keyset['schema']}")
-        assert schema.status_code == 200 and "approver" in schema.text, schema.text
+        # The client proposes PAUSED first and saves the input schema right after, so wait for it.
+        def schema_saved():
+            got = baton.http.get(f"/flow_runs/{rid}/input/{keyset['schema']}")
+            assert got.status_code == 200, got.text
+            return got
+        schema = Baton.poll(schema_saved, "the paused run's input schema", timeout=30, interval=0.25)
+        assert "approver" in schema.text, schema.text
 
         # Input that does not fit the schema is refused; the run stays paused.
         bad = baton.run_py(f"RUN_ID = {rid!r}\nRUN_INPUT = {{'approver': 'ann', 'count': 'many'}}\n" + RESUME).result()
