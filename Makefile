@@ -32,8 +32,9 @@ lint: ## staticcheck, pinned (config: staticcheck.conf)
 fmt-check: ## Fail if any Go file needs gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v /node_modules/)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-test-go: ## Go tests with the race detector
+test-go: ## Go tests with the race detector (then the timing tests it skips, without it)
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -count=1 -run '^TestRetentionDoesNotStallTheWriter$$' ./internal/store/sqlite
 
 test-compat: build ## Real Prefect client against a real baton (Python venv, pinned prefect)
 	BATON_BIN=$(BIN) bash compat/run.sh

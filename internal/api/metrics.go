@@ -122,6 +122,9 @@ func (m *metrics) write(w io.Writer, s *Server) {
 		counter("baton_db_busy_refusals_total", "Writes refused 503 because the writer's queue stayed full.", uint64(es.BusyRefusals))
 		counter("baton_db_committed_writes_total", "Writes committed (many per group commit).", uint64(es.CommittedOps))
 	}
+	for _, src := range s.cfg.Metrics {
+		src.WriteMetrics(w)
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(w, "# HELP baton_go_heap_bytes Bytes of allocated heap objects.\n# TYPE baton_go_heap_bytes gauge\nbaton_go_heap_bytes %d\n", ms.HeapAlloc)

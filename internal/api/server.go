@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -69,6 +70,18 @@ type Config struct {
 	// CORS is the cross-origin policy (optional: the zero value is
 	// Prefect's default, any origin, method and header).
 	CORS CORS
+	// Retention is the server's retention, reported by /admin/retention
+	// (zero: nothing configured, every resource kept for ever).
+	Retention RetentionDefaults
+	// Metrics are background components that add their figures to
+	// GET /metrics (retention, the run gauges).
+	Metrics []MetricsSource
+}
+
+// MetricsSource adds its own figures to GET /metrics, in the Prometheus
+// text format. WriteMetrics must be cheap: it runs on every scrape.
+type MetricsSource interface {
+	WriteMetrics(w io.Writer)
 }
 
 // PrefectVersion is the Prefect release whose API Baton implements; the
@@ -183,6 +196,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, artifactRoutes()...)
 	rs = append(rs, blockRoutes()...)
 	rs = append(rs, cloudRoutes()...)
+	rs = append(rs, retentionRoutes()...)
 	return rs
 }
 

@@ -92,3 +92,38 @@ func (a *app) restoreCmd() *cobra.Command {
 		},
 	}
 }
+
+// vacuumCmd converts a database made before incremental auto-vacuum, so
+// that retention returns the space it frees to the file system.
+func (a *app) vacuumCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "vacuum",
+		Short: "Compact the database and let it shrink as retention deletes (one time; the server must be stopped)",
+		Long: "Rebuild the server's database with SQLite's incremental auto-vacuum. Databases created by this\n" +
+			"version have it; older ones reuse the space retention frees but never shrink until converted\n" +
+			"once with this command (the server logs a warning at start until then). It rewrites the whole\n" +
+			"file, so it needs free disk about the database's size and takes about a second per 100 MB.\n" +
+			"Refused while a server runs on the database. Take a backup first (`baton backup FILE`).",
+		Example: "  baton backup /backups/before-vacuum.db && baton vacuum",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.serverDatabase()
+			if err != nil {
+				return err
+			}
+			unlock, err := sqlite.Lock(db)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			start := time.Now()
+			before, after, err := sqlite.Vacuum(cmd.Context(), db)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "Vacuumed %s: %d bytes before, %d after (%s). Retention now returns freed space to the disk.\n",
+				db, before, after, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+}

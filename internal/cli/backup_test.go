@@ -50,6 +50,17 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "kept as") {
 		t.Fatalf("restore: %d %s %s", code, out, errs)
 	}
+	unlock, err = sqlite.Lock(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := e.run("", "vacuum"); code == 0 || !strings.Contains(errs, "running Baton server") {
+		t.Fatalf("vacuum under a running server: %d %s", code, errs)
+	}
+	unlock()
+	if code, out, errs := e.run("", "vacuum"); code != 0 || !strings.Contains(out, "Vacuumed") {
+		t.Fatalf("vacuum: %d %s %s", code, out, errs)
+	}
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: db})
 	if err != nil {
 		t.Fatal(err)

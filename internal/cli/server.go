@@ -178,7 +178,19 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Automations: auto, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version, UI: ui.Handler(), Tenancy: ten, Keys: keys, Limits: limits,
+	rc := cfg.Retention
+	periods := map[store.RetentionResource]time.Duration{store.RetainFlowRuns: rc.FlowRuns, store.RetainTaskRuns: rc.TaskRuns,
+		store.RetainLogs: rc.Logs, store.RetainEvents: rc.Events, store.RetainArtifacts: rc.Artifacts}
+	retention, err := services.NewRetention(services.RetentionConfig{Store: st, Policy: periods, Interval: rc.Interval, Batch: rc.Batch, Logger: log})
+	if err != nil {
+		return err
+	}
+	var metricSources []api.MetricsSource
+	if !rc.Off {
+		metricSources = append(metricSources, retention)
+	}
+	srv, err := api.New(ctx, api.Config{Store: st, Runs: runSvc, Automations: auto, Ingest: ingest, Bus: bus, Sockets: sockets, Logger: log, Version: Version,
+		UI: ui.Handler(), Tenancy: ten, Keys: keys, Limits: limits, Retention: api.RetentionDefaults{Off: rc.Off, Periods: periods}, Metrics: metricSources,
 		CORS: api.CORS{AllowedOrigins: config.CORSList(cfg.CORSAllowedOrigins), AllowedMethods: config.CORSList(cfg.CORSAllowedMethods), AllowedHeaders: config.CORSList(cfg.CORSAllowedHeaders)}})
 	if err != nil {
 		return err
@@ -202,6 +214,11 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	}
 	if err := group.Start(ctx, auto); err != nil {
 		return err
+	}
+	if !rc.Off {
+		if err := group.Start(ctx, retention.Service()); err != nil {
+			return err
+		}
 	}
 
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))

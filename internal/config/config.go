@@ -58,6 +58,109 @@ type Server struct {
 	CORSAllowedOrigins string
 	CORSAllowedMethods string
 	CORSAllowedHeaders string
+	// Retention is how long finished runs, logs, events and artifacts are
+	// kept before the retention service deletes them (see Retention).
+	Retention Retention
+}
+
+// Retention is the server's retention settings. Each period is a
+// duration (90d, 12h, 30m, or seconds); 0 or "forever" keeps the resource
+// for ever. A workspace may override each period (PUT /api/admin/retention).
+type Retention struct {
+	// Off turns the retention service off (BATON_RETENTION=off): nothing
+	// is ever deleted.
+	Off bool
+	// FlowRuns: finished flow runs, with their task runs, states, logs and
+	// artifacts (BATON_RETENTION_FLOW_RUNS, default 90d).
+	FlowRuns time.Duration
+	// TaskRuns: finished task runs with their states, logs and artifacts
+	// (BATON_RETENTION_TASK_RUNS, default 90d).
+	TaskRuns time.Duration
+	// Logs: log lines by timestamp (BATON_RETENTION_LOGS, default 90d).
+	Logs time.Duration
+	// Events: events and their resources by occurrence
+	// (BATON_RETENTION_EVENTS, default 7d, as Prefect).
+	Events time.Duration
+	// Artifacts: artifacts by creation (BATON_RETENTION_ARTIFACTS, default
+	// 90d).
+	Artifacts time.Duration
+	// Interval between two retention rounds (BATON_RETENTION_INTERVAL,
+	// default 5m).
+	Interval time.Duration
+	// Batch is the most rows one delete takes (BATON_RETENTION_BATCH,
+	// default 500).
+	Batch int
+}
+
+// DefaultRetention is Retention's defaults.
+var DefaultRetention = Retention{FlowRuns: 90 * day, TaskRuns: 90 * day, Logs: 90 * day, Events: 7 * day, Artifacts: 90 * day,
+	Interval: 5 * time.Minute, Batch: 500}
+
+const day = 24 * time.Hour
+
+// ParseRetentionPeriod reads a retention period: a Go duration, a number
+// of days ("90d"), a number of seconds, or 0/"forever"/"off" (kept for
+// ever, returned as 0).
+func ParseRetentionPeriod(v string) (time.Duration, error) {
+	v = strings.TrimSpace(strings.ToLower(v))
+	switch v {
+	case "0", "forever", "off", "never":
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err == nil && n > 0 {
+			return time.Duration(n * float64(day)), nil
+		}
+	}
+	if t, err := time.ParseDuration(v); err == nil && t > 0 {
+		return t, nil
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	return 0, fmt.Errorf("%q is not a period (e.g. 90d, 12h, 3600) or 0/forever", v)
+}
+
+func retentionFromEnv(c *Retention) error {
+	*c = DefaultRetention
+	if v := strings.ToLower(os.Getenv("BATON_RETENTION")); v != "" {
+		switch v {
+		case "off", "false", "0":
+			c.Off = true
+		case "on", "true", "1":
+		default:
+			return fmt.Errorf("BATON_RETENTION: %q is not on or off", v)
+		}
+	}
+	for _, p := range []struct {
+		env string
+		dst *time.Duration
+	}{{"BATON_RETENTION_FLOW_RUNS", &c.FlowRuns}, {"BATON_RETENTION_TASK_RUNS", &c.TaskRuns}, {"BATON_RETENTION_LOGS", &c.Logs},
+		{"BATON_RETENTION_EVENTS", &c.Events}, {"BATON_RETENTION_ARTIFACTS", &c.Artifacts}} {
+		if v := os.Getenv(p.env); v != "" {
+			d, err := ParseRetentionPeriod(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.env, err)
+			}
+			*p.dst = d
+		}
+	}
+	if v := os.Getenv("BATON_RETENTION_INTERVAL"); v != "" {
+		d, err := ParseRetentionPeriod(v)
+		if err != nil || d == 0 {
+			return fmt.Errorf("BATON_RETENTION_INTERVAL: %q is not a positive duration (e.g. 5m)", v)
+		}
+		c.Interval = d
+	}
+	if v := os.Getenv("BATON_RETENTION_BATCH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 100000 {
+			return fmt.Errorf("BATON_RETENTION_BATCH: %q is not a whole number from 1 to 100000", v)
+		}
+		c.Batch = n
+	}
+	return nil
 }
 
 // HTTP is the server's connection and request limits.
@@ -141,6 +244,9 @@ func ServerFromEnv() (Server, error) {
 		if s, ok := os.LookupEnv(v.env); ok {
 			*v.dst = s
 		}
+	}
+	if err := retentionFromEnv(&c.Retention); err != nil {
+		return c, err
 	}
 	c.Mode = strings.ToLower(os.Getenv("BATON_MODE"))
 	c.APIKey = os.Getenv("BATON_API_KEY")

@@ -70,6 +70,7 @@ type Store interface {
 	Automations
 	Webhooks
 	EventStream
+	Retention
 	// Close flushes pending writes and releases the database.
 	Close() error
 }

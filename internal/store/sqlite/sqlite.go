@@ -213,6 +213,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		queueWait = 10 * time.Second
 	}
 	s := &Store{log: log, clock: clock, wdb: wdb, ops: make(chan *writeOp, maxBatch), walPath: cfg.Path + "-wal", walMax: walMax, queueWait: queueWait}
+	if err := setAutoVacuum(ctx, wdb, cfg.Path, log); err != nil {
+		_ = wdb.Close()
+		return nil, err
+	}
 	if err := s.Migrate(ctx); err != nil {
 		_ = wdb.Close()
 		if existed && isCorrupt(err) {
@@ -255,6 +259,37 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.writerWG.Add(1)
 	go s.writer()
 	return s, nil
+}
+
+// setAutoVacuum gives a new database incremental auto-vacuum, so the
+// space retention frees can be returned to the file system while the server
+// runs (RetentionReclaim). SQLite fixes the mode when the first table is
+// created; an older file keeps its mode until `baton vacuum` rewrites it,
+// and is told so once here.
+func setAutoVacuum(ctx context.Context, db *sql.DB, path string, log *slog.Logger) error {
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
+		return fmt.Errorf("sqlite: read schema of %s: %w", path, err)
+	}
+	if tables == 0 {
+		// The connection has already put the file in WAL mode, after which
+		// SQLite applies a new mode only on a VACUUM (instant when empty).
+		for _, q := range []string{`PRAGMA auto_vacuum = INCREMENTAL`, `VACUUM`} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("sqlite: set auto_vacuum on %s: %w", path, err)
+			}
+		}
+		return nil
+	}
+	var mode int
+	if err := db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite: read auto_vacuum of %s: %w", path, err)
+	}
+	if mode != autoVacuumIncremental {
+		log.Warn("sqlite: this database was created without incremental auto-vacuum: retention deletes old rows and their space is reused, "+
+			"but the file never shrinks. Stop the server and run `baton vacuum` once to convert it", slog.String("database", path))
+	}
+	return nil
 }
 
 // Close drains queued writes, stops the writer and closes the database.

@@ -1,0 +1,44 @@
+package config
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseRetentionPeriod(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90d": 90 * 24 * time.Hour, "0.5d": 12 * time.Hour, "12h": 12 * time.Hour, "90": 90 * time.Second,
+		"2m": 2 * time.Minute, "0": 0, "forever": 0, "OFF": 0} {
+		got, err := ParseRetentionPeriod(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRetentionPeriod(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "-1d", "soon", "-5"} {
+		if _, err := ParseRetentionPeriod(bad); err == nil {
+			t.Errorf("ParseRetentionPeriod(%q) accepted", bad)
+		}
+	}
+}
+
+// TestRetentionFromEnv: retention is on by default with Prefect-like
+// periods, and each setting is read from its variable.
+func TestRetentionFromEnv(t *testing.T) {
+	c, err := ServerFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retention.Off || c.Retention.FlowRuns != 90*24*time.Hour || c.Retention.Events != 7*24*time.Hour || c.Retention.Batch != 500 {
+		t.Fatalf("defaults = %+v", c.Retention)
+	}
+	t.Setenv("BATON_RETENTION_LOGS", "2m")
+	t.Setenv("BATON_RETENTION_EVENTS", "forever")
+	t.Setenv("BATON_RETENTION_INTERVAL", "30s")
+	c, err = ServerFromEnv()
+	if err != nil || c.Retention.Logs != 2*time.Minute || c.Retention.Events != 0 || c.Retention.Interval != 30*time.Second {
+		t.Fatalf("from env = %+v %v", c.Retention, err)
+	}
+	t.Setenv("BATON_RETENTION", "maybe")
+	if _, err := ServerFromEnv(); err == nil {
+		t.Fatal("BATON_RETENTION=maybe accepted")
+	}
+}
