@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/tenancy"
@@ -75,6 +76,11 @@ func (s *Server) authorize(r *http.Request, rt *route) (*http.Request, *Error) {
 		return r, s.authError(r, err)
 	}
 	ctx = context.WithValue(ctx, principalKey{}, p)
+	if p.KeyID != nil {
+		if e := s.keyRate.check(*p.KeyID, time.Now()); e != nil {
+			return r, e
+		}
+	}
 	switch rt.access {
 	case authenticated:
 	case accountRead, accountManage, accountOwn:
@@ -100,6 +106,9 @@ func (s *Server) authorize(r *http.Request, rt *route) (*http.Request, *Error) {
 		}
 		if err := t.AuthorizeWorkspace(ctx, p, workspaceOf(r), perm); err != nil {
 			return r, s.authError(r, err)
+		}
+		if e := s.wsRate.check(workspaceOf(r), time.Now()); e != nil {
+			return r, e
 		}
 		ctx = context.WithValue(ctx, authorizedKey{}, true)
 	}

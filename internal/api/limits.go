@@ -43,6 +43,11 @@ type Limits struct {
 	// DecodeWait is how long a body waits for room in the budget before
 	// the request is answered 503 with Retry-After (5 s).
 	DecodeWait time.Duration
+	// WorkspaceRate and KeyRate limit the requests of one workspace, and of
+	// one API key, answering 429 with Retry-After past them (the Prefect
+	// client retries it). Zero: no limit (the default).
+	WorkspaceRate RateLimit
+	KeyRate       RateLimit
 }
 
 // DefaultLimits returns the limits a zero Limits stands for.

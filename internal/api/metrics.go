@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -95,6 +96,15 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	counter("baton_task_run_records_total", "Task-run writes made from client events.", st.Records)
 	counter("baton_events_skipped_total", "Task-run events that could not be converted.", st.Skipped)
 	counter("baton_event_batches_total", "Store round trips of the ingest batcher.", st.Batches)
+	counter("baton_events_rejected_total", "Events refused (503, or a websocket closed with 1013) because the ingest queue stayed full.", st.Rejected)
+	fmt.Fprintf(w, "# HELP baton_event_ingest_queue_depth Event submissions waiting for the ingest batcher.\n# TYPE baton_event_ingest_queue_depth gauge\nbaton_event_ingest_queue_depth %d\n", st.Queued)
+	fmt.Fprintln(w, "# HELP baton_event_ingest_lag_seconds Time from an event's arrival to its commit.")
+	fmt.Fprintln(w, "# TYPE baton_event_ingest_lag_seconds histogram")
+	for i, b := range events.LagBuckets {
+		fmt.Fprintf(w, "baton_event_ingest_lag_seconds_bucket{le=\"%g\"} %d\n", b, st.Lag[i])
+	}
+	fmt.Fprintf(w, "baton_event_ingest_lag_seconds_bucket{le=\"+Inf\"} %d\n", st.LagCount)
+	fmt.Fprintf(w, "baton_event_ingest_lag_seconds_sum %g\nbaton_event_ingest_lag_seconds_count %d\n", st.LagSeconds, st.LagCount)
 	gauge := func(name, help string, v any) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %v\n", name, help, name, name, v)
 	}
@@ -105,6 +115,9 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	waiting, refused := s.budgetStats()
 	gauge("baton_decode_budget_waiting", "Requests waiting for room in the decode budget.", waiting)
 	counter("baton_decode_budget_refused_total", "Requests answered 503 because the decode budget stayed full.", refused)
+	fmt.Fprintln(w, "# HELP baton_http_rate_limited_total Requests answered 429 for being over a rate limit, by scope.")
+	fmt.Fprintln(w, "# TYPE baton_http_rate_limited_total counter")
+	fmt.Fprintf(w, "baton_http_rate_limited_total{scope=\"workspace\"} %d\nbaton_http_rate_limited_total{scope=\"key\"} %d\n", s.wsRate.refusedCount(), s.keyRate.refusedCount())
 	counter("baton_http_body_too_large_total", "Requests refused 413 for a body over their route's limit.", s.bodyRefused.Load())
 	if sr, ok := s.cfg.Store.(store.StatsReporter); ok {
 		es := sr.Stats()

@@ -106,6 +106,14 @@ func responses(g *schemaGen, rt route) map[string]any {
 		unavailable["headers"] = map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"}}}
 		out["503"] = unavailable
 	}
+	// With rate limits set (BATON_RATE_LIMIT_WORKSPACE, _KEY), a caller
+	// over its rate is answered 429 with Retry-After, which the client
+	// retries.
+	if rt.access != anyone {
+		limited := httpError("Too Many Requests: over this workspace's or API key's rate limit; retry after the Retry-After header's seconds")
+		limited["headers"] = map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"}}}
+		out["429"] = limited
+	}
 	return out
 }
 

@@ -107,6 +107,9 @@ type Server struct {
 	spec      []byte
 	// metrics counts requests for GET /metrics.
 	metrics *metrics
+	// wsRate and keyRate are the optional per-workspace and per-key rate
+	// limits (nil: none).
+	wsRate, keyRate *rateLimiter
 	// blocks implements the block routes.
 	blocks *blocks.Service
 	// logHub feeds /logs/out subscribers.
@@ -141,6 +144,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch(), limits: cfg.Limits.withDefaults(),
 		cors: newCORSPolicy(cfg.CORS)}
 	s.budget = newDecodeBudget(s.limits)
+	s.wsRate = newRateLimiter(s.limits.WorkspaceRate, "workspace")
+	s.keyRate = newRateLimiter(s.limits.KeyRate, "API key")
 	s.routes = s.allRoutes()
 	s.byPattern = make(map[string]*route, len(s.routes))
 	shared := map[string][]*route{}

@@ -172,7 +172,8 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	}
 	defer ln.Close()
 	limits := api.Limits{ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout,
-		MaxConnections: cfg.HTTP.MaxConnections, DecodeBudget: int64(cfg.HTTP.DecodeBudgetMB) << 20}
+		MaxConnections: cfg.HTTP.MaxConnections, DecodeBudget: int64(cfg.HTTP.DecodeBudgetMB) << 20,
+		WorkspaceRate: api.RateLimit(cfg.HTTP.WorkspaceRate), KeyRate: api.RateLimit(cfg.HTTP.KeyRate)}
 	auto, err := automations.New(automations.Config{Store: st, Runs: runSvc, Publisher: bus, Waker: bus, Logger: log,
 		Blocks: automationBlocks{blockSvc}, UIURL: "http://" + ln.Addr().String()})
 	if err != nil {

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -170,6 +171,37 @@ type HTTP struct {
 	IdleTimeout    time.Duration
 	MaxConnections int
 	DecodeBudgetMB int
+	// WorkspaceRate and KeyRate limit the requests of one workspace and of
+	// one API key (BATON_RATE_LIMIT_WORKSPACE, BATON_RATE_LIMIT_KEY:
+	// "RATE" or "RATE/BURST", requests a second; default none). Over it a
+	// request is answered 429 with Retry-After.
+	WorkspaceRate Rate
+	KeyRate       Rate
+}
+
+// Rate is a request rate: PerSecond on average, Burst at once (0: none).
+type Rate struct {
+	PerSecond float64
+	Burst     int
+}
+
+// ParseRate reads "RATE" or "RATE/BURST" (requests a second); the burst
+// defaults to the rate rounded up.
+func ParseRate(v string) (Rate, error) {
+	rate, burst, hasBurst := strings.Cut(strings.TrimSpace(v), "/")
+	r, err := strconv.ParseFloat(rate, 64)
+	if err != nil || r <= 0 || math.IsInf(r, 0) {
+		return Rate{}, fmt.Errorf("%q: the rate must be a positive number of requests a second (e.g. 50 or 50/100)", v)
+	}
+	out := Rate{PerSecond: r, Burst: int(math.Ceil(r))}
+	if hasBurst {
+		b, err := strconv.Atoi(burst)
+		if err != nil || b < 1 {
+			return Rate{}, fmt.Errorf("%q: the burst must be a whole number of requests, at least 1", v)
+		}
+		out.Burst = b
+	}
+	return out, nil
 }
 
 // DefaultHome returns $BATON_HOME or ~/.baton.
@@ -243,6 +275,18 @@ func ServerFromEnv() (Server, error) {
 	}{{"BATON_CORS_ALLOWED_ORIGINS", &c.CORSAllowedOrigins}, {"BATON_CORS_ALLOWED_METHODS", &c.CORSAllowedMethods}, {"BATON_CORS_ALLOWED_HEADERS", &c.CORSAllowedHeaders}} {
 		if s, ok := os.LookupEnv(v.env); ok {
 			*v.dst = s
+		}
+	}
+	for _, r := range []struct {
+		env string
+		dst *Rate
+	}{{"BATON_RATE_LIMIT_WORKSPACE", &c.HTTP.WorkspaceRate}, {"BATON_RATE_LIMIT_KEY", &c.HTTP.KeyRate}} {
+		if v := os.Getenv(r.env); v != "" {
+			rt, err := ParseRate(v)
+			if err != nil {
+				return c, fmt.Errorf("%s: %w", r.env, err)
+			}
+			*r.dst = rt
 		}
 	}
 	if err := retentionFromEnv(&c.Retention); err != nil {

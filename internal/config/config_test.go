@@ -42,3 +42,17 @@ func TestRetentionFromEnv(t *testing.T) {
 		t.Fatal("BATON_RETENTION=maybe accepted")
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]Rate{"50": {50, 50}, "0.5": {0.5, 1}, "10/40": {10, 40}} {
+		got, err := ParseRate(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "-1", "x", "10/0", "10/x", "Inf"} {
+		if _, err := ParseRate(bad); err == nil {
+			t.Errorf("ParseRate(%q) accepted", bad)
+		}
+	}
+}

@@ -53,6 +53,15 @@ type IngestConfig struct {
 	RecordRetries int
 	// Now is the clock used for Event.Received. Default time.Now.
 	Now func() time.Time
+	// QueueDepth bounds how many Accept calls may wait for the batcher
+	// (default 4096). QueueWait is how long a call waits for room in a full
+	// queue before it is refused with store.ErrBusy (the API's 503 with
+	// Retry-After, which the Prefect client retries; a websocket closes with
+	// 1013, after which the client reconnects and resends); default 10 s.
+	// Past it the store is not keeping up, and waiting longer would only
+	// pile up requests.
+	QueueDepth int
+	QueueWait  time.Duration
 }
 
 // ErrStopped is returned by Accept once Stop has been called (or before
@@ -67,7 +76,19 @@ type IngestStats struct {
 	Duplicates uint64 // events dropped as already stored
 	Records    uint64 // task-run records written
 	Skipped    uint64 // task-run events that could not be converted
+	Rejected   uint64 // events refused because the queue stayed full
+	// Queued is how many Accept calls wait for the batcher now.
+	Queued int
+	// Lag counts, by LagBuckets' bounds (cumulative), how long accepted
+	// events waited from Accept until their batch committed; LagSeconds
+	// is their sum and LagCount their number.
+	Lag        [len(LagBuckets)]uint64
+	LagSeconds float64
+	LagCount   uint64
 }
+
+// LagBuckets are the upper bounds (seconds) of the ingest-lag histogram.
+var LagBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 // Ingest is the event write path: it sets Received, persists events
 // (deduplicated by id), turns client task-run events into task-run writes
@@ -84,13 +105,17 @@ type Ingest struct {
 	reqs chan *ingestReq
 	base lifecycle.Base
 
-	batches, events, fresh, dups, records, skipped atomic.Uint64
+	batches, events, fresh, dups, records, skipped, rejected atomic.Uint64
+	lag                                                      [len(LagBuckets)]atomic.Uint64
+	lagNanos, lagCount                                       atomic.Uint64
 }
 
 type ingestReq struct {
 	ws   model.ID
 	evs  []model.Event
 	done chan error
+	// at is when Accept queued it (for the lag histogram).
+	at time.Time
 }
 
 // NewIngest builds an Ingest; call Start before Accept.
@@ -111,7 +136,13 @@ func NewIngest(cfg IngestConfig) *Ingest {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Ingest{cfg: cfg, log: log, reqs: make(chan *ingestReq, 4096)}
+	if cfg.QueueDepth <= 0 {
+		cfg.QueueDepth = 4096
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 10 * time.Second
+	}
+	return &Ingest{cfg: cfg, log: log, reqs: make(chan *ingestReq, cfg.QueueDepth)}
 }
 
 // Start launches the batcher (lifecycle contract: idempotent, and the
@@ -138,9 +169,28 @@ func (in *Ingest) Stop(ctx context.Context) error {
 
 // Stats returns the cumulative counters.
 func (in *Ingest) Stats() IngestStats {
-	return IngestStats{
+	st := IngestStats{
 		Batches: in.batches.Load(), Events: in.events.Load(), Fresh: in.fresh.Load(),
 		Duplicates: in.dups.Load(), Records: in.records.Load(), Skipped: in.skipped.Load(),
+		Rejected: in.rejected.Load(), Queued: len(in.reqs),
+		LagSeconds: float64(in.lagNanos.Load()) / 1e9, LagCount: in.lagCount.Load(),
+	}
+	for i := range st.Lag {
+		st.Lag[i] = in.lag[i].Load()
+	}
+	return st
+}
+
+// observeLag records how long r waited from Accept to its commit.
+func (in *Ingest) observeLag(r *ingestReq, now time.Time) {
+	d := now.Sub(r.at)
+	n := uint64(len(r.evs))
+	in.lagNanos.Add(uint64(d.Nanoseconds()) * n)
+	in.lagCount.Add(n)
+	for i, b := range LagBuckets {
+		if d.Seconds() <= b {
+			in.lag[i].Add(n)
+		}
 	}
 }
 
@@ -165,13 +215,26 @@ func (in *Ingest) Accept(ctx context.Context, ws model.ID, evs []model.Event) er
 	for i := range evs {
 		evs[i].Received = now
 	}
-	r := &ingestReq{ws: ws, evs: evs, done: make(chan error, 1)}
+	r := &ingestReq{ws: ws, evs: evs, done: make(chan error, 1), at: time.Now()}
 	select {
 	case in.reqs <- r:
-	case <-stopping:
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		// The queue is full: wait a bounded time for room, then refuse
+		// (retryable) rather than queue without bound.
+		t := time.NewTimer(in.cfg.QueueWait)
+		select {
+		case in.reqs <- r:
+			t.Stop()
+		case <-stopping:
+			t.Stop()
+			return ErrStopped
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+			in.rejected.Add(uint64(len(evs)))
+			return fmt.Errorf("events: the ingest queue stayed full for %v: %w", in.cfg.QueueWait, store.ErrBusy)
+		}
 	}
 	select {
 	case err := <-r.done:
@@ -280,7 +343,11 @@ func (in *Ingest) commitGroup(ctx context.Context, ws model.ID, reqs []*ingestRe
 		}
 		return
 	}
+	now := time.Now()
 	for _, r := range reqs {
+		if err == nil {
+			in.observeLag(r, now)
+		}
 		r.done <- err
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
 )
 
 func TestIngestRecordsAndPublishes(t *testing.T) {
@@ -367,5 +368,45 @@ func TestIngestOutlivesItsStartContext(t *testing.T) {
 	}
 	if err := in.Stop(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIngestQueueIsBounded: when the store stops keeping up, callers wait
+// a bounded time for room in the queue and are then refused with
+// store.ErrBusy (the API's 503 + Retry-After; a websocket's 1013), counted
+// as rejects, instead of queueing without bound; once the store catches up,
+// the queued ones commit and report their lag.
+func TestIngestQueueIsBounded(t *testing.T) {
+	t.Parallel()
+	st := newFakeStore()
+	st.gate = make(chan struct{}) // the store hangs until opened
+	in := startIngest(t, IngestConfig{Store: st, Recorder: st, QueueDepth: 2, QueueWait: 50 * time.Millisecond})
+	accept := func(name string) chan error {
+		c := make(chan error, 1)
+		go func() { c <- in.Accept(context.Background(), testWS, []model.Event{plainEvent(name, "r", t0)}) }()
+		return c
+	}
+	first := accept("in-flight")
+	eventually(t, "batch in flight", func() bool { return in.Stats().Batches == 1 })
+	queued := []chan error{accept("q1"), accept("q2")}
+	eventually(t, "queue full", func() bool { return in.Stats().Queued == 2 })
+	start := time.Now()
+	if err := <-accept("refused"); !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("a call past the full queue = %v, want store.ErrBusy", err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Fatalf("refused after %v, want about the 50 ms queue wait", waited)
+	}
+	if st := in.Stats(); st.Rejected != 1 || st.Queued != 2 {
+		t.Fatalf("stats = %+v, want 1 rejected and 2 queued", st)
+	}
+	close(st.gate)
+	for _, c := range append(queued, first) {
+		if err := <-c; err != nil {
+			t.Fatalf("a queued call failed once the store caught up: %v", err)
+		}
+	}
+	if st := in.Stats(); st.LagCount != 3 || st.Lag[len(LagBuckets)-1] != 3 {
+		t.Fatalf("lag = %d observations, %v", st.LagCount, st.Lag)
 	}
 }

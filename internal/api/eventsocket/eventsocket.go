@@ -370,6 +370,13 @@ func (s *Sockets) ServeIn(w http.ResponseWriter, r *http.Request, ws model.ID, a
 	p.close()
 	<-committed
 	if err := p.failure(); err != nil {
+		if errors.Is(err, store.ErrBusy) {
+			// Backpressure, not a fault: the client reconnects and resends
+			// what was not acknowledged.
+			s.log.WarnContext(ctx, "events not committed: the server is busy; closing socket with 1013", slog.String("workspace", ws.String()), slog.Any("error", err))
+			s.closeWith(conn, closeTryAgainLater, "the server is busy; reconnect and resend")
+			return
+		}
 		s.log.ErrorContext(ctx, "events not committed; closing socket", slog.String("workspace", ws.String()), slog.Any("error", err))
 		s.closeWith(conn, closeInternal, "events could not be stored")
 		return

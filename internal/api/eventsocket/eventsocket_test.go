@@ -728,3 +728,58 @@ func TestEventsInBadMessagesLogRateLimited(t *testing.T) {
 		t.Fatalf("logged %d + suppressed %d, want %d bad messages accounted for", lines.count("event skipped"), total, bad)
 	}
 }
+
+// TestEventsInBusyClosesWithTryAgainLater: when the event write path cannot
+// keep up (the ingest queue stayed full for its bounded wait), the socket
+// is closed with 1013 (try again later) and without a pong, so the client
+// reconnects and resends what was not acknowledged; it is not a server
+// fault (1011).
+func TestEventsInBusyClosesWithTryAgainLater(t *testing.T) {
+	t.Parallel()
+	st := newFakeStore()
+	st.gate = make(chan struct{})
+	var jammed *events.Ingest
+	srv := newTestServer(t, st, func(c *SocketsConfig) {
+		jammed = startIngest(t, events.IngestConfig{Store: st, QueueDepth: 1, QueueWait: 50 * time.Millisecond})
+		c.Ingest = jammed
+	})
+	send := func(name string) *client {
+		conn, _, err := dial(t, srv, "/in", false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := startReader(conn)
+		c.sendEvent(t, plainEvent(name, "r", t0))
+		c.ping(t, name)
+		return c
+	}
+	first := send("in-flight")
+	deadline := time.Now().Add(5 * time.Second)
+	for jammed.Stats().Batches < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first batch never started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	second := send("queued")
+	for jammed.Stats().Queued < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the queue never filled")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	third := send("refused")
+	select {
+	case err := <-third.closed:
+		if closeCode(err) != websocket.CloseTryAgainLater {
+			t.Fatalf("closed with %v, want 1013", err)
+		}
+	case <-third.pongs:
+		t.Fatal("pong sent for events that were not stored")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the refused connection was not closed")
+	}
+	close(st.gate)
+	first.awaitPong(t, "in-flight")
+	second.awaitPong(t, "queued")
+}
