@@ -179,7 +179,7 @@ the active Prefect profile (~/.prefect/profiles.toml); http://127.0.0.1:4200/api
 		}
 	}
 	add("server", a.serverCmd(), a.migrateCmd(), a.backupCmd(), a.restoreCmd(), a.vacuumCmd(), a.secretsCmd(), a.adminCmd(), a.workerCmd(), a.devCmd())
-	add("client", a.deploymentCmd(), a.workPoolCmd(), a.flowRunCmd())
+	add("client", a.deploymentCmd(), a.workPoolCmd(), a.flowRunCmd(), a.variableCmd(), a.blockCmd(), a.automationCmd())
 	add("settings", a.cloudCmd(), a.profileCmd(), a.configCmd(), a.authCmd(), a.backendCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "version",

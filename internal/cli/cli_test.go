@@ -98,6 +98,25 @@ func TestEveryFlagIsDocumented(t *testing.T) {
 	})
 }
 
+// Every listing and inspection takes --output table|json|yaml.
+func TestEveryListingAndInspectionTakesOutput(t *testing.T) {
+	t.Parallel()
+	a := &app{env: Env{Getenv: func(string) string { return "" }}}
+	n := 0
+	walk(a.rootCmd(), func(c *cobra.Command) {
+		switch c.Name() {
+		case "ls", "inspect", "view", "get", "logs":
+			n++
+			if f := c.Flags().Lookup("output"); f == nil || f.Shorthand != "o" || !strings.Contains(f.Usage, "table, json or yaml") {
+				t.Errorf("%s has no -o/--output table|json|yaml", c.CommandPath())
+			}
+		}
+	})
+	if n < 15 {
+		t.Errorf("only %d listings and inspections found", n)
+	}
+}
+
 func TestUsageMistakesExitTwoWithAHint(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)

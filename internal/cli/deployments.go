@@ -84,7 +84,7 @@ func (a *app) completeDeployments(cmd *cobra.Command, args []string, toComplete 
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(cmd.Context(), completionTimeout)
 	defer cancel()
 	var deps []model.Deployment
 	if err := c.Do(ctx, "POST", "/deployments/filter", map[string]any{"sort": "NAME_ASC", "limit": 200}, &deps); err != nil {
@@ -106,7 +106,7 @@ func (a *app) completeWorkPools(cmd *cobra.Command, args []string, toComplete st
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(cmd.Context(), completionTimeout)
 	defer cancel()
 	var pools []model.WorkPool
 	if err := c.Do(ctx, "POST", "/work_pools/filter", map[string]any{}, &pools); err != nil {
