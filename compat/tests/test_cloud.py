@@ -8,6 +8,7 @@ The Prefect client treats Baton as Prefect Cloud because PREFECT_CLOUD_API_URL p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -262,3 +263,39 @@ def test_revoked_key_fails(cloud: Cloud) -> None:
     failed = cloud.run_flow(home)
     assert failed.returncode != 0, describe(failed)
     assert "401" in failed.stdout + failed.stderr, describe(failed)
+
+
+def test_baton_cli_uses_the_prefect_login(cloud: Cloud) -> None:
+    """A machine where `prefect cloud login` ran is logged in to Baton's CLI too: with no Baton setting
+    anywhere, `baton` reads the active Prefect profile (its API URL and key) and works in that workspace."""
+    home = cloud.new_prefect_home()
+    login = cloud.prefect(home, "cloud", "login", "--key", cloud.alice, "-w", "acme/prod")
+    assert login.returncode == 0, describe(login)
+    set_ = cloud.prefect(home, "cloud", "workspace", "set", "-w", "acme/dev")
+    assert set_.returncode == 0, describe(set_)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BATON_"))}
+    env.update(PREFECT_HOME=str(home), BATON_HOME=str(home / "baton-home"), HOME=str(home / "user-home"))
+
+    def baton(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BATON_BIN), *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+
+    view = baton("config", "view", "-o", "json")
+    assert view.returncode == 0, describe(view)
+    settings = json.loads(view.stdout)
+    assert settings["api_url"]["source"].startswith("Prefect profile"), settings
+    assert settings["api_key"]["source"].startswith("Prefect profile"), settings
+
+    ls = baton("cloud", "workspace", "ls")
+    assert ls.returncode == 0, describe(ls)
+    assert re.search(r"^\*\s+acme/dev\b", ls.stdout, re.M) and "acme/prod" in ls.stdout, describe(ls)
+
+    setvar = baton("variable", "set", "from-baton-cli", '{"n": 1}')
+    assert setvar.returncode == 0, describe(setvar)
+    dev = cloud.workspaces(cloud.alice)["acme/dev"]
+    prod = cloud.workspaces(cloud.alice)["acme/prod"]
+    with cloud.http(cloud.alice) as h:
+        got = h.get(f"/accounts/{dev['account_id']}/workspaces/{dev['workspace_id']}/variables/name/from-baton-cli")
+        assert got.status_code == 200 and got.json()["value"] == {"n": 1}, got.text
+        other = h.get(f"/accounts/{prod['account_id']}/workspaces/{prod['workspace_id']}/variables/name/from-baton-cli")
+        assert other.status_code == 404, other.text
