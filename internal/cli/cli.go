@@ -170,7 +170,7 @@ the active Prefect profile (~/.prefect/profiles.toml); http://127.0.0.1:4200/api
 	pf.StringVar(&a.profile, "profile", "", "use this Baton profile instead of the active one (also BATON_PROFILE)")
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
 
-	root.AddGroup(&cobra.Group{ID: "server", Title: "Server:"}, &cobra.Group{ID: "client", Title: "Orchestration:"},
+	root.AddGroup(&cobra.Group{ID: "server", Title: "Server and worker:"}, &cobra.Group{ID: "client", Title: "Orchestration:"},
 		&cobra.Group{ID: "settings", Title: "Connection and settings:"})
 	add := func(group string, cmds ...*cobra.Command) {
 		for _, c := range cmds {
