@@ -21,17 +21,31 @@ if [[ -z "${BATON_BIN:-}" ]]; then
 fi
 export BATON_BIN="$(realpath "$BATON_BIN")"
 
+# What each old client's venv needs besides prefect: the suite's own tools at requirements.txt's pins, and
+# importlib_metadata, which these prefect releases import from their CLI and workers although their package
+# metadata asks for it only on Python < 3.10 (without it `prefect work-pool create` fails with
+# ModuleNotFoundError). prefect-aws must be a release that supports the client's minor (requirements.txt pins
+# one for 3.9): 0.5.7 is the newest for 3.1, 0.7.4 for 3.4.
+extras() {
+  case "$1" in
+    3.1.*) echo "prefect-aws==0.5.7" ;;
+    3.4.*) echo "prefect-aws==0.7.4" ;;
+  esac
+  echo "importlib_metadata==10.2.0"
+  grep -E '^(pytest|pytest-timeout|httpx|moto\[server\]|aiosmtpd)==' "$here/requirements.txt"
+}
+
 failed=()
 for v in $versions; do
   venv="$here/.venv-$v"
-  if [[ ! -x "$venv/bin/python" || ! -f "$venv/.ok" ]]; then
-    echo "matrix: creating $venv (prefect==$v)" >&2
+  spec="prefect==$v $(extras "$v" | tr '\n' ' ')"
+  if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.spec" 2>/dev/null || true)" != "$spec" ]]; then
+    echo "matrix: creating $venv ($spec)" >&2
     rm -rf "$venv"
     "${PYTHON:-python3}" -m venv "$venv"
-    # The suite's own tools, at the versions requirements.txt pins; prefect at the matrix version.
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "prefect==$v" \
-      $(grep -E '^(pytest|pytest-timeout)==' "$here/requirements.txt")
-    touch "$venv/.ok"
+    # shellcheck disable=SC2086
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $spec
+    echo "$spec" >"$venv/.spec"
   fi
   echo "matrix: prefect $v" >&2
   set +e

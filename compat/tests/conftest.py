@@ -189,6 +189,16 @@ _BAD_TEXT = [
 ]
 
 
+def client_takes_tag_leases() -> bool:
+    """Whether this client's task engine takes a task's tag slots before it reports the task Running, through
+    renewable leases (`prefect.concurrency._sync`, as 3.4 and later do), rather than through the v1
+    `/concurrency_limits/increment` route after reporting it Running, with slots held until released (3.1).
+    Feature-detected in the client's own task engine, not guessed from its version."""
+    import prefect.task_engine as engine
+
+    return hasattr(engine, "_concurrency")
+
+
 def assert_no_client_warnings(run: RunResult, allowed: tuple[str, ...] = ()) -> None:
     """Fail if the client's output holds a warning about the server (lines containing an allowed text are skipped)."""
     bad = []

@@ -3,7 +3,9 @@
 `prefect concurrency-limit create|inspect|ls|reset|delete` manage the limit; the task engine takes a
 slot for each tag through Baton's lease API before a tagged task runs, so a limit of 1 must serialize
 tagged tasks submitted concurrently (measured overlap 0), and a slot held by a process that is killed
-must come back when its lease lapses (the client's task leases last 60 s; Baton's reaper frees them).
+must come back when its lease lapses (the client's task leases last 60 s; Baton's reaper frees them). A 3.1
+client takes its slot through the v1 increment route and cannot renew a lease, so its slot is held until released;
+once the flow run of the killed task is reported crashed (as a worker does), Baton's reaper frees it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import signal
 import time
 from pathlib import Path
 
-from conftest import Baton, assert_no_client_warnings
+from conftest import Baton, assert_no_client_warnings, client_takes_tag_leases
 from test_deployments import prefect
 
 
@@ -107,6 +109,12 @@ def test_slot_of_a_killed_process_is_released(baton: Baton, tmp_path: Path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         killed = time.monotonic()
+        if not client_takes_tag_leases():
+            # The slot has no lease that could lapse: report the crash as the run's worker would; the reaper
+            # then frees the slots of the ended flow run's task runs.
+            holder = baton.call("GET", f"/task_runs/{held[0]}", expect=(200,))
+            baton.call("POST", f"/flow_runs/{holder['flow_run_id']}/set_state",
+                       {"state": {"type": "CRASHED", "message": "killed"}, "force": True}, expect=(201,))
         # The task engine's lease lasts 60 s and is no longer renewed; the reaper frees it after that.
         Baton.poll(lambda: limit_of(baton, "compat-killed")["active_slots"] == [], "the dead holder's slot to be released", timeout=100, interval=0.5)
         print(f"\nslot released {time.monotonic() - killed:.1f} s after the holder was killed")

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/orchestration"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -17,16 +17,17 @@ import (
 // leases: active_slots lists the task runs holding a lease.
 
 // tagPrefix turns a tag into its global limit's name.
-const tagPrefix = "tag:"
+const tagPrefix = model.TagLimitPrefix
 
 // v1LeaseTTL is how long a slot taken through the v1 increment route is
 // held: v1 clients cannot renew leases, so (as Prefect does) the lease is
 // effectively permanent until decrement or reset.
-const v1LeaseTTL = 100 * 365 * 24 * time.Hour
+const v1LeaseTTL = orchestration.TagLeaseTTL
 
 // tagLimitWait is Prefect's PREFECT_TASK_RUN_TAG_CONCURRENCY_SLOT_WAIT_SECONDS
-// default: the Retry-After of a refused v1 increment.
-const tagLimitWait = 30 * time.Second
+// default (10 s since Prefect 3.x): the Retry-After of a refused v1
+// increment, and the longest a task run's RUNNING proposal is told to wait.
+const tagLimitWait = orchestration.TagSlotWait
 
 // tagLimit is Prefect's (v1) ConcurrencyLimit.
 type tagLimit struct {

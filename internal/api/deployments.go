@@ -211,6 +211,9 @@ func checkConcurrency(limit *int, opts *model.ConcurrencyOptions) error {
 	if opts != nil && opts.CollisionStrategy != "ENQUEUE" && opts.CollisionStrategy != "CANCEL_NEW" {
 		return errorf(http.StatusUnprocessableEntity, "field \"concurrency_options.collision_strategy\" must be ENQUEUE or CANCEL_NEW, got %q", opts.CollisionStrategy)
 	}
+	if opts != nil && opts.GracePeriodSeconds != nil && (*opts.GracePeriodSeconds < 60 || *opts.GracePeriodSeconds > 86400) {
+		return errorf(http.StatusUnprocessableEntity, "field \"concurrency_options.grace_period_seconds\" must be between 60 and 86400")
+	}
 	return nil
 }
 
@@ -321,8 +324,11 @@ func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
 		if b.Schedules != nil {
 			d.Schedules = scheds
 		}
-		if b.ConcurrencyLimit != nil {
+		switch {
+		case b.ConcurrencyLimit != nil:
 			d.ConcurrencyLimit = b.ConcurrencyLimit
+		case b.ClearConcurrencyLimit:
+			d.ConcurrencyLimit = nil
 		}
 		if b.ConcurrencyOptions != nil {
 			d.ConcurrencyOptions = b.ConcurrencyOptions

@@ -189,41 +189,91 @@ func TestPoolLongPoll(t *testing.T) {
 	}
 }
 
-// TestSetStateReleasesDeploymentLease: a deployment run that leaves the
-// PENDING/RUNNING/CANCELLING group through the API's set_state gives back
-// the concurrency lease its state carries, as the late-runs sweep always
-// did (the API used to ignore the release and keep the slot taken).
-func TestSetStateReleasesDeploymentLease(t *testing.T) {
+// TestDeploymentConcurrencyLimit: a deployment's concurrency_limit is the
+// global concurrency limit deployment:<id>, listed with the other global
+// limits and read back as global_concurrency_limit (concurrency_limit reads
+// null, as in Prefect), with its collision strategy in
+// concurrency_options. Orchestration enforces it: of three runs moved to
+// PENDING through set_state the third is rejected into
+// AwaitingConcurrencySlot (all three were accepted before), a finished run
+// gives its slot back, CANCEL_NEW cancels; PATCH with null removes the
+// limit, and a grace period out of Prefect's range is a 422.
+func TestDeploymentConcurrencyLimit(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
-	flow := s.must("POST", "/api/flows/", map[string]any{"name": "leased"}, 201)
-	dep := s.must("POST", "/api/deployments/", map[string]any{"name": "limited", "flow_id": flow["id"]}, 201)
-	limit := "deployment:" + dep["id"].(string)
-	s.must("POST", "/api/v2/concurrency_limits/", map[string]any{"name": limit, "limit": 1}, 201)
-	lease := s.must("POST", "/api/v2/concurrency_limits/increment-with-lease", map[string]any{"names": []string{limit}, "slots": 1}, 200)
+	flow := s.must("POST", "/api/flows/", map[string]any{"name": "limited-flow"}, 201)
+	dep := s.must("POST", "/api/deployments/", map[string]any{"name": "limited", "flow_id": flow["id"], "concurrency_limit": 2,
+		"concurrency_options": map[string]any{"collision_strategy": "ENQUEUE", "grace_period_seconds": 120}}, 201)
+	id := dep["id"].(string)
+	name := "deployment:" + id
+	gcl, _ := dep["global_concurrency_limit"].(map[string]any)
+	if dep["concurrency_limit"] != nil || gcl == nil || gcl["name"] != name || gcl["limit"].(float64) != 2 || gcl["active"] != true || gcl["id"] != id {
+		t.Fatalf("created: concurrency_limit %v global %v", dep["concurrency_limit"], gcl)
+	}
+	if opts := dep["concurrency_options"].(map[string]any); opts["collision_strategy"] != "ENQUEUE" || opts["grace_period_seconds"].(float64) != 120 {
+		t.Fatalf("options: %v", opts)
+	}
+	_, listed := s.do("POST", "/api/v2/concurrency_limits/filter", nil)
+	found := false
+	for _, l := range listed.([]any) {
+		found = found || l.(map[string]any)["name"] == name
+	}
+	if !found {
+		t.Fatalf("%s not in /v2/concurrency_limits/filter: %v", name, listed)
+	}
 	active := func() float64 {
-		return s.must("GET", "/api/v2/concurrency_limits/"+limit, nil, 200)["active_slots"].(float64)
+		return s.must("GET", "/api/v2/concurrency_limits/"+name, nil, 200)["active_slots"].(float64)
 	}
-	if n := active(); n != 1 {
-		t.Fatalf("active slots after acquiring: %v", n)
+	propose := func(run map[string]any, typ string) map[string]any {
+		_, res := s.do("POST", "/api/flow_runs/"+run["id"].(string)+"/set_state", map[string]any{"state": map[string]any{"type": typ}})
+		return res.(map[string]any)
 	}
-	run := s.must("POST", "/api/deployments/"+dep["id"].(string)+"/create_flow_run", map[string]any{}, 201)
-	path := "/api/flow_runs/" + run["id"].(string) + "/set_state"
-	for _, st := range []map[string]any{
-		{"type": "PENDING", "state_details": map[string]any{"deployment_concurrency_lease_id": lease["lease_id"]}},
-		{"type": "RUNNING"},
-	} {
-		if res := s.must("POST", path, map[string]any{"state": st}, 201); res["status"] != "ACCEPT" {
-			t.Fatalf("%v: %v", st["type"], res)
+	var runs []map[string]any
+	for range 3 {
+		runs = append(runs, s.must("POST", "/api/deployments/"+id+"/create_flow_run", map[string]any{}, 201))
+	}
+	for _, r := range runs[:2] {
+		if res := propose(r, "PENDING"); res["status"] != "ACCEPT" {
+			t.Fatalf("pending: %v", res)
 		}
 	}
+	res := propose(runs[2], "PENDING")
+	st := res["state"].(map[string]any)
+	if res["status"] != "REJECT" || st["type"] != "SCHEDULED" || st["name"] != "AwaitingConcurrencySlot" {
+		t.Fatalf("third run: %v", res)
+	}
+	if n := active(); n != 2 {
+		t.Fatalf("active slots %v, want 2", n)
+	}
+	propose(runs[0], "RUNNING")
+	propose(runs[0], "COMPLETED")
 	if n := active(); n != 1 {
-		t.Fatalf("active slots while running: %v, want 1", n)
+		t.Fatalf("after a run completed: active %v, want 1", n)
 	}
-	if res := s.must("POST", path, map[string]any{"state": map[string]any{"type": "COMPLETED"}}, 201); res["status"] != "ACCEPT" {
-		t.Fatalf("completed: %v", res)
+	if res := propose(runs[2], "PENDING"); res["status"] != "ACCEPT" {
+		t.Fatalf("third run after a slot freed: %v", res)
 	}
-	if n := active(); n != 0 {
-		t.Fatalf("active slots after the run completed: %v, want 0 (lease released)", n)
+	// CANCEL_NEW.
+	s.must("PATCH", "/api/deployments/"+id, map[string]any{"concurrency_options": map[string]any{"collision_strategy": "CANCEL_NEW"}}, 204)
+	extra := s.must("POST", "/api/deployments/"+id+"/create_flow_run", map[string]any{}, 201)
+	if res := propose(extra, "PENDING"); res["status"] != "REJECT" || res["state"].(map[string]any)["type"] != "CANCELLED" {
+		t.Fatalf("CANCEL_NEW: %v", res)
+	}
+	// Resized, then removed with an explicit null; an absent key keeps it.
+	s.must("PATCH", "/api/deployments/"+id, map[string]any{"concurrency_limit": 5}, 204)
+	if g := s.must("GET", "/api/deployments/"+id, nil, 200)["global_concurrency_limit"].(map[string]any); g["limit"].(float64) != 5 || g["active_slots"].(float64) != 2 {
+		t.Fatalf("resized: %v", g)
+	}
+	s.must("PATCH", "/api/deployments/"+id, map[string]any{"description": "kept"}, 204)
+	if g := s.must("GET", "/api/deployments/"+id, nil, 200)["global_concurrency_limit"]; g == nil {
+		t.Fatal("a PATCH without concurrency_limit removed the limit")
+	}
+	s.must("PATCH", "/api/deployments/"+id, map[string]any{"concurrency_limit": nil}, 204)
+	if g := s.must("GET", "/api/deployments/"+id, nil, 200)["global_concurrency_limit"]; g != nil {
+		t.Fatalf("after null: %v", g)
+	}
+	s.must("GET", "/api/v2/concurrency_limits/"+name, nil, 404)
+	for _, g := range []int{59, 86401} {
+		s.must("PATCH", "/api/deployments/"+id, map[string]any{"concurrency_options": map[string]any{"collision_strategy": "ENQUEUE", "grace_period_seconds": g}}, 422)
 	}
 }

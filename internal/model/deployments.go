@@ -134,37 +134,47 @@ const (
 // Deployment is a flow packaged to run on a schedule or on demand through a
 // work pool (or a serving process).
 type Deployment struct {
-	ID                       ID                   `json:"id"`
-	Created                  Time                 `json:"created"`
-	Updated                  Time                 `json:"updated"`
-	Name                     string               `json:"name"`
-	Version                  *string              `json:"version"`
-	Description              *string              `json:"description"`
-	FlowID                   ID                   `json:"flow_id"`
-	Paused                   bool                 `json:"paused"`
-	Schedules                []DeploymentSchedule `json:"schedules"`
-	ConcurrencyLimit         *int                 `json:"concurrency_limit"`
-	ConcurrencyOptions       *ConcurrencyOptions  `json:"concurrency_options"`
-	GlobalConcurrencyLimit   json.RawMessage      `json:"global_concurrency_limit"`
-	JobVariables             json.RawMessage      `json:"job_variables"`
-	Parameters               json.RawMessage      `json:"parameters"`
-	Tags                     []string             `json:"tags"`
-	Labels                   Labels               `json:"labels"`
-	WorkQueueName            *string              `json:"work_queue_name"`
-	WorkQueueID              *ID                  `json:"work_queue_id"`
-	LastPolled               *Time                `json:"last_polled"`
-	ParameterOpenAPISchema   json.RawMessage      `json:"parameter_openapi_schema"`
-	Path                     *string              `json:"path"`
-	PullSteps                json.RawMessage      `json:"pull_steps"`
-	Entrypoint               *string              `json:"entrypoint"`
-	StorageDocumentID        *ID                  `json:"storage_document_id"`
-	InfrastructureDocumentID *ID                  `json:"infrastructure_document_id"`
-	CreatedBy                *CreatedBy           `json:"created_by"`
-	UpdatedBy                *CreatedBy           `json:"updated_by"`
-	WorkPoolName             *string              `json:"work_pool_name"`
-	WorkPoolID               *ID                  `json:"work_pool_id,omitempty"`
-	Status                   string               `json:"status"`
-	EnforceParameterSchema   bool                 `json:"enforce_parameter_schema"`
+	ID          ID                   `json:"id"`
+	Created     Time                 `json:"created"`
+	Updated     Time                 `json:"updated"`
+	Name        string               `json:"name"`
+	Version     *string              `json:"version"`
+	Description *string              `json:"description"`
+	FlowID      ID                   `json:"flow_id"`
+	Paused      bool                 `json:"paused"`
+	Schedules   []DeploymentSchedule `json:"schedules"`
+	// ConcurrencyLimit is the size of the deployment's global concurrency
+	// limit (nil: none) as the store reads it, and the size a write asks
+	// for. The API never shows it: Prefect's responses carry the deprecated
+	// concurrency_limit as null and the limit as global_concurrency_limit.
+	ConcurrencyLimit *int `json:"-"`
+	// DeprecatedConcurrencyLimit is Prefect's concurrency_limit response
+	// field, always null (it "will always be None for backwards
+	// compatibility").
+	DeprecatedConcurrencyLimit *int                `json:"concurrency_limit"`
+	ConcurrencyOptions         *ConcurrencyOptions `json:"concurrency_options"`
+	// GlobalConcurrencyLimit is the global limit "deployment:<id>" that
+	// enforces the deployment's concurrency (filled by the store on read).
+	GlobalConcurrencyLimit   *DeploymentConcurrencyLimit `json:"global_concurrency_limit"`
+	JobVariables             json.RawMessage             `json:"job_variables"`
+	Parameters               json.RawMessage             `json:"parameters"`
+	Tags                     []string                    `json:"tags"`
+	Labels                   Labels                      `json:"labels"`
+	WorkQueueName            *string                     `json:"work_queue_name"`
+	WorkQueueID              *ID                         `json:"work_queue_id"`
+	LastPolled               *Time                       `json:"last_polled"`
+	ParameterOpenAPISchema   json.RawMessage             `json:"parameter_openapi_schema"`
+	Path                     *string                     `json:"path"`
+	PullSteps                json.RawMessage             `json:"pull_steps"`
+	Entrypoint               *string                     `json:"entrypoint"`
+	StorageDocumentID        *ID                         `json:"storage_document_id"`
+	InfrastructureDocumentID *ID                         `json:"infrastructure_document_id"`
+	CreatedBy                *CreatedBy                  `json:"created_by"`
+	UpdatedBy                *CreatedBy                  `json:"updated_by"`
+	WorkPoolName             *string                     `json:"work_pool_name"`
+	WorkPoolID               *ID                         `json:"work_pool_id,omitempty"`
+	Status                   string                      `json:"status"`
+	EnforceParameterSchema   bool                        `json:"enforce_parameter_schema"`
 	// FlowName is the name of the deployment's flow; it is not part of
 	// Prefect's response but lets lists and the CLI show "flow/deployment"
 	// without a lookup per row.
@@ -218,6 +228,26 @@ type DeploymentUpdate struct {
 	StorageDocumentID        *ID                         `json:"storage_document_id"`
 	InfrastructureDocumentID *ID                         `json:"infrastructure_document_id"`
 	EnforceParameterSchema   *bool                       `json:"enforce_parameter_schema"`
+	// ClearConcurrencyLimit is true when the body carried
+	// "concurrency_limit": null, which removes the deployment's limit; an
+	// absent key leaves it unchanged.
+	ClearConcurrencyLimit bool `json:"-"`
+}
+
+// UnmarshalJSON decodes the update and tells an explicit null
+// concurrency_limit (remove the limit) from an absent one (keep it).
+func (u *DeploymentUpdate) UnmarshalJSON(b []byte) error {
+	type plain DeploymentUpdate
+	if err := json.Unmarshal(b, (*plain)(u)); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(b, &keys) == nil {
+		if v, ok := keys["concurrency_limit"]; ok && string(v) == "null" {
+			u.ClearConcurrencyLimit = true
+		}
+	}
+	return nil
 }
 
 // DeploymentFlowRunCreate is the body of POST

@@ -15,6 +15,8 @@ type flowCtx struct {
 	*decision
 	in  *FlowRunInput
 	run *model.FlowRun
+	// slots collects what the decision does to concurrency slots.
+	slots model.SlotChange
 }
 
 // flowRule is a rule of a flow-run policy.
@@ -29,29 +31,26 @@ var coreFlowPolicy = []flowRule{
 	{"EnforceCancellingToCancelledTransition", only(model.StateCancelling), anyExcept(model.StateCancelled), enforceCancellingToCancelled},
 	{"BypassCancellingFlowRunsWithNoInfra", only(model.StateScheduled, model.StatePaused), only(model.StateCancelling), bypassCancellingFlowRunsWithNoInfra},
 	{"PreventPendingTransitions", only(model.StatePending, model.StateCancelling, model.StateRunning, model.StateCancelled), only(model.StatePending), preventPendingTransitions},
-	// TODO(deployment-concurrency): ValidateDeploymentConcurrencyAtRunning
-	// (PENDING→RUNNING: renew or re-acquire the deployment lease, else
-	// REJECT to Cancelled), SecureFlowConcurrencySlots (non-{PENDING,
-	// RUNNING, CANCELLING}→PENDING: take a slot and put the lease id in
-	// state_details, else REJECT to AwaitingConcurrencySlot or Cancelled per
-	// the collision strategy) and
-	// RemoveDeploymentConcurrencyLeaseForOldClientVersions (PENDING→RUNNING
-	// or CANCELLING, clients older than 3.4.11) belong here. They need the
-	// deployment's concurrency limit and lease state, which deployments do
-	// not carry yet; the caller will pass them in FlowRunInput.
+	{"ValidateDeploymentConcurrencyAtRunning", only(model.StatePending), only(model.StateRunning), validateDeploymentConcurrencyAtRunning},
+	{"SecureFlowConcurrencySlots", anyExcept(model.StatePending, model.StateRunning, model.StateCancelling), only(model.StatePending), secureFlowConcurrencySlots},
+	{"RemoveDeploymentConcurrencyLeaseForOldClientVersions", only(model.StatePending), only(model.StateRunning, model.StateCancelling), removeDeploymentConcurrencyLeaseForOldClientVersions},
 	{"EnsureOnlyScheduledFlowsMarkedLate", anyType, only(model.StateScheduled), ensureOnlyScheduledFlowsMarkedLate},
+	// Prefect applies this one in the policy it marks runs late with; only
+	// the late-runs service proposes "Late", so here it sits in the core.
+	{"EnforceDeploymentConcurrencyOnLate", only(model.StateScheduled), only(model.StateScheduled), enforceDeploymentConcurrencyOnLate},
 	{"HandlePausingFlows", anyType, only(model.StatePaused), handlePausingFlows},
 	{"HandleResumingPausedFlows", only(model.StatePaused), anyType, handleResumingPausedFlows},
 	{"CopyScheduledTime", only(model.StateScheduled), only(model.StatePending), func(c *flowCtx) { copyScheduledTime(c.decision) }},
 	{"WaitForScheduledTime", only(model.StateScheduled, model.StatePending), only(model.StateRunning), func(c *flowCtx) { waitForScheduledTime(c.decision) }},
 	{"RetryFailedFlows", only(model.StateRunning), only(model.StateFailed), retryFailedFlows},
 	// InstrumentFlowRunStateTransitions is flowRunStateEvent, built for
-	// every written state once the outcome is known; ReleaseFlowConcurrencySlots
-	// is Outcome.ReleaseLeaseID.
+	// every written state once the outcome is known;
+	// ReleaseFlowConcurrencySlots runs then too (releaseFlowConcurrencySlots).
 }
 
 // minimalFlowPolicy is applied to forced flow-run proposals (contract §5.3).
 var minimalFlowPolicy = []flowRule{
+	{"PreserveDeploymentConcurrencyLeaseId", anyType, anyType, preserveDeploymentConcurrencyLeaseID},
 	{"PreventResultDataLoss", terminalTypes, terminalTypes, preventResultDataLoss},
 	{"BypassCancellingFlowRunsWithNoInfra", only(model.StateScheduled, model.StatePaused), only(model.StateCancelling), bypassCancellingFlowRunsWithNoInfra},
 }
@@ -101,23 +100,18 @@ func proposeFlowRunState(in FlowRunInput, policy []flowRule) Outcome {
 	}
 	c.flowGlobals()
 	c.finish()
+	c.releaseFlowConcurrencySlots()
 
 	written := *c.proposed
 	rowState := written
 	run.State = &rowState
 	estimate(&run.TotalRunTime, &run.EstimatedRunTime, &run.EstimatedStartTimeDelta, run.StartTime, run.ExpectedStartTime, &written, now)
 
-	out := Outcome{Result: c.result(), Run: &run, State: &written}
+	out := Outcome{Result: c.result(), Run: &run, State: &written, Slots: c.slots}
 	resState := written
 	out.Result.State = &resState
 	out.Events = []model.Event{flowRunStateEvent(&in, &run, initial, &written)}
 	c.mirrorOntoParentTask(&out)
-
-	if run.DeploymentID != nil && initial != nil && leaseHolding.has(initial.Type) && !leaseHolding.has(written.Type) {
-		// TODO(deployment-concurrency): without a lease id Prefect decrements
-		// the deployment's limit directly; that needs the deployment row.
-		out.ReleaseLeaseID = initial.StateDetails.DeploymentConcurrencyLeaseID
-	}
 	return out
 }
 

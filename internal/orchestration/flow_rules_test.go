@@ -350,7 +350,8 @@ func TestFlowRuleOrder(t *testing.T) {
 	want := []string{
 		"PreserveDeploymentConcurrencyLeaseId", "PreventDuplicateTransitions", "HandleFlowTerminalStateTransitions",
 		"EnforceCancellingToCancelledTransition", "BypassCancellingFlowRunsWithNoInfra", "PreventPendingTransitions",
-		"EnsureOnlyScheduledFlowsMarkedLate", "HandlePausingFlows", "HandleResumingPausedFlows", "CopyScheduledTime",
+		"ValidateDeploymentConcurrencyAtRunning", "SecureFlowConcurrencySlots", "RemoveDeploymentConcurrencyLeaseForOldClientVersions",
+		"EnsureOnlyScheduledFlowsMarkedLate", "EnforceDeploymentConcurrencyOnLate", "HandlePausingFlows", "HandleResumingPausedFlows", "CopyScheduledTime",
 		"WaitForScheduledTime", "RetryFailedFlows",
 	}
 	if !slices.Equal(names, want) {

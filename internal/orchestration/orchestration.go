@@ -35,6 +35,10 @@ type FlowRunInput struct {
 	// the same related resources as Prefect's (all optional: a missing name
 	// only leaves the label out).
 	Related RelatedResources
+	// Deployment is the concurrency of the run's deployment, gathered
+	// before the write (nil for a run without a deployment). The
+	// deployment concurrency rules need it.
+	Deployment *DeploymentConcurrency
 	// ParentTaskRun is the subflow's tracking task run, when the caller has
 	// it. With it the outcome also carries the parent's updated row
 	// (Outcome.ParentTaskRun), its flow_run_id on the mirrored state, and
@@ -75,6 +79,9 @@ type TaskRunInput struct {
 	// state (labelled prefect.orchestration=server, so the client-event
 	// recorder ignores it).
 	EmitEvents bool
+	// TagLimits are the global concurrency limits of the run's tags (the
+	// limits named "tag:<tag>" that exist), gathered before the write.
+	TagLimits []model.ConcurrencyLimit
 }
 
 // Outcome is a decision and what must be written because of it.
@@ -97,8 +104,8 @@ type Outcome struct {
 	ParentTaskRun *model.TaskRun
 	// Events are the prefect.flow-run.<Name> events the transition emits.
 	Events []model.Event
-	// ReleaseLeaseID is the deployment concurrency lease the caller must
-	// release because the run left the PENDING/RUNNING/CANCELLING group
-	// (nil when there is nothing to release).
-	ReleaseLeaseID *model.ID
+	// Slots is what the decision does to concurrency slots (deployment
+	// slots for flow runs, tag slots for task runs); the store applies it
+	// with the state.
+	Slots model.SlotChange
 }

@@ -384,26 +384,6 @@ func TestStateTimestampsAreUnique(t *testing.T) {
 	}
 }
 
-func TestReleaseDeploymentLease(t *testing.T) {
-	t.Parallel()
-	dep, lease := model.NewID(), model.NewID()
-	s := newFlowSim(t, model.FlowRun{DeploymentID: &dep})
-	pend := proposal(model.StatePending)
-	pend.StateDetails.DeploymentConcurrencyLeaseID = &lease
-	s.propose(0, pend, false)
-	o := s.propose(time.Second, proposal(model.StateRunning), false)
-	if o.ReleaseLeaseID != nil {
-		t.Fatal("released the lease while still running")
-	}
-	if got := o.State.StateDetails.DeploymentConcurrencyLeaseID; got == nil || *got != lease {
-		t.Fatalf("lease not preserved into Running: %v", got)
-	}
-	o = s.propose(time.Second, proposal(model.StateCompleted), false)
-	if o.ReleaseLeaseID == nil || *o.ReleaseLeaseID != lease {
-		t.Fatalf("ReleaseLeaseID = %v, want %v", o.ReleaseLeaseID, lease)
-	}
-}
-
 func TestFlowRunEvents(t *testing.T) {
 	t.Parallel()
 	dep, wq, wp := model.NewID(), model.NewID(), model.NewID()

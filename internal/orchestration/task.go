@@ -19,6 +19,8 @@ type taskCtx struct {
 	*decision
 	in  *TaskRunInput
 	run *model.TaskRun
+	// slots collects what the decision does to tag concurrency slots.
+	slots model.SlotChange
 }
 
 // taskRule is a rule of a task-run policy.
@@ -30,19 +32,21 @@ var coreTaskPolicy = []taskRule{
 	{"CacheRetrieval", anyType, only(model.StateRunning), cacheRetrieval},
 	{"HandleTaskTerminalStateTransitions", terminalTypes, anyType, handleTaskTerminalStateTransitions},
 	{"PreventRunningTasksFromStoppedFlows", anyType, only(model.StateRunning), preventRunningTasksFromStoppedFlows},
-	// TODO(tag-concurrency): SecureTaskConcurrencySlots (v1 tag limits:
-	// ABORT on a limit of 0, WAIT when full) goes here once v1 tag limits
-	// exist; v2 "tag:" limits are taken by the client itself.
+	// After the cache and stop checks: a cached state is retrieved even
+	// when the slots are full.
+	{"SecureTaskConcurrencySlots", anyType, only(model.StateRunning), secureTaskConcurrencySlots},
 	{"CopyScheduledTime", only(model.StateScheduled), only(model.StatePending), func(c *taskCtx) { copyScheduledTime(c.decision) }},
 	{"WaitForScheduledTime", only(model.StateScheduled, model.StatePending), only(model.StateRunning), func(c *taskCtx) { waitForScheduledTime(c.decision) }},
 	{"RetryFailedTasks", only(model.StateRunning), only(model.StateFailed), retryFailedTasks},
 	{"RenameReruns", anyType, only(model.StateRunning), renameReruns},
 	{"UpdateFlowRunTrackerOnTasks", anyType, only(model.StateRunning), updateFlowRunTrackerOnTasks},
 	{"CacheInsertion", anyType, only(model.StateCompleted), cacheInsertion},
+	// ReleaseTaskConcurrencySlots runs on every written state
+	// (releaseTaskConcurrencySlots).
 }
 
-// minimalTaskPolicy is applied to forced task-run proposals. Prefect's only
-// rule there releases v1 tag slots, which Baton does not have yet, so a
+// minimalTaskPolicy is applied to forced task-run proposals: Prefect's only
+// rule there, ReleaseTaskConcurrencySlots, runs on every written state, so a
 // forced proposal is always written (with the global bookkeeping).
 var minimalTaskPolicy = []taskRule{}
 
@@ -94,12 +98,13 @@ func proposeTaskRunState(in TaskRunInput, policy []taskRule) Outcome {
 	}
 	c.taskGlobals()
 	c.finish()
+	c.releaseTaskConcurrencySlots()
 
 	written := *c.proposed
 	rowState := written
 	run.State = &rowState
 	estimate(&run.TotalRunTime, &run.EstimatedRunTime, &run.EstimatedStartTimeDelta, run.StartTime, run.ExpectedStartTime, &written, now)
-	out := Outcome{Result: c.result(), TaskRun: &run, State: &written}
+	out := Outcome{Result: c.result(), TaskRun: &run, State: &written, Slots: c.slots}
 	resState := written
 	out.Result.State = &resState
 	if in.EmitEvents {

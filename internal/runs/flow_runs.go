@@ -102,31 +102,40 @@ func emptyObject(m json.RawMessage) json.RawMessage {
 
 // SetFlowRunState proposes a state for a flow run: the orchestration policy
 // decides, and the run, its new state, the state mirrored onto a subflow's
-// parent task run, the transition's event and the release of a deployment
-// concurrency lease the run no longer holds are written in one transaction.
-// A missing run is a NotFoundError.
+// parent task run, the transition's event and what it does to its
+// deployment's concurrency slots (take, renew or give back; see slots.go)
+// are written in one transaction. A missing run is a NotFoundError.
 func (s *Service) SetFlowRunState(ctx context.Context, ws, id model.ID, p Proposal) (Transition, error) {
-	rel, err := s.related(ctx, ws, id)
+	rel, deployment, err := s.related(ctx, ws, id)
 	if err != nil {
 		return Transition{}, err
 	}
-	var out orchestration.Outcome
-	ch, err := s.st.FlowRunSetState(ctx, ws, id, func(run model.FlowRun) (store.FlowRunChange, error) {
-		out = orchestration.Outcome{}
-		if p.IfStateID != nil && (run.StateID == nil || *run.StateID != *p.IfStateID) {
-			out.Result = movedOn(run.State, *p.IfStateID)
-			return store.FlowRunChange{}, nil
+	return retrySlots(func() (Transition, error) {
+		dc, err := s.deploymentConcurrency(ctx, ws, id, deployment, p)
+		if err != nil {
+			return Transition{}, err
 		}
-		out = orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: p.State, Force: p.Force,
-			Now: s.decisionTime(p), ClientVersion: p.ClientVersion, Related: rel})
-		return store.FlowRunChange{Run: out.Run, State: out.State, ParentTaskState: out.ParentTaskState, Events: out.Events,
-			ReleaseLeaseID: out.ReleaseLeaseID}, nil
+		var out orchestration.Outcome
+		ch, err := s.st.FlowRunSetState(ctx, ws, id, func(run model.FlowRun) (store.FlowRunChange, error) {
+			out = orchestration.Outcome{}
+			if p.IfStateID != nil && (run.StateID == nil || *run.StateID != *p.IfStateID) {
+				out.Result = movedOn(run.State, *p.IfStateID)
+				return store.FlowRunChange{}, nil
+			}
+			if err := checkGathered(run, dc); err != nil {
+				return store.FlowRunChange{}, err
+			}
+			out = orchestration.ProposeFlowRunState(orchestration.FlowRunInput{Run: run, Proposed: p.State, Force: p.Force,
+				Now: s.decisionTime(p), ClientVersion: p.ClientVersion, Related: rel, Deployment: dc})
+			return store.FlowRunChange{Run: out.Run, State: out.State, ParentTaskState: out.ParentTaskState, Events: out.Events,
+				Slots: out.Slots}, nil
+		})
+		if err != nil {
+			return Transition{}, notFound(err, "flow run", id, "")
+		}
+		s.publish(ws, ch.Events)
+		return Transition{Result: out.Result, Written: ch.State != nil}, nil
 	})
-	if err != nil {
-		return Transition{}, notFound(err, "flow run", id, "")
-	}
-	s.publish(ws, ch.Events)
-	return Transition{Result: out.Result, Written: ch.State != nil}, nil
 }
 
 // PlannedRun is a run the scheduler wants: the run's fields and the time

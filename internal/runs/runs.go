@@ -13,8 +13,9 @@
 //     run a task rule looks at is read by the store in the same
 //     transaction), so the decider that runs inside the store's single
 //     writer is pure;
-//  2. write the run, its state, its events (creations included) and any
-//     concurrency lease the run gave up in one store transaction;
+//  2. write the run, its state, its events (creations included) and what
+//     the change does to concurrency slots (see slots.go) in one store
+//     transaction;
 //  3. publish the committed events through a Publisher (the in-process
 //     event bus today; a database notification for a multi-replica engine).
 //
@@ -259,15 +260,15 @@ func (s *Service) deploymentName(ctx context.Context, ws, id model.ID) (string, 
 }
 
 // related gathers the names a flow run's events carry, reading the run only
-// when the cache does not know it. A run that does not exist is a
-// NotFoundError.
-func (s *Service) related(ctx context.Context, ws, runID model.ID) (orchestration.RelatedResources, error) {
+// when the cache does not know it, and returns the run's deployment (nil:
+// none). A run that does not exist is a NotFoundError.
+func (s *Service) related(ctx context.Context, ws, runID model.ID) (orchestration.RelatedResources, *model.ID, error) {
 	var rel orchestration.RelatedResources
 	k, ok := s.names.run(ws, runID)
 	if !ok {
 		r, err := s.st.FlowRunGet(ctx, ws, runID)
 		if err != nil {
-			return rel, notFound(err, "flow run", runID, "")
+			return rel, nil, notFound(err, "flow run", runID, "")
 		}
 		s.names.rememberRun(ws, &r)
 		k = runKey{flow: r.FlowID, deployment: r.DeploymentID}
@@ -275,12 +276,12 @@ func (s *Service) related(ctx context.Context, ws, runID model.ID) (orchestratio
 	var err error
 	rel.FlowName, err = s.flowName(ctx, ws, k.flow)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return rel, err
+		return rel, nil, err
 	}
 	if k.deployment != nil {
 		if rel.DeploymentName, err = s.deploymentName(ctx, ws, *k.deployment); err != nil {
-			return rel, err
+			return rel, nil, err
 		}
 	}
-	return rel, nil
+	return rel, k.deployment, nil
 }

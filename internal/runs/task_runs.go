@@ -70,24 +70,35 @@ func (s *Service) CreateTaskRun(ctx context.Context, ws model.ID, in NewTaskRun)
 // SetTaskRunState proposes a state for a task run. The store hands the
 // decider the task run and its flow run read in the same transaction (the
 // task policy looks at the flow run's state), so the decision is pure and
-// consistent. A missing task run is a NotFoundError.
+// consistent; the limits of the run's tags are read before (see slots.go),
+// and the slots the decision takes or gives back are written with the
+// state. A missing task run is a NotFoundError.
 func (s *Service) SetTaskRunState(ctx context.Context, ws, id model.ID, p Proposal) (Transition, error) {
-	var out orchestration.Outcome
-	ch, err := s.st.TaskRunSetState(ctx, ws, id, func(run model.TaskRun, flowRun *model.FlowRun) (store.TaskRunChange, error) {
-		out = orchestration.Outcome{}
-		if p.IfStateID != nil && (run.StateID == nil || *run.StateID != *p.IfStateID) {
-			out.Result = movedOn(run.State, *p.IfStateID)
-			return store.TaskRunChange{}, nil
+	return retrySlots(func() (Transition, error) {
+		tags, limits, err := s.tagLimits(ctx, ws, id)
+		if err != nil {
+			return Transition{}, err
 		}
-		out = orchestration.ProposeTaskRunState(orchestration.TaskRunInput{Run: run, Proposed: p.State, Force: p.Force,
-			Now: s.decisionTime(p), FlowRun: flowRun, EmitEvents: p.EmitEvents})
-		return store.TaskRunChange{Run: out.TaskRun, State: out.State, Events: out.Events}, nil
+		var out orchestration.Outcome
+		ch, err := s.st.TaskRunSetState(ctx, ws, id, func(run model.TaskRun, flowRun *model.FlowRun) (store.TaskRunChange, error) {
+			out = orchestration.Outcome{}
+			if p.IfStateID != nil && (run.StateID == nil || *run.StateID != *p.IfStateID) {
+				out.Result = movedOn(run.State, *p.IfStateID)
+				return store.TaskRunChange{}, nil
+			}
+			if !sameTags(run.Tags, tags) {
+				return store.TaskRunChange{}, errStale
+			}
+			out = orchestration.ProposeTaskRunState(orchestration.TaskRunInput{Run: run, Proposed: p.State, Force: p.Force,
+				Now: s.decisionTime(p), FlowRun: flowRun, EmitEvents: p.EmitEvents, TagLimits: limits})
+			return store.TaskRunChange{Run: out.TaskRun, State: out.State, Events: out.Events, Slots: out.Slots}, nil
+		})
+		if err != nil {
+			return Transition{}, notFound(err, "task run", id, "")
+		}
+		s.publish(ws, ch.Events)
+		return Transition{Result: out.Result, Written: ch.State != nil}, nil
 	})
-	if err != nil {
-		return Transition{}, notFound(err, "task run", id, "")
-	}
-	s.publish(ws, ch.Events)
-	return Transition{Result: out.Result, Written: ch.State != nil}, nil
 }
 
 // RecordTaskRuns writes task runs reported by client events (the event

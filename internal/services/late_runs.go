@@ -26,7 +26,9 @@ func NewLateRuns(deps RunDeps, every time.Duration) *Periodic {
 		}}
 }
 
-// MarkLateRuns does one round and returns how many runs it marked.
+// MarkLateRuns does one round and returns how many runs it marked. A run
+// of a CANCEL_NEW deployment that is at its concurrency limit is cancelled
+// instead (the core policy's EnforceDeploymentConcurrencyOnLate).
 func MarkLateRuns(ctx context.Context, deps RunDeps, now time.Time) (int, error) {
 	cutoff := now.Add(-LateAfter)
 	runs, err := deps.Store.FlowRunSweep(ctx, store.RunSweepQuery{
@@ -37,22 +39,7 @@ func MarkLateRuns(ctx context.Context, deps RunDeps, now time.Time) (int, error)
 	}
 	marked := 0
 	var errs []error
-	cancelNew := newCancelNewCheck(deps)
 	for _, sr := range runs {
-		// EnforceDeploymentConcurrencyOnLate: a run of a CANCEL_NEW
-		// deployment that is at its limit is cancelled, not marked late.
-		full, err := cancelNew.atLimit(ctx, sr)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if full {
-			msg := "Deployment concurrency limit reached."
-			if _, err := transition(ctx, deps, sr, true, now, model.StateCreate{Type: model.StateCancelled, Message: &msg}); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
 		name := "Late"
 		var sched *model.Time
 		if sr.Run.State != nil {
@@ -85,45 +72,4 @@ func transition(ctx context.Context, deps RunDeps, sr store.SweptRun, force bool
 		return false, fmt.Errorf("flow run %s: %w", sr.Run.ID, err)
 	}
 	return t.Written, nil
-}
-
-// cancelNewCheck answers, per sweep, whether a run's deployment uses the
-// CANCEL_NEW collision strategy and has no free concurrency slot.
-type cancelNewCheck struct {
-	deps  RunDeps
-	cache map[model.ID]*model.Deployment
-}
-
-func newCancelNewCheck(deps RunDeps) *cancelNewCheck {
-	return &cancelNewCheck{deps: deps, cache: map[model.ID]*model.Deployment{}}
-}
-
-func (c *cancelNewCheck) atLimit(ctx context.Context, sr store.SweptRun) (bool, error) {
-	if sr.Run.DeploymentID == nil {
-		return false, nil
-	}
-	id := *sr.Run.DeploymentID
-	d, seen := c.cache[id]
-	if !seen {
-		got, err := c.deps.Store.DeploymentGet(ctx, sr.Workspace, id)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return false, fmt.Errorf("late runs: deployment %s: %w", id, err)
-		default:
-			d = &got
-		}
-		c.cache[id] = d
-	}
-	if d == nil || d.ConcurrencyLimit == nil || d.ConcurrencyOptions == nil || d.ConcurrencyOptions.CollisionStrategy != "CANCEL_NEW" {
-		return false, nil
-	}
-	n, err := c.deps.Store.FlowRunCount(ctx, sr.Workspace, model.RunQuery{FlowRuns: &model.FlowRunFilter{
-		DeploymentID: &model.OptionalIDFilter{Any: []model.ID{id}},
-		State:        &model.StateFilter{Type: &model.StateTypeFilter{Any: []model.StateType{model.StatePending, model.StateRunning, model.StateCancelling}}},
-	}})
-	if err != nil {
-		return false, fmt.Errorf("late runs: deployment %s: %w", id, err)
-	}
-	return n >= *d.ConcurrencyLimit, nil
 }

@@ -8,8 +8,11 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
-// NewLeaseReaper returns the service that revokes expired concurrency
-// leases, so slots held by a crashed task come back.
+// NewLeaseReaper returns the service that releases expired concurrency
+// leases and those of task runs whose flow run ended, so slots held by a
+// crashed task come back: a client's renewed lease lapses, and a slot that
+// orchestration took for an old client (which cannot renew) is released
+// once the run's flow run is over, e.g. crashed.
 func NewLeaseReaper(st store.Concurrency, logger *slog.Logger, every time.Duration) *Periodic {
 	return &Periodic{
 		ServiceName: "lease-reaper",
@@ -18,7 +21,7 @@ func NewLeaseReaper(st store.Concurrency, logger *slog.Logger, every time.Durati
 		Tick: func(ctx context.Context, now time.Time) error {
 			n, err := st.ConcurrencyExpire(ctx, now)
 			if n > 0 {
-				logger.Info("revoked expired concurrency leases", "count", n)
+				logger.Info("released concurrency leases (expired, or held by task runs of ended flow runs)", "count", n)
 			}
 			return err
 		},

@@ -247,7 +247,13 @@ func TestMarkLateRuns(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	setState(t, st, ws, first.ID, model.StateRunning, now)
+	// The first run takes the deployment's one slot (orchestration does, at
+	// PENDING).
+	deps := depsOf(t, st)
+	if tr, err := deps.Runs.SetFlowRunState(ctx, ws, first.ID, runs.Proposal{State: model.StateCreate{Type: model.StatePending}, Now: now}); err != nil ||
+		tr.Result.Status != model.StatusAccept {
+		t.Fatalf("first run to PENDING: %+v %v", tr.Result, err)
+	}
 	second := runsOf(t, st, ws, d.ID)[1]
 	if second.ID == first.ID || second.State.Name != "Scheduled" {
 		t.Fatalf("second run: %s %s", second.Name, second.State.Name)

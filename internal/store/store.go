@@ -115,10 +115,13 @@ type FlowRunChange struct {
 	// Events are persisted in the same transaction (outbox) and returned to
 	// the caller for publication after commit.
 	Events []model.Event
-	// ReleaseLeaseID, when non-nil, is a concurrency lease released in the
-	// same transaction (a deployment run that stopped holding its slot).
-	// Releasing an unknown or already released lease is not an error.
-	ReleaseLeaseID *model.ID
+	// Slots is what the change does to concurrency slots (a deployment
+	// run taking, renewing or giving back its slot), applied in the same
+	// transaction. A grant that no longer fits, or a renewal of a lease
+	// that is gone, is ErrSlotsBusy and nothing is written: the decision
+	// was made from a picture that no longer holds, so the caller gathers
+	// and decides again.
+	Slots model.SlotChange
 }
 
 // FlowRunDecider is called inside the write transaction with the current run
@@ -177,6 +180,9 @@ type TaskRunChange struct {
 	Run    *model.TaskRun
 	State  *model.State
 	Events []model.Event
+	// Slots is what the change does to the slots of the task run's tag
+	// concurrency limits, applied as FlowRunChange.Slots is.
+	Slots model.SlotChange
 }
 
 // TaskRunDecider is FlowRunDecider for task runs. flowRun is the task run's
@@ -269,7 +275,10 @@ type Concurrency interface {
 	// ConcurrencyRenew extends a live lease; ErrNotFound if it is gone.
 	ConcurrencyRenew(ctx context.Context, ws model.ID, leaseID model.ID, ttl time.Duration) error
 	// ConcurrencyExpire releases every lease (in any workspace) that expired
-	// before now and returns how many it released.
+	// before now, and every lease held by a task run whose flow run has
+	// ended (COMPLETED, FAILED, CANCELLED or CRASHED: whatever held the
+	// slot can no longer give it back, as after a crash), and returns how
+	// many it released.
 	ConcurrencyExpire(ctx context.Context, now time.Time) (int, error)
 	// ConcurrencyIncrement takes slots like ConcurrencyAcquire but records
 	// no lease: they stay taken until ConcurrencyDecrement.

@@ -174,6 +174,10 @@ func (s *Store) FlowUpdate(ctx context.Context, ws, id model.ID, in model.FlowUp
 // FlowDelete removes the flow, its flow runs and their task runs and states.
 func (s *Store) FlowDelete(ctx context.Context, ws, id model.ID) error {
 	err := s.write(ctx, func(tx *wtx) error {
+		if err := releaseSlotsOfDeleted(tx, ws, "fr.flow_id = ?", []any{idv(id)},
+			"t.flow_run_id IN (SELECT id FROM flow_runs WHERE workspace_id = ? AND flow_id = ?)", []any{idv(ws), idv(id)}); err != nil {
+			return err
+		}
 		if _, err := tx.exec(`DELETE FROM task_runs WHERE workspace_id = ? AND flow_run_id IN (SELECT id FROM flow_runs WHERE workspace_id = ? AND flow_id = ?)`,
 			idv(ws), idv(ws), idv(id)); err != nil {
 			return err

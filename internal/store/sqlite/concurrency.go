@@ -316,7 +316,7 @@ func (s *Store) ConcurrencyRenew(ctx context.Context, ws model.ID, leaseID model
 	}
 	err := s.write(ctx, func(tx *wtx) error {
 		res, err := tx.exec(`UPDATE concurrency_leases SET expiration = ? WHERE workspace_id = ? AND id = ?`,
-			model.NewTime(time.Now().Add(ttl)).Micros(), idv(ws), idv(leaseID))
+			model.NewTime(s.now().Add(ttl)).Micros(), idv(ws), idv(leaseID))
 		if err != nil {
 			return err
 		}
@@ -331,13 +331,19 @@ func (s *Store) ConcurrencyRenew(ctx context.Context, ws model.ID, leaseID model
 	return nil
 }
 
+// orphanLeasesSQL finds leases held by task runs whose flow run ended.
+const orphanLeasesSQL = `SELECT l.workspace_id, l.id FROM concurrency_leases l
+JOIN task_runs t ON t.workspace_id = l.workspace_id AND t.id = unhex(replace(json_extract(l.holder, '$.id'), '-', ''))
+JOIN flow_runs f ON f.workspace_id = t.workspace_id AND f.id = t.flow_run_id
+WHERE json_extract(l.holder, '$.type') = 'task_run' AND f.state_type IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')`
+
 // ConcurrencyExpire releases every lease of any workspace that expired
-// before now.
+// before now, and those of task runs whose flow run ended.
 func (s *Store) ConcurrencyExpire(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := s.write(ctx, func(tx *wtx) error {
 		n = 0
-		rows, err := tx.Query(`SELECT workspace_id, id FROM concurrency_leases WHERE expiration < ?`, now.UnixMicro())
+		rows, err := tx.Query(`SELECT workspace_id, id FROM concurrency_leases WHERE expiration < ? UNION `+orphanLeasesSQL, now.UnixMicro())
 		if err != nil {
 			return err
 		}
@@ -512,4 +518,185 @@ func (s *Store) ConcurrencyReleaseWhere(ctx context.Context, ws, limitID model.I
 		return 0, fmt.Errorf("sqlite: release leases: %w", err)
 	}
 	return n, nil
+}
+
+// applySlots carries out a state change's slot change inside its
+// transaction (see model.SlotChange). A grant that no longer fits or a
+// renewal of a lease that is gone is store.ErrSlotsBusy, and the caller's
+// transaction (this operation's savepoint) is rolled back.
+func applySlots(tx *wtx, ws model.ID, c model.SlotChange) error {
+	if c.IsZero() {
+		return nil
+	}
+	wsb := idv(ws)
+	now := tx.s.now()
+	for _, r := range c.Release {
+		released := false
+		if r.LeaseID != nil {
+			var err error
+			if released, err = releaseLease(tx, wsb, idv(*r.LeaseID)); err != nil {
+				return fmt.Errorf("release lease %s: %w", *r.LeaseID, err)
+			}
+		}
+		if !released {
+			for _, id := range r.Fallback {
+				if _, err := tx.exec(`UPDATE concurrency_limits SET active_slots = max(0, active_slots - 1), updated = ? WHERE workspace_id = ? AND id = ?`,
+					now.Micros(), wsb, idv(id)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if h := c.ReleaseHeld; h != nil {
+		for _, lid := range h.LimitIDs {
+			rows, err := tx.Query(`SELECT l.id FROM concurrency_leases l WHERE l.workspace_id = ?
+AND EXISTS (SELECT 1 FROM json_each(l.resource_ids) WHERE value = ?)
+AND json_extract(l.holder, '$.type') = ? AND json_extract(l.holder, '$.id') = ?`, wsb, lid.String(), h.Holder.Type, h.Holder.ID.String())
+			if err != nil {
+				return err
+			}
+			var ids [][]byte
+			for rows.Next() {
+				var id []byte
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if _, err := releaseLease(tx, wsb, id); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if c.Revoke != nil {
+		if _, err := tx.exec(`DELETE FROM concurrency_leases WHERE workspace_id = ? AND id = ?`, wsb, idv(*c.Revoke)); err != nil {
+			return err
+		}
+	}
+	if r := c.Renew; r != nil {
+		res, err := tx.exec(`UPDATE concurrency_leases SET expiration = ? WHERE workspace_id = ? AND id = ?`,
+			model.NewTime(now.Add(r.TTL)).Micros(), wsb, idv(r.LeaseID))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("lease %s to renew is gone: %w", r.LeaseID, store.ErrSlotsBusy)
+		}
+	}
+	if g := c.Acquire; g != nil {
+		for _, id := range g.LimitIDs {
+			res, err := tx.exec(`UPDATE concurrency_limits SET active_slots = active_slots + 1, updated = ?
+WHERE workspace_id = ? AND id = ? AND active = 1 AND active_slots + 1 <= "limit"`, now.Micros(), wsb, idv(id))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return fmt.Errorf("concurrency limit %s has no free slot: %w", id, store.ErrSlotsBusy)
+			}
+		}
+		rids, err := json.Marshal(g.LimitIDs)
+		if err != nil {
+			return err
+		}
+		var h any
+		if g.Holder != nil {
+			b, err := json.Marshal(g.Holder)
+			if err != nil {
+				return err
+			}
+			h = b
+		}
+		ttl := g.TTL
+		if ttl <= 0 {
+			ttl = defaultLeaseTTL
+		}
+		if _, err := tx.exec(`INSERT INTO concurrency_leases (workspace_id, id, created, expiration, slots, resource_ids, holder) VALUES (?, ?, ?, ?, 1, ?, ?)`,
+			wsb, idv(g.LeaseID), now.Micros(), model.NewTime(now.Add(ttl)).Micros(), rids, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseSlotsOfDeleted gives back, before runs are deleted, the slots they
+// hold: a deployment run in PENDING, RUNNING or CANCELLING its deployment
+// slot (its state's lease, or one slot of the deployment's limit when the
+// lease is gone, as Prefect's cleanup_flow_run_concurrency_slots does), and
+// every task run of theirs the tag slots it holds. runsWhere selects the
+// flow runs (aliased fr) and taskWhere the task runs (aliased t), each
+// bound with args.
+func releaseSlotsOfDeleted(tx *wtx, ws model.ID, runsWhere string, runArgs []any, taskWhere string, taskArgs []any) error {
+	wsb := idv(ws)
+	if runsWhere != "" {
+		rows, err := tx.Query(`SELECT fr.deployment_id, json_extract(fr.body, '$.state.state_details.deployment_concurrency_lease_id')
+FROM flow_runs fr JOIN concurrency_limits cl ON cl.workspace_id = fr.workspace_id AND cl.id = fr.deployment_id
+WHERE fr.workspace_id = ? AND fr.state_type IN `+activeTypesSQL+` AND (`+runsWhere+`)`, append([]any{wsb}, runArgs...)...)
+		if err != nil {
+			return err
+		}
+		type held struct {
+			dep   []byte
+			lease sql.NullString
+		}
+		var hs []held
+		for rows.Next() {
+			var h held
+			if err := rows.Scan(&h.dep, &h.lease); err != nil {
+				rows.Close()
+				return err
+			}
+			hs = append(hs, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, h := range hs {
+			dep, err := scanID(h.dep)
+			if err != nil {
+				return err
+			}
+			rel := model.LeaseRelease{Fallback: []model.ID{dep}}
+			if h.lease.Valid {
+				if id, err := model.ParseID(h.lease.String); err == nil {
+					rel.LeaseID = &id
+				}
+			}
+			if err := applySlots(tx, ws, model.SlotChange{Release: []model.LeaseRelease{rel}}); err != nil {
+				return err
+			}
+		}
+	}
+	rows, err := tx.Query(`SELECT l.id FROM concurrency_leases l WHERE l.workspace_id = ? AND json_extract(l.holder, '$.type') = 'task_run'
+AND unhex(replace(json_extract(l.holder, '$.id'), '-', '')) IN (SELECT t.id FROM task_runs t WHERE t.workspace_id = ? AND (`+taskWhere+`))`,
+		append([]any{wsb, wsb}, taskArgs...)...)
+	if err != nil {
+		return err
+	}
+	var leases [][]byte
+	for rows.Next() {
+		var id []byte
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		leases = append(leases, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range leases {
+		if _, err := releaseLease(tx, wsb, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -14,8 +14,14 @@ import (
 )
 
 const (
-	deploymentCols      = `d.body, d.last_polled, d.status`
-	selectDeploymentSQL = `SELECT ` + deploymentCols + `, d.generation FROM deployments d WHERE d.workspace_id = ? AND d.id = ?`
+	// deploymentCols are what deploymentRow reads: the body, the columns
+	// the store updates on their own, and the deployment's global
+	// concurrency limit (its id is the deployment's; see
+	// syncDeploymentLimit) joined as deploymentFrom does.
+	deploymentCols = `d.body, d.last_polled, d.status, dcl.id, dcl.created, dcl.updated, dcl.active, dcl.name, dcl."limit",
+    dcl.active_slots, dcl.slot_decay_per_second`
+	deploymentFrom      = `deployments d LEFT JOIN concurrency_limits dcl ON dcl.workspace_id = d.workspace_id AND dcl.id = d.id`
+	selectDeploymentSQL = `SELECT ` + deploymentCols + `, d.generation FROM ` + deploymentFrom + ` WHERE d.workspace_id = ? AND d.id = ?`
 	insertDeploymentSQL = `INSERT INTO deployments (workspace_id, id, flow_id, name, created, updated, paused, tags, work_queue_name,
     work_queue_id, concurrency_limit, scheduled, generation, next_check, last_polled, status, body)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, 'NOT_READY', ?)`
@@ -27,20 +33,84 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, 'NOT_READY', ?)`
     AND idempotency_key LIKE 'scheduled %' AND next_scheduled_start_time >= ?`
 )
 
-// scanDeployment decodes a deployment row, overlaying the columns the
-// store updates without rewriting the body (last_polled, status).
-func scanDeployment(body []byte, lastPolled sql.NullInt64, status string) (model.Deployment, error) {
+// deploymentRow receives the deploymentCols of one row.
+type deploymentRow struct {
+	body       []byte
+	lastPolled sql.NullInt64
+	status     string
+	limitID    []byte
+	created    sql.NullInt64
+	updated    sql.NullInt64
+	active     sql.NullBool
+	name       sql.NullString
+	limit      sql.NullInt64
+	slots      sql.NullInt64
+	decay      sql.NullFloat64
+}
+
+// dest is the Scan destinations of deploymentCols, in order.
+func (r *deploymentRow) dest() []any {
+	return []any{&r.body, &r.lastPolled, &r.status, &r.limitID, &r.created, &r.updated, &r.active, &r.name, &r.limit, &r.slots, &r.decay}
+}
+
+// deployment decodes the row, overlaying the columns the store updates
+// without rewriting the body (last_polled, status) and the deployment's
+// global concurrency limit.
+func (r *deploymentRow) deployment() (model.Deployment, error) {
 	var d model.Deployment
-	if err := unmarshalBody(body, &d); err != nil {
+	if err := unmarshalBody(r.body, &d); err != nil {
 		return d, err
 	}
-	if lastPolled.Valid {
-		t := model.TimeFromMicros(lastPolled.Int64)
+	if r.lastPolled.Valid {
+		t := model.TimeFromMicros(r.lastPolled.Int64)
 		d.LastPolled = &t
 	}
-	d.Status = status
+	d.Status = r.status
+	d.ConcurrencyLimit, d.GlobalConcurrencyLimit, d.DeprecatedConcurrencyLimit = nil, nil, nil
+	if r.limitID != nil {
+		id, err := scanID(r.limitID)
+		if err != nil {
+			return d, err
+		}
+		n := int(r.limit.Int64)
+		d.ConcurrencyLimit = &n
+		d.GlobalConcurrencyLimit = &model.DeploymentConcurrencyLimit{ID: id, Created: model.TimeFromMicros(r.created.Int64),
+			Updated: model.TimeFromMicros(r.updated.Int64), Active: r.active.Bool, Name: r.name.String, Limit: n,
+			ActiveSlots: int(r.slots.Int64), SlotDecayPerSecond: r.decay.Float64}
+	}
 	normalizeDeployment(&d)
 	return d, nil
+}
+
+// syncDeploymentLimit makes the deployment's global concurrency limit
+// (named deployment:<id>, with the deployment's id as its own, which links
+// the two as Prefect's concurrency_limit_id does) match d.ConcurrencyLimit,
+// as Prefect does when a write carries concurrency_limit: a nil limit
+// deletes it, a new size updates it, and a first size creates it. A limit
+// already of that size is left alone (its slots and settings too).
+func syncDeploymentLimit(tx *wtx, ws model.ID, d *model.Deployment) error {
+	var cur sql.NullInt64
+	err := tx.queryRow(`SELECT "limit" FROM concurrency_limits WHERE workspace_id = ? AND id = ?`, idv(ws), idv(d.ID)).Scan(&cur)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	err = nil
+	t := tx.s.now().Micros()
+	switch want := d.ConcurrencyLimit; {
+	case want == nil && exists:
+		_, err = tx.exec(`DELETE FROM concurrency_limits WHERE workspace_id = ? AND id = ?`, idv(ws), idv(d.ID))
+	case want == nil, exists && int(cur.Int64) == *want:
+	case exists:
+		_, err = tx.exec(`UPDATE concurrency_limits SET "limit" = ?, updated = ? WHERE workspace_id = ? AND id = ?`, *want, t, idv(ws), idv(d.ID))
+	default:
+		_, err = tx.exec(`INSERT INTO concurrency_limits (workspace_id, `+limitColumns+`) VALUES (?, ?, ?, ?, ?, 1, ?, 0, 0, 0, 0)`,
+			idv(ws), idv(d.ID), model.DeploymentLimitName(d.ID), t, t, *want)
+		if isUnique(err) {
+			return fmt.Errorf("concurrency limit %q: %w", model.DeploymentLimitName(d.ID), store.ErrConflict)
+		}
+	}
+	return err
 }
 
 // normalizeDeployment replaces nils with the empty values Prefect returns.
@@ -100,9 +170,27 @@ func optInt(p *int) any {
 	return *p
 }
 
-// writeDeployment inserts or updates d's row.
+// writeDeployment inserts or updates d's row and syncs its global
+// concurrency limit with d.ConcurrencyLimit; d is then as a read returns it.
 func writeDeployment(tx *wtx, ws model.ID, d *model.Deployment, insert bool) error {
+	if err := writeDeploymentRow(tx, ws, d, insert); err != nil {
+		return err
+	}
+	if err := syncDeploymentLimit(tx, ws, d); err != nil {
+		return err
+	}
+	got, err := readDeployment(tx, ws, d.ID)
+	if err != nil {
+		return err
+	}
+	d.ConcurrencyLimit, d.GlobalConcurrencyLimit = got.ConcurrencyLimit, got.GlobalConcurrencyLimit
+	return nil
+}
+
+func writeDeploymentRow(tx *wtx, ws model.ID, d *model.Deployment, insert bool) error {
 	normalizeDeployment(d)
+	// The limit lives in its own row; the body never carries a copy.
+	d.GlobalConcurrencyLimit, d.DeprecatedConcurrencyLimit = nil, nil
 	body, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -142,18 +230,16 @@ func resetSchedule(tx *wtx, ws, id model.ID) error {
 }
 
 func readDeployment(tx *wtx, ws, id model.ID) (model.Deployment, error) {
-	var body []byte
-	var lp sql.NullInt64
-	var status string
+	var row deploymentRow
 	var gen int64
-	err := tx.queryRow(selectDeploymentSQL, idv(ws), idv(id)).Scan(&body, &lp, &status, &gen)
+	err := tx.queryRow(selectDeploymentSQL, idv(ws), idv(id)).Scan(append(row.dest(), &gen)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Deployment{}, notFound("deployment", id)
 	}
 	if err != nil {
 		return model.Deployment{}, err
 	}
-	return scanDeployment(body, lp, status)
+	return row.deployment()
 }
 
 // DeploymentUpsert creates or replaces the deployment named d.Name of d.FlowID.
@@ -222,24 +308,22 @@ func (s *Store) DeploymentGet(ctx context.Context, ws, id model.ID) (model.Deplo
 
 // DeploymentGetByName finds flowName/name.
 func (s *Store) DeploymentGetByName(ctx context.Context, ws model.ID, flowName, name string) (model.Deployment, error) {
-	q := `SELECT ` + deploymentCols + `, d.generation FROM deployments d JOIN flows f ON f.id = d.flow_id
+	q := `SELECT ` + deploymentCols + `, d.generation FROM ` + deploymentFrom + ` JOIN flows f ON f.id = d.flow_id
 WHERE d.workspace_id = ? AND f.workspace_id = ? AND f.name = ? AND d.name = ?`
 	return s.deploymentBy(ctx, q, flowName+"/"+name, idv(ws), idv(ws), flowName, name)
 }
 
 func (s *Store) deploymentBy(ctx context.Context, q string, key any, args ...any) (model.Deployment, error) {
-	var body []byte
-	var lp sql.NullInt64
-	var status string
+	var row deploymentRow
 	var gen int64
-	err := s.queryRow(ctx, q, args...).Scan(&body, &lp, &status, &gen)
+	err := s.queryRow(ctx, q, args...).Scan(append(row.dest(), &gen)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Deployment{}, notFound("deployment", key)
 	}
 	if err != nil {
 		return model.Deployment{}, fmt.Errorf("sqlite: get deployment: %w", err)
 	}
-	return scanDeployment(body, lp, status)
+	return row.deployment()
 }
 
 var deploymentOrders = map[string]string{
@@ -294,7 +378,7 @@ func deploymentsWhere(ws model.ID, q model.DeploymentQuery) expr {
 func (s *Store) DeploymentList(ctx context.Context, ws model.ID, q model.DeploymentQuery) ([]model.Deployment, error) {
 	w := deploymentsWhere(ws, q)
 	win, wargs := window(q.Limit, q.Offset)
-	text := "SELECT " + deploymentCols + " FROM deployments d WHERE " + w.sql + " ORDER BY " + orderBy(deploymentOrders, q.Sort, "NAME_ASC") + win
+	text := "SELECT " + deploymentCols + " FROM " + deploymentFrom + " WHERE " + w.sql + " ORDER BY " + orderBy(deploymentOrders, q.Sort, "NAME_ASC") + win
 	rows, err := s.rdb.QueryContext(ctx, text, append(w.args, wargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list deployments: %w", err)
@@ -302,13 +386,11 @@ func (s *Store) DeploymentList(ctx context.Context, ws model.ID, q model.Deploym
 	defer rows.Close()
 	out := []model.Deployment{}
 	for rows.Next() {
-		var body []byte
-		var lp sql.NullInt64
-		var status string
-		if err := rows.Scan(&body, &lp, &status); err != nil {
+		var row deploymentRow
+		if err := rows.Scan(row.dest()...); err != nil {
 			return nil, fmt.Errorf("sqlite: list deployments: %w", err)
 		}
-		d, err := scanDeployment(body, lp, status)
+		d, err := row.deployment()
 		if err != nil {
 			return nil, err
 		}
@@ -365,7 +447,9 @@ func (s *Store) DeploymentDelete(ctx context.Context, ws, id model.ID) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("deployment", id)
 		}
-		return nil
+		// Its global concurrency limit goes with it, as in Prefect.
+		_, err = tx.exec(`DELETE FROM concurrency_limits WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id))
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: delete deployment: %w", err)
@@ -397,7 +481,7 @@ func (s *Store) DeploymentsDue(ctx context.Context, at time.Time, limit int) ([]
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT d.workspace_id, d.generation, `+deploymentCols+` FROM deployments d
+	rows, err := s.rdb.QueryContext(ctx, `SELECT d.workspace_id, d.generation, `+deploymentCols+` FROM `+deploymentFrom+`
 WHERE d.scheduled = 1 AND d.paused = 0 AND (d.next_check IS NULL OR d.next_check <= ?)
 ORDER BY coalesce(d.next_check, 0) LIMIT ?`, model.NewTime(at).Micros(), limit)
 	if err != nil {
@@ -406,14 +490,13 @@ ORDER BY coalesce(d.next_check, 0) LIMIT ?`, model.NewTime(at).Micros(), limit)
 	defer rows.Close()
 	var out []store.ScheduleTarget
 	for rows.Next() {
-		var wsb, body []byte
+		var wsb []byte
 		var gen int64
-		var lp sql.NullInt64
-		var status string
-		if err := rows.Scan(&wsb, &gen, &body, &lp, &status); err != nil {
+		var row deploymentRow
+		if err := rows.Scan(append([]any{&wsb, &gen}, row.dest()...)...); err != nil {
 			return nil, fmt.Errorf("sqlite: deployments due: %w", err)
 		}
-		d, err := scanDeployment(body, lp, status)
+		d, err := row.deployment()
 		if err != nil {
 			return nil, err
 		}

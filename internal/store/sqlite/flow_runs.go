@@ -259,8 +259,8 @@ func (s *Store) FlowRunUpdate(ctx context.Context, ws, id model.ID, fn func(*mod
 }
 
 // FlowRunSetState reads the run, lets decide choose the change, and writes
-// the row, the state history, the parent task run's mirrored state and the
-// events, all in one transaction.
+// the row, the state history, the parent task run's mirrored state, the
+// slot change and the events, all in one transaction.
 func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide store.FlowRunDecider) (store.FlowRunChange, error) {
 	var ch store.FlowRunChange
 	err := s.write(ctx, func(tx *wtx) error {
@@ -290,10 +290,8 @@ func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide sto
 				return err
 			}
 		}
-		if ch.ReleaseLeaseID != nil {
-			if _, err := releaseLease(tx, idv(ws), idv(*ch.ReleaseLeaseID)); err != nil {
-				return fmt.Errorf("release lease %s: %w", *ch.ReleaseLeaseID, err)
-			}
+		if err := applySlots(tx, ws, ch.Slots); err != nil {
+			return err
 		}
 		rows, err := encodeEvents(ch.Events, s.now())
 		if err != nil {
@@ -361,6 +359,9 @@ func (s *Store) states(ctx context.Context, q string, ws, runID model.ID) ([]mod
 // FlowRunDelete removes the run, its task runs and every state history row.
 func (s *Store) FlowRunDelete(ctx context.Context, ws, id model.ID) error {
 	err := s.write(ctx, func(tx *wtx) error {
+		if err := releaseSlotsOfDeleted(tx, ws, "fr.id = ?", []any{idv(id)}, "t.flow_run_id = ?", []any{idv(id)}); err != nil {
+			return err
+		}
 		if _, err := tx.exec(`DELETE FROM task_runs WHERE workspace_id = ? AND flow_run_id = ?`, idv(ws), idv(id)); err != nil {
 			return err
 		}

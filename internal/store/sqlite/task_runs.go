@@ -286,6 +286,9 @@ func (s *Store) TaskRunSetState(ctx context.Context, ws, id model.ID, decide sto
 				return err
 			}
 		}
+		if err := applySlots(tx, ws, ch.Slots); err != nil {
+			return err
+		}
 		rows, err := encodeEvents(ch.Events, s.now())
 		if err != nil {
 			return err
@@ -307,6 +310,9 @@ func (s *Store) TaskRunStates(ctx context.Context, ws, taskRunID model.ID) ([]mo
 // TaskRunDelete removes the task run and its history.
 func (s *Store) TaskRunDelete(ctx context.Context, ws, id model.ID) error {
 	err := s.write(ctx, func(tx *wtx) error {
+		if err := releaseSlotsOfDeleted(tx, ws, "", nil, "t.id = ?", []any{idv(id)}); err != nil {
+			return err
+		}
 		res, err := tx.exec(`DELETE FROM task_runs WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id))
 		if err != nil {
 			return err

@@ -679,11 +679,13 @@ func (s *Store) DeploymentAdmitRuns(ctx context.Context, ws model.ID, runs []mod
 }
 
 // DeploymentAdmitter returns a function that admits scheduled runs for
-// dispatch while their deployment has concurrency room: a deployment with a
-// concurrency_limit gets at most limit minus its PENDING, RUNNING and
-// CANCELLING runs handed out per call. Slots are counted from run states,
-// never leased, so a run frees its slot on every path out of those states
-// (completion, failure, crash, cancellation, deletion).
+// dispatch while their deployment's global concurrency limit has free
+// slots: a deployment with a limit gets at most its free slots' worth of
+// runs handed out per call (none while the limit is inactive, since
+// orchestration cannot take a slot of an inactive limit either). The slots
+// themselves are taken when a run moves to PENDING (orchestration), so this
+// only spares workers runs they would see rejected into
+// AwaitingConcurrencySlot.
 func (s *Store) DeploymentAdmitter() func(ctx context.Context, ws model.ID, r model.FlowRun) (bool, error) {
 	room := map[model.ID]int{}
 	return func(ctx context.Context, ws model.ID, r model.FlowRun) (bool, error) {
@@ -693,19 +695,19 @@ func (s *Store) DeploymentAdmitter() func(ctx context.Context, ws model.ID, r mo
 		id := *r.DeploymentID
 		left, seen := room[id]
 		if !seen {
-			var limit sql.NullInt64
-			err := s.queryRow(ctx, `SELECT concurrency_limit FROM deployments WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id)).Scan(&limit)
-			if errors.Is(err, sql.ErrNoRows) || (err == nil && !limit.Valid) {
+			var limit, slots int
+			var active bool
+			err := s.queryRow(ctx, `SELECT "limit", active_slots, active FROM concurrency_limits WHERE workspace_id = ? AND id = ?`,
+				idv(ws), idv(id)).Scan(&limit, &slots, &active)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
 				left = -1 // no limit
-			} else if err != nil {
+			case err != nil:
 				return false, fmt.Errorf("sqlite: deployment limit: %w", err)
-			} else {
-				n, err := count(ctx, s.rdb, `SELECT count(*) FROM flow_runs WHERE workspace_id = ? AND deployment_id = ? AND state_type IN `+activeTypesSQL,
-					[]any{idv(ws), idv(id)})
-				if err != nil {
-					return false, err
-				}
-				left = max(int(limit.Int64)-n, 0)
+			case !active:
+				left = 0
+			default:
+				left = max(limit-slots, 0)
 			}
 			room[id] = left
 		}

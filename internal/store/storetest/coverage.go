@@ -216,11 +216,24 @@ func testDeploymentReads(t *testing.T, s store.Store) {
 	if len(admitted) != 2 || admitted[0].ID != s1.ID || admitted[1].ID != s3.ID {
 		t.Fatalf("with one free slot: admitted %v", runNames(admitted))
 	}
-	mk(d.ID, model.StateRunning) // takes the limited deployment's slot
+	// The slot is taken (as orchestration takes it when a run moves to
+	// PENDING): nothing of the limited deployment is admitted.
+	_, err = s.ConcurrencyIncrement(ctx, ws, []string{model.DeploymentLimitName(d.ID)}, 1)
+	must(t, err)
 	admitted, err = s.DeploymentAdmitRuns(ctx, ws, []model.FlowRun{s1, s2, s3})
 	must(t, err)
 	if len(admitted) != 1 || admitted[0].ID != s3.ID {
 		t.Fatalf("with the slot taken: admitted %d runs", len(admitted))
+	}
+	// Given back, but the limit made inactive: orchestration could not take
+	// a slot of it, so nothing is admitted either.
+	_, err = s.ConcurrencyDecrement(ctx, ws, []string{model.DeploymentLimitName(d.ID)}, 1)
+	must(t, err)
+	must(t, s.ConcurrencyLimitUpdate(ctx, ws, d.ID.String(), model.ConcurrencyLimitUpdate{Active: ptr(false)}))
+	admitted, err = s.DeploymentAdmitRuns(ctx, ws, []model.FlowRun{s1, s2, s3})
+	must(t, err)
+	if len(admitted) != 1 || admitted[0].ID != s3.ID {
+		t.Fatalf("with the limit inactive: admitted %d runs", len(admitted))
 	}
 }
 

@@ -226,19 +226,40 @@ func testDispatch(t *testing.T, s store.Store) {
 	must(t, err)
 	eq("paused queue", names(store.PoolRunsQuery{}), "l1-limited", "a-default")
 
-	// The deployment's slot is taken while l1 runs and freed by every way
-	// out of the active states.
-	setRunState(t, s, l1, model.StatePending)
+	// The deployment's slot is taken when l1 moves to PENDING (the grant
+	// orchestration asks for) and comes back by every way out of the
+	// active states (the releases orchestration asks for), and when l1 is
+	// deleted while holding it.
+	withSlots := func(id model.ID, typ model.StateType, c model.SlotChange) {
+		t.Helper()
+		_, err := s.FlowRunSetState(ctx, ws, id, func(run model.FlowRun) (store.FlowRunChange, error) {
+			st := state(typ, typ.DefaultName(), model.NewTime(time.Now()))
+			if c.Acquire != nil {
+				st.StateDetails.DeploymentConcurrencyLeaseID = &c.Acquire.LeaseID
+			}
+			run.State = st
+			run.StateID, run.StateType, run.StateName = &st.ID, &st.Type, &st.Name
+			run.NextScheduledStartTime = nil
+			return store.FlowRunChange{Run: &run, State: st, Slots: c}, nil
+		})
+		must(t, err)
+	}
+	take := func() model.ID {
+		lease := model.NewID()
+		withSlots(l1, model.StatePending, model.SlotChange{Acquire: &model.LeaseGrant{LeaseID: lease, LimitIDs: []model.ID{dep.ID}}})
+		return lease
+	}
+	lease := take()
 	eq("slot taken", names(store.PoolRunsQuery{}), "a-default")
 	for _, end := range []model.StateType{model.StateRunning, model.StateCancelling} {
 		setRunState(t, s, l1, end)
 		eq("slot held in "+string(end), names(store.PoolRunsQuery{}), "a-default")
 	}
 	for _, end := range []model.StateType{model.StateCompleted, model.StateFailed, model.StateCrashed, model.StateCancelled} {
-		setRunState(t, s, l1, model.StateRunning)
-		eq("held", names(store.PoolRunsQuery{}), "a-default")
-		setRunState(t, s, l1, end)
+		withSlots(l1, end, model.SlotChange{Release: []model.LeaseRelease{{LeaseID: &lease, Fallback: []model.ID{dep.ID}}}})
 		eq("released by "+string(end), names(store.PoolRunsQuery{}), "l2-limited", "a-default")
+		lease = take()
+		eq("held", names(store.PoolRunsQuery{}), "a-default")
 	}
 	setRunState(t, s, l1, model.StateRunning)
 	must(t, s.FlowRunDelete(ctx, ws, l1))

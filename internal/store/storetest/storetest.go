@@ -35,7 +35,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Logs", testLogs},
 		{"Events", testEvents},
 		{"Concurrency", testConcurrency},
-		{"FlowRunReleasesLease", testFlowRunReleasesLease},
+		{"RunSlotChanges", testRunSlotChanges},
+		{"DeploymentConcurrencyLimit", testDeploymentConcurrencyLimit},
 		{"Isolation", testIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"DeploymentsAndPools", testDeploymentsAndPools},
@@ -985,45 +986,6 @@ func testEvents(t *testing.T, s store.Store) {
 			t.Errorf("hour bucket %d = %+v, want count %d", i, c, want)
 		}
 	}
-}
-
-// testFlowRunReleasesLease: a state change that carries ReleaseLeaseID frees
-// the lease's slots in the same transaction; a change without one leaves
-// them taken, and an unknown lease is no error.
-func testFlowRunReleasesLease(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	_, err := s.ConcurrencyLimitCreate(ctx, ws, model.ConcurrencyLimitCreate{Name: "deployment:x", Limit: 1})
-	must(t, err)
-	lease, _, err := s.ConcurrencyAcquire(ctx, ws, []string{"deployment:x"}, 1, time.Hour, nil)
-	must(t, err)
-	f := flow(t, s, ws, "leased")
-	r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "r", State: state(model.StateRunning, "Running", at(0))}})
-	must(t, err)
-	active := func() int {
-		l, err := s.ConcurrencyLimitGet(ctx, ws, "deployment:x")
-		must(t, err)
-		return l.ActiveSlots
-	}
-	set := func(typ model.StateType, release *model.ID) {
-		t.Helper()
-		_, err := s.FlowRunSetState(ctx, ws, r.ID, func(cur model.FlowRun) (store.FlowRunChange, error) {
-			st := state(typ, typ.DefaultName(), at(time.Minute))
-			cur.State = st
-			cur.StateID, cur.StateType, cur.StateName = &st.ID, &st.Type, &st.Name
-			return store.FlowRunChange{Run: &cur, State: st, ReleaseLeaseID: release}, nil
-		})
-		must(t, err)
-	}
-	set(model.StateRunning, nil)
-	if n := active(); n != 1 {
-		t.Fatalf("active slots after a change without release = %d, want 1", n)
-	}
-	set(model.StateCompleted, &lease.ID)
-	if n := active(); n != 0 {
-		t.Fatalf("active slots after the releasing change = %d, want 0", n)
-	}
-	unknown := model.NewID()
-	set(model.StateCompleted, &unknown) // an unknown lease is no error
 }
 
 func testConcurrency(t *testing.T, s store.Store) {
