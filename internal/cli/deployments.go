@@ -884,7 +884,7 @@ func (a *app) flowRunCmd() *cobra.Command {
 		}
 		return a.emit(*logsOut, nonNilSlice(all), nil)
 	}
-	return group("flow-run", "List, inspect and cancel flow runs, and print their logs", ls, inspect, cancel, logs)
+	return group("flow-run", "List, inspect, cancel, retry and delete flow runs, and print their logs", ls, inspect, cancel, a.flowRunRetryCmd(), a.flowRunDeleteCmd(), logs)
 }
 
 func parseRunID(s string) (model.ID, error) {
