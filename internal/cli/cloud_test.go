@@ -252,6 +252,8 @@ func TestErrorMessagesSayWhatToDo(t *testing.T) {
 		{[]string{"deployment", "run", "flow/nope"}, `no deployment "flow/nope" (baton deployment ls)`},
 		{[]string{"flow-run", "inspect", "0190f3a0-0000-7000-8000-000000000000"}, "no flow run has the id"},
 		{[]string{"flow-run", "logs", "0190f3a0-0000-7000-8000-000000000000"}, "no flow run has the id"},
+		{[]string{"deployment", "create", "d", "--pool", "missing", "--command", "true"}, "no work pool \"missing\": create it with `baton work-pool create missing`"},
+		{[]string{"deployment", "create", "d", "--pool", "dup", "--command", "true", "--timezone", "Mars/Olympus", "--cron", "0 * * * *"}, `unknown time zone "Mars/Olympus"`},
 	} {
 		code, _, errs := e.run("", tc.args...)
 		if code != 1 || !strings.Contains(errs, tc.want) || strings.Contains(errs, "sqlite") || strings.Contains(errs, "POST /") {

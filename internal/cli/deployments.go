@@ -429,7 +429,11 @@ func (a *app) deploymentCreateCmd() *cobra.Command {
 				body["schedules"] = []any{map[string]any{"schedule": sched, "active": true}}
 			}
 			var d model.Deployment
-			if err := c.Do(cmd.Context(), "POST", "/deployments/", body, &d); err != nil {
+			err = c.Do(cmd.Context(), "POST", "/deployments/", body, &d)
+			if worker.IsStatus(err, 404) && strings.Contains(strings.ToLower(err.(*worker.APIError).Detail), "work pool") {
+				return fmt.Errorf("no work pool %q: create it with `baton work-pool create %s` (baton work-pool ls lists them)", pool, pool)
+			}
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.env.Stdout, "Deployment %s/%s (%s).\nRun it with: baton deployment run %s/%s\n", flowName, d.Name, d.ID, flowName, d.Name)
