@@ -59,19 +59,29 @@ func TestEventIngestBackpressure(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, resp.Header
 	}
+	// One request at a time: the first must be in the jammed batch before
+	// the second arrives, or the batcher takes both into that batch and the
+	// queue never fills (CI saw Batches:1 Events:2 Queued:0).
 	var wg sync.WaitGroup
 	codes := make(chan int, 2)
-	for range 2 { // one in the jammed batch, one in the queue
+	send := func() {
 		wg.Add(1)
 		go func() { defer wg.Done(); c, _ := post(); codes <- c }()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for ing.Stats().Queued < 1 || ing.Stats().Batches < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the queue never filled: %+v", ing.Stats())
+	waitFor := func(what string, ok func(events.IngestStats) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok(ing.Stats()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %+v", what, ing.Stats())
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
+	send() // taken into the jammed batch
+	waitFor("the first batch never reached the store", func(s events.IngestStats) bool { return s.Batches >= 1 })
+	send() // waits in the queue
+	waitFor("the queue never filled", func(s events.IngestStats) bool { return s.Queued >= 1 })
 	code, h := post()
 	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
 		t.Fatalf("past a full ingest queue: %d (Retry-After %q), want 503 with Retry-After", code, h.Get("Retry-After"))
