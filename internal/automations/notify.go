@@ -27,8 +27,9 @@ import (
 // Notification blocks Baton delivers to (by block type slug): Slack and
 // anything that takes Slack's incoming-webhook JSON, Microsoft Teams
 // (Power Automate workflows), Discord, Mattermost, Sendgrid, a custom
-// webhook with {{subject}}/{{body}}/{{name}} and secret placeholders, and
-// email over SMTP ("smtp-email", Baton's block type).
+// webhook with {{subject}}/{{body}}/{{name}} and secret placeholders,
+// PagerDuty, Twilio SMS and Opsgenie (notify_services.go), and email over
+// SMTP ("smtp-email", Baton's block type).
 
 // SMTPBlockType is the slug of Baton's SMTP email notification block (the
 // type itself is installed with the system block types, see
@@ -159,10 +160,16 @@ func (s *Service) sendNotification(ctx context.Context, ws model.ID, ta *Trigger
 		return s.send(ctx, "POST", "https://api.sendgrid.com/v3/mail/send", true, map[string]string{"Authorization": "Bearer " + str(d, "api_key"), "Content-Type": "application/json"}, mustJSON(msg), res)
 	case "custom-webhook":
 		return s.customWebhook(ctx, b, subject, body, res)
+	case "pager-duty-webhook":
+		return s.pagerDuty(ctx, d, subject, body, res)
+	case "twilio-sms":
+		return s.twilioSMS(ctx, d, subject, body, res)
+	case "opsgenie-webhook":
+		return s.opsgenie(ctx, d, subject, body, res)
 	case SMTPBlockType:
 		return s.sendEmail(ctx, d, subject, body, ta.ID)
 	}
-	return failed("Notifications through %q blocks are not supported by Baton (supported: slack-webhook, ms-teams-webhook, discord-webhook, mattermost-webhook, sendgrid-email, custom-webhook, %s)", b.TypeSlug, SMTPBlockType)
+	return failed("Notifications through %q blocks are not supported by Baton (supported: slack-webhook, ms-teams-webhook, discord-webhook, mattermost-webhook, sendgrid-email, custom-webhook, pager-duty-webhook, twilio-sms, opsgenie-webhook, %s)", b.TypeSlug, SMTPBlockType)
 }
 
 func stringList(v any) []string {

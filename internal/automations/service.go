@@ -62,8 +62,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// UIURL is the UI's address for ui_url in templates ("" leaves links
 	// out).
-	UIURL  string
-	Logger *slog.Logger
+	UIURL string
+	// ServiceURLs replaces the public API root of a notification service
+	// (keys: ServicePagerDuty, ServiceTwilio, ServiceOpsgenie and their
+	// -eu variants); tests point them at a loopback receiver.
+	ServiceURLs map[string]string
+	Logger      *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
