@@ -34,7 +34,8 @@ var v7mu sync.Mutex
 var v7last int64
 
 // NewIDv7 returns a time-ordered (version 7) ID, which keeps index inserts
-// append-mostly for high-volume tables such as events and logs.
+// append-mostly for high-volume tables such as events, logs, runs and their
+// states (a random id dirties a random index page on every insert).
 func NewIDv7() ID {
 	var id ID
 	_, _ = rand.Read(id[:])

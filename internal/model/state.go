@@ -110,7 +110,7 @@ type StateCreate struct {
 // ToState turns a proposal into a State with a fresh id, the default name if
 // none was given, and ts as its timestamp (unless the proposal carries one).
 func (c StateCreate) ToState(ts Time) State {
-	s := State{ID: NewID(), Type: c.Type, Message: c.Message, Data: c.Data, StateDetails: c.StateDetails, Timestamp: ts}
+	s := State{ID: NewIDv7(), Type: c.Type, Message: c.Message, Data: c.Data, StateDetails: c.StateDetails, Timestamp: ts}
 	if c.Name != nil && *c.Name != "" {
 		s.Name = *c.Name
 	} else {

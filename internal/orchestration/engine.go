@@ -241,7 +241,7 @@ func delaySeconds(at, now time.Time) int {
 // awaitingRetry is the SCHEDULED state a failed run is rescheduled with.
 func awaitingRetry(at time.Time, failed *model.State) *model.State {
 	return &model.State{
-		ID:           model.NewID(),
+		ID:           model.NewIDv7(),
 		Type:         model.StateScheduled,
 		Name:         "AwaitingRetry",
 		Timestamp:    failed.Timestamp,
@@ -256,7 +256,7 @@ func newState(t model.StateType, name string, ts model.Time) *model.State {
 	if name == "" {
 		name = t.DefaultName()
 	}
-	return &model.State{ID: model.NewID(), Type: t, Name: name, Timestamp: ts}
+	return &model.State{ID: model.NewIDv7(), Type: t, Name: name, Timestamp: ts}
 }
 
 func strPtr(s string) *string { return &s }

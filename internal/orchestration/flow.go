@@ -214,7 +214,7 @@ func (c *flowCtx) mirrorOntoParentTask(out *Outcome) {
 		return
 	}
 	ps := *out.State
-	ps.ID = model.NewID()
+	ps.ID = model.NewIDv7()
 	childID, parentID := run.ID, *run.ParentTaskRunID
 	ps.StateDetails.ChildFlowRunID = &childID
 	ps.StateDetails.TaskRunID = &parentID

@@ -68,7 +68,7 @@ func (s *Service) CreateFlowRun(ctx context.Context, ws model.ID, in NewFlowRun)
 // non-null JSON fields (the API returns {} and [] rather than null).
 func prepareFlowRun(r *model.FlowRun, now time.Time) {
 	if r.ID.IsNil() {
-		r.ID = model.NewID()
+		r.ID = model.NewIDv7()
 	}
 	if r.Created.IsZero() {
 		r.Created = model.NewTime(now)

@@ -32,7 +32,7 @@ func (s *Service) CreateTaskRun(ctx context.Context, ws model.ID, in NewTaskRun)
 	}
 	now := s.now()
 	if run.ID.IsNil() {
-		run.ID = model.NewID()
+		run.ID = model.NewIDv7()
 	}
 	if run.Created.IsZero() {
 		run.Created = model.NewTime(now)

@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
+	"strings"
+	"sync"
 
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
@@ -84,7 +88,7 @@ func (s *Store) FlowRunCreate(ctx context.Context, ws model.ID, in store.NewFlow
 			}
 		}
 		if run.ID.IsNil() {
-			run.ID = model.NewID()
+			run.ID = model.NewIDv7()
 		}
 		t := s.now()
 		if run.Created.IsZero() {
@@ -135,6 +139,13 @@ func newFlowRunRow(ws model.ID, r *model.FlowRun) (flowRunRow, error) {
 	if err != nil {
 		return flowRunRow{}, err
 	}
+	row, err := flowRunCols(ws, r)
+	row.body = body
+	return row, err
+}
+
+// flowRunCols is the row of r without its body.
+func flowRunCols(ws model.ID, r *model.FlowRun) (flowRunRow, error) {
 	return flowRunRow{
 		workspace: idv(ws), id: idv(r.ID), flowID: idv(r.FlowID), deploymentID: optID(r.DeploymentID),
 		parentTaskRunID: optID(r.ParentTaskRunID), stateID: optID(r.StateID),
@@ -142,7 +153,7 @@ func newFlowRunRow(ws model.ID, r *model.FlowRun) (flowRunRow, error) {
 		flowVersion: optStr(r.FlowVersion), idempotencyKey: optStr(r.IdempotencyKey),
 		created: r.Created.Micros(), updated: r.Updated.Micros(), stateTimestamp: stateTimestamp(r.State),
 		startTime: optTime(r.StartTime), endTime: optTime(r.EndTime), expectedStartTime: optTime(r.ExpectedStartTime),
-		nextScheduledStartTime: optTime(r.NextScheduledStartTime), tags: tagsJSON(r.Tags), body: body,
+		nextScheduledStartTime: optTime(r.NextScheduledStartTime), tags: tagsJSON(r.Tags),
 	}, nil
 }
 
@@ -159,7 +170,8 @@ func (w flowRunRow) args() []any {
 	}
 }
 
-// writeFlowRun inserts or updates the row of r.
+// writeFlowRun inserts the row of r, or rewrites all of it (when the row
+// it replaces is not at hand).
 func writeFlowRun(tx *wtx, ws model.ID, r *model.FlowRun, insert bool) error {
 	row, err := newFlowRunRow(ws, r)
 	if err != nil {
@@ -177,6 +189,116 @@ func writeFlowRun(tx *wtx, ws model.ID, r *model.FlowRun, insert bool) error {
 		return notFound("flow run", r.ID)
 	}
 	return nil
+}
+
+// flowRunUpdateCols are the flow_runs columns an update may change, in the
+// order of flowRunRow.updatable.
+var flowRunUpdateCols = []string{"name", "updated", "state_id", "state_type", "state_name", "state_timestamp",
+	"deployment_id", "work_queue_name", "flow_version", "parent_task_run_id", "idempotency_key", "tags", "start_time",
+	"end_time", "expected_start_time", "next_scheduled_start_time"}
+
+// updatable returns the row's values of flowRunUpdateCols.
+func (w flowRunRow) updatable() []any {
+	return []any{w.name, w.updated, w.stateID, w.stateType, w.stateName, w.stateTimestamp, w.deploymentID, w.workQueueName,
+		w.flowVersion, w.parentTaskRunID, w.idempotencyKey, w.tags, w.startTime, w.endTime, w.expectedStartTime,
+		w.nextScheduledStartTime}
+}
+
+// updateFlowRun rewrites the row of r that was old (the row as read in the
+// same transaction), setting only the columns whose values changed besides
+// the body. SQLite maintains an index on UPDATE when one of its columns is
+// in the SET list, whether or not the value changed, and every index entry
+// it rewrites dirties a page the commit then writes to the WAL: a state
+// change that set all 17 columns rewrote all 13 indexes of flow_runs.
+func updateFlowRun(tx *wtx, ws model.ID, old flowRunRow, r *model.FlowRun) error {
+	row, err := newFlowRunRow(ws, r)
+	if err != nil {
+		return err
+	}
+	q, args := narrowUpdate(&flowRunUpdates, "flow_runs", flowRunUpdateCols, old.updatable(), row.updatable())
+	args = append(args, row.body, row.workspace, row.id)
+	res, err := tx.exec(q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("flow run", r.ID)
+	}
+	return nil
+}
+
+// updateSQLs caches the UPDATE statements narrowUpdate built, by the set of
+// changed columns. It holds at most maxUpdateShapes of them; past that an
+// unseen set of changes sets every column (still correct, only slower), so
+// an unusual mix of updates cannot grow the statement cache without bound.
+type updateSQLs struct {
+	mu sync.Mutex
+	m  map[uint64]string
+}
+
+const maxUpdateShapes = 64
+
+var flowRunUpdates, taskRunUpdates updateSQLs
+
+// narrowUpdate returns `UPDATE table SET <changed columns>, body = ? WHERE
+// workspace_id = ? AND id = ?` and its leading arguments (the changed
+// values; the caller appends body, workspace and id).
+func narrowUpdate(c *updateSQLs, table string, cols []string, old, cur []any) (string, []any) {
+	var mask uint64
+	for i := range cols {
+		if !sameValue(old[i], cur[i]) {
+			mask |= 1 << i
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q, ok := c.m[mask]
+	if !ok && len(c.m) >= maxUpdateShapes {
+		mask = 1<<len(cols) - 1
+		q, ok = c.m[mask]
+	}
+	if !ok {
+		var b strings.Builder
+		b.WriteString("UPDATE " + table + " SET ")
+		for i, col := range cols {
+			if mask&(1<<i) != 0 {
+				b.WriteString(col + " = ?, ")
+			}
+		}
+		b.WriteString("body = ? WHERE workspace_id = ? AND id = ?")
+		q = b.String()
+		if c.m == nil {
+			c.m = make(map[uint64]string)
+		}
+		c.m[mask] = q
+	}
+	args := make([]any, 0, bits.OnesCount64(mask)+3)
+	for i := range cols {
+		if mask&(1<<i) != 0 {
+			args = append(args, cur[i])
+		}
+	}
+	return q, args
+}
+
+// sameValue reports whether two column values (nil, int64, string or
+// []byte, as the row builders make them) are equal.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	default:
+		return false
+	}
 }
 
 // insertState appends st to a history table (ignoring a repeated state id).
@@ -245,12 +367,16 @@ func (s *Store) FlowRunUpdate(ctx context.Context, ws, id model.ID, fn func(*mod
 		if r, err = readFlowRun(tx, ws, id); err != nil {
 			return err
 		}
+		old, err := flowRunCols(ws, &r)
+		if err != nil {
+			return err
+		}
 		if err := fn(&r); err != nil {
 			return err
 		}
 		r.ID = id
 		r.Updated = s.now()
-		return writeFlowRun(tx, ws, &r, false)
+		return updateFlowRun(tx, ws, old, &r)
 	})
 	if err != nil {
 		return model.FlowRun{}, fmt.Errorf("sqlite: update flow run: %w", err)
@@ -268,6 +394,10 @@ func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide sto
 		if err != nil {
 			return err
 		}
+		old, err := flowRunCols(ws, &cur)
+		if err != nil {
+			return err
+		}
 		if ch, err = decide(cur); err != nil {
 			return err
 		}
@@ -275,7 +405,7 @@ func (s *Store) FlowRunSetState(ctx context.Context, ws, id model.ID, decide sto
 		if ch.Run != nil {
 			ch.Run.ID = id
 			ch.Run.Updated = s.now()
-			if err := writeFlowRun(tx, ws, ch.Run, false); err != nil {
+			if err := updateFlowRun(tx, ws, old, ch.Run); err != nil {
 				return err
 			}
 			run = ch.Run

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,5 +237,47 @@ func TestInjectedClock(t *testing.T) {
 		if !got.Equal(fixed) {
 			t.Errorf("%s = %v, want the injected clock's %v", what, got, fixed)
 		}
+	}
+}
+
+// TestNarrowUpdate: an update sets only the columns whose values changed
+// (every column in a SET list makes SQLite rewrite the indexes that hold it),
+// and past maxUpdateShapes distinct shapes it falls back to setting them all.
+func TestNarrowUpdate(t *testing.T) {
+	var c updateSQLs
+	cols := []string{"a", "b", "c"}
+	q, args := narrowUpdate(&c, "t", cols, []any{int64(1), "x", nil}, []any{int64(1), "y", []byte{1}})
+	if want := "UPDATE t SET b = ?, c = ?, body = ? WHERE workspace_id = ? AND id = ?"; q != want {
+		t.Fatalf("got %q, want %q", q, want)
+	}
+	if len(args) != 2 || args[0] != "y" {
+		t.Fatalf("args %v", args)
+	}
+	q, args = narrowUpdate(&c, "t", cols, []any{int64(1), "x", []byte{1}}, []any{int64(1), "x", []byte{1}})
+	if want := "UPDATE t SET body = ? WHERE workspace_id = ? AND id = ?"; q != want || len(args) != 0 {
+		t.Fatalf("unchanged row: got %q %v", q, args)
+	}
+	many := make([]string, 10)
+	for i := range many {
+		many[i] = fmt.Sprintf("c%d", i)
+	}
+	zero := make([]any, 10)
+	for mask := 1; mask < 200; mask++ {
+		cur := make([]any, 10)
+		for i := range cur {
+			if mask&(1<<i) != 0 {
+				cur[i] = int64(1)
+			}
+		}
+		narrowUpdate(&c, "t", many, zero, cur)
+	}
+	if len(c.m) > maxUpdateShapes+1 {
+		t.Fatalf("%d shapes cached, want at most %d", len(c.m), maxUpdateShapes+1)
+	}
+	cur := make([]any, 10)
+	cur[9] = int64(1)
+	q, args = narrowUpdate(&c, "t", many, zero, cur)
+	if !strings.Contains(q, "c0 = ?") || len(args) != 10 {
+		t.Fatalf("past the cap: got %q with %d args, want every column set", q, len(args))
 	}
 }
