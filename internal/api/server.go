@@ -213,6 +213,8 @@ type ctxKey int
 const (
 	wsKey ctxKey = iota
 	prefixKey
+	// wsAccountKey is the routed workspace's account (for the audit log).
+	wsAccountKey
 )
 
 // baseURL is the absolute URL of the API root the request came in on
@@ -321,7 +323,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest == "" {
 		rest = "/"
 	}
-	ctx := context.WithValue(context.WithValue(r.Context(), wsKey, ws.ID), srvKey{}, s)
+	ctx := context.WithValue(context.WithValue(context.WithValue(r.Context(), wsKey, ws.ID), wsAccountKey, ws.AccountID), srvKey{}, s)
 	r2 := r.WithContext(context.WithValue(ctx, prefixKey, prefix))
 	u := *r.URL
 	u.Path = rest
@@ -345,6 +347,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := s.byPattern[pattern]
 	r2, aerr := s.authorize(r2, rt)
 	if aerr != nil {
+		s.auditDenied(r2, rt, aerr)
 		writeError(rw, aerr)
 		return
 	}
@@ -454,6 +457,7 @@ func (s *Server) adapt(rt route) http.Handler {
 			}
 		}
 		res, err := rt.serve(c)
+		s.auditCall(c, &rt, res, err)
 		if err != nil {
 			ae := toAPIError(err)
 			if ae.Status == http.StatusInternalServerError {

@@ -182,7 +182,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	rc := cfg.Retention
 	periods := map[store.RetentionResource]time.Duration{store.RetainFlowRuns: rc.FlowRuns, store.RetainTaskRuns: rc.TaskRuns,
 		store.RetainLogs: rc.Logs, store.RetainEvents: rc.Events, store.RetainArtifacts: rc.Artifacts}
-	retention, err := services.NewRetention(services.RetentionConfig{Store: st, Policy: periods, Interval: rc.Interval, Batch: rc.Batch, Logger: log})
+	retention, err := services.NewRetention(services.RetentionConfig{Store: st, Policy: periods, AuditLog: rc.AuditLog, Interval: rc.Interval, Batch: rc.Batch, Logger: log})
 	if err != nil {
 		return err
 	}

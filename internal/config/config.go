@@ -85,6 +85,9 @@ type Retention struct {
 	// Artifacts: artifacts by creation (BATON_RETENTION_ARTIFACTS, default
 	// 90d).
 	Artifacts time.Duration
+	// AuditLog: cloud mode's audit log entries by occurrence, server-wide
+	// (BATON_RETENTION_AUDIT_LOG, default 365d).
+	AuditLog time.Duration
 	// Interval between two retention rounds (BATON_RETENTION_INTERVAL,
 	// default 5m).
 	Interval time.Duration
@@ -95,7 +98,7 @@ type Retention struct {
 
 // DefaultRetention is Retention's defaults.
 var DefaultRetention = Retention{FlowRuns: 90 * day, TaskRuns: 90 * day, Logs: 90 * day, Events: 7 * day, Artifacts: 90 * day,
-	Interval: 5 * time.Minute, Batch: 500}
+	AuditLog: 365 * day, Interval: 5 * time.Minute, Batch: 500}
 
 const day = 24 * time.Hour
 
@@ -138,7 +141,8 @@ func retentionFromEnv(c *Retention) error {
 		env string
 		dst *time.Duration
 	}{{"BATON_RETENTION_FLOW_RUNS", &c.FlowRuns}, {"BATON_RETENTION_TASK_RUNS", &c.TaskRuns}, {"BATON_RETENTION_LOGS", &c.Logs},
-		{"BATON_RETENTION_EVENTS", &c.Events}, {"BATON_RETENTION_ARTIFACTS", &c.Artifacts}} {
+		{"BATON_RETENTION_EVENTS", &c.Events}, {"BATON_RETENTION_ARTIFACTS", &c.Artifacts},
+		{"BATON_RETENTION_AUDIT_LOG", &c.AuditLog}} {
 		if v := os.Getenv(p.env); v != "" {
 			d, err := ParseRetentionPeriod(v)
 			if err != nil {

@@ -109,3 +109,43 @@ type Session struct {
 	Created Time `json:"created"`
 	Expires Time `json:"expires"`
 }
+
+// AuditEvent is one entry of an account's audit log: who (actor) did what
+// (action) to what (target), when, from where, and whether it was allowed.
+// Entries are only ever appended; retention deletes the old ones.
+type AuditEvent struct {
+	ID        ID   `json:"id"`
+	AccountID ID   `json:"account_id"`
+	Occurred  Time `json:"occurred"`
+	// WorkspaceID is the workspace the action touched, if any.
+	WorkspaceID *ID `json:"workspace_id"`
+	// ActorID is the user or service account (nil: an anonymous caller,
+	// such as a failed sign-in).
+	ActorID *ID `json:"actor_id"`
+	// ActorName is the actor's e-mail (or a service account's name), kept
+	// as it was so the entry stays readable after the user is gone.
+	ActorName string `json:"actor_name"`
+	// ActorKeyID is the API key the actor presented (nil: a browser
+	// session or no credential).
+	ActorKeyID *ID `json:"actor_api_key_id"`
+	// Action is dotted: "auth.signin", "member.role_changed",
+	// "deployment.deleted", "flow_run.cancelled", "access.denied"...
+	Action string `json:"action"`
+	// Outcome is AuditSuccess, AuditFailure or AuditDenied.
+	Outcome string `json:"outcome"`
+	// TargetType, TargetID and TargetName name the object acted on.
+	TargetType string `json:"target_type"`
+	TargetID   string `json:"target_id"`
+	TargetName string `json:"target_name"`
+	// SourceAddr is the caller's network address.
+	SourceAddr string `json:"source_address"`
+	// Detail is a short free-text addition (a new role, a refusal's reason).
+	Detail string `json:"detail"`
+}
+
+// Audit outcomes.
+const (
+	AuditSuccess = "success"
+	AuditFailure = "failure"
+	AuditDenied  = "denied"
+)

@@ -63,6 +63,7 @@ func ReadRetentionOverrides(ctx context.Context, st interface {
 // workspace settings that hold overrides.
 type RetentionStore interface {
 	store.Retention
+	AuditPurge(ctx context.Context, before model.Time, limit int) (int, bool, error)
 	SettingGet(ctx context.Context, ws model.ID, key string) (json.RawMessage, error)
 }
 
@@ -74,6 +75,10 @@ type RetentionConfig struct {
 	// Policy is the server's periods (DefaultRetention when nil); each
 	// workspace may override them (store.SettingRetention).
 	Policy RetentionPolicy
+	// AuditLog is how long audit log entries are kept (0: for ever). It is
+	// server-wide: the audit log belongs to accounts, not workspaces, and
+	// no workspace may shorten it.
+	AuditLog time.Duration
 	// Interval between two rounds (default 5 min).
 	Interval time.Duration
 	// Batch is the most rows one delete takes (default 500): each is one
@@ -105,7 +110,9 @@ type Retention struct {
 	// reclaimed counts bytes returned; freeBytes is the free space left
 	// inside the database after the last round; lastRound when it ended.
 	reclaimed, freeBytes, lastRound, rounds atomic.Int64
-	unsupported                             atomic.Bool
+	// auditDeleted counts audit log entries deleted.
+	auditDeleted atomic.Int64
+	unsupported  atomic.Bool
 }
 
 // NewRetention returns the service.
@@ -175,6 +182,15 @@ func (r *Retention) Tick(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
+	audit := 0
+	if r.cfg.AuditLog > 0 {
+		n, err := r.purgeAudit(ctx, model.NewTime(now.Add(-r.cfg.AuditLog)), deadline)
+		audit = n
+		r.auditDeleted.Add(int64(n))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("retention of the audit log: %w", err))
+		}
+	}
 	freed, err := r.reclaim(ctx, deadline)
 	if err != nil {
 		errs = append(errs, err)
@@ -182,7 +198,10 @@ func (r *Retention) Tick(ctx context.Context, now time.Time) error {
 	r.rounds.Add(1)
 	r.lastRound.Store(now.Unix())
 	attrs := []any{slog.Int64("reclaimed_bytes", freed), slog.Int64("free_bytes", r.freeBytes.Load())}
-	did := freed > 0
+	did := freed > 0 || audit > 0
+	if audit > 0 {
+		attrs = append(attrs, slog.Int("audit_log", audit))
+	}
 	for _, res := range store.RetentionResources {
 		if total[res] > 0 {
 			did = true
@@ -207,6 +226,26 @@ func (r *Retention) purge(ctx context.Context, ws model.ID, res store.RetentionR
 		}
 		n += p.Rows
 		if !p.More || time.Now().After(deadline) {
+			return n, nil
+		}
+		if err := rest(ctx, time.Since(t0)); err != nil {
+			return n, err
+		}
+	}
+}
+
+// purgeAudit deletes audit log entries older than before in batches, like
+// purge.
+func (r *Retention) purgeAudit(ctx context.Context, before model.Time, deadline time.Time) (int, error) {
+	n := 0
+	for {
+		t0 := time.Now()
+		k, more, err := r.cfg.Store.AuditPurge(ctx, before, r.cfg.Batch)
+		if err != nil {
+			return n, err
+		}
+		n += k
+		if !more || time.Now().After(deadline) {
 			return n, nil
 		}
 		if err := rest(ctx, time.Since(t0)); err != nil {
@@ -256,6 +295,7 @@ func (r *Retention) WriteMetrics(w io.Writer) {
 	for _, res := range store.RetentionResources {
 		fmt.Fprintf(w, "baton_retention_deleted_total{resource=%q} %d\n", res, r.deleted[res].Load())
 	}
+	fmt.Fprintf(w, "baton_retention_deleted_total{resource=\"audit_log\"} %d\n", r.auditDeleted.Load())
 	fmt.Fprintf(w, "# HELP baton_retention_reclaimed_bytes_total Bytes of freed space retention returned to the file system.\n# TYPE baton_retention_reclaimed_bytes_total counter\nbaton_retention_reclaimed_bytes_total %d\n", r.reclaimed.Load())
 	fmt.Fprintf(w, "# HELP baton_db_free_bytes Free space inside the database file (reused by new rows), after the last retention round.\n# TYPE baton_db_free_bytes gauge\nbaton_db_free_bytes %d\n", r.freeBytes.Load())
 	fmt.Fprintf(w, "# HELP baton_retention_rounds_total Retention rounds run.\n# TYPE baton_retention_rounds_total counter\nbaton_retention_rounds_total %d\n", r.rounds.Load())

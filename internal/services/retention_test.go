@@ -83,3 +83,54 @@ func TestRetentionOverlay(t *testing.T) {
 		t.Fatal("the overlay changed the defaults")
 	}
 }
+
+// TestRetentionAuditLog: the audit log keeps entries for the configured
+// period (server-wide, in batches) and for ever at 0.
+func TestRetentionAuditLog(t *testing.T) {
+	t.Parallel()
+	st, _ := openStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	acc := model.NewID()
+	var es []model.AuditEvent
+	for i := range 7 {
+		es = append(es, model.AuditEvent{ID: model.NewID(), AccountID: acc, Occurred: model.NewTime(now.Add(-400*24*time.Hour - time.Duration(i)*time.Second)),
+			Action: "auth.signin", Outcome: model.AuditSuccess})
+	}
+	es = append(es, model.AuditEvent{ID: model.NewID(), AccountID: acc, Occurred: model.NewTime(now.Add(-time.Hour)), Action: "auth.signin", Outcome: model.AuditSuccess})
+	if err := st.AuditAppend(ctx, es...); err != nil {
+		t.Fatal(err)
+	}
+	left := func() int {
+		l, err := st.AuditList(ctx, store.AuditFilter{AccountID: acc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l)
+	}
+	keep, err := NewRetention(RetentionConfig{Store: st, Policy: RetentionPolicy{}, Batch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keep.Tick(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if n := left(); n != 8 {
+		t.Fatalf("with no audit period, %d entries left, want all 8", n)
+	}
+	r, err := NewRetention(RetentionConfig{Store: st, Policy: RetentionPolicy{}, AuditLog: 365 * 24 * time.Hour, Batch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Tick(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if n := left(); n != 1 {
+		t.Fatalf("after a round, %d entries left, want the recent one", n)
+	}
+	var m bytes.Buffer
+	r.WriteMetrics(&m)
+	if !strings.Contains(m.String(), `baton_retention_deleted_total{resource="audit_log"} 7`) {
+		t.Fatalf("metrics:\n%s", m.String())
+	}
+}

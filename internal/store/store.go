@@ -71,6 +71,7 @@ type Store interface {
 	Webhooks
 	EventStream
 	Retention
+	Audit
 	// Close flushes pending writes and releases the database.
 	Close() error
 }

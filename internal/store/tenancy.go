@@ -101,3 +101,33 @@ type Tenancy interface {
 	// SessionDelete ends a session.
 	SessionDelete(ctx context.Context, hash []byte) error
 }
+
+// AuditFilter selects audit entries of one account. Zero fields match
+// everything.
+type AuditFilter struct {
+	AccountID model.ID
+	// Actions are exact action names; ActionPrefix matches "deployment."
+	// and the like.
+	Actions      []string
+	ActionPrefix string
+	ActorID      *model.ID
+	TargetID     string
+	WorkspaceID  *model.ID
+	Outcome      string
+	// Since and Until bound Occurred (inclusive, exclusive).
+	Since, Until *model.Time
+	// Limit (default 200) and Offset page the result, newest first.
+	Limit, Offset int
+}
+
+// Audit is the append-only audit log. There is no update and no delete
+// but AuditPurge, which retention calls.
+type Audit interface {
+	// AuditAppend adds entries.
+	AuditAppend(ctx context.Context, es ...model.AuditEvent) error
+	// AuditList returns an account's entries matching f, newest first.
+	AuditList(ctx context.Context, f AuditFilter) ([]model.AuditEvent, error)
+	// AuditPurge deletes up to limit entries (of every account) that
+	// occurred before before; more reports that older ones may be left.
+	AuditPurge(ctx context.Context, before model.Time, limit int) (n int, more bool, err error)
+}

@@ -41,6 +41,7 @@ func ParseMode(s string) (Mode, error) {
 type Store interface {
 	store.Tenancy
 	store.Workspaces
+	store.Audit
 }
 
 // Config configures New. Store is required.
@@ -432,6 +433,12 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string
 			s.throttle.Fail(k, now)
 		}
 		s.log.InfoContext(ctx, "tenancy: sign-in failed", slog.String("addr", clientAddr))
+		if err == nil {
+			// A known user: their accounts learn of the attempt. (An
+			// unknown e-mail belongs to no account; the log has it.)
+			s.AuditUser(ctx, u.ID, model.AuditEvent{Action: "auth.signin_failed", Outcome: model.AuditFailure, ActorName: email,
+				TargetType: "user", TargetID: u.ID.String(), TargetName: email, SourceAddr: clientAddr, Detail: "wrong password"})
+		}
 		return "", model.User{}, ErrBadSignIn
 	}
 	for _, k := range keys {
@@ -446,6 +453,9 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string
 		return "", model.User{}, err
 	}
 	s.log.InfoContext(ctx, "tenancy: signed in", slog.String("user_id", u.ID.String()))
+	uid := u.ID
+	s.AuditUser(ctx, u.ID, model.AuditEvent{Action: "auth.signin", ActorID: &uid, ActorName: u.Email, TargetType: "user",
+		TargetID: u.ID.String(), TargetName: u.Email, SourceAddr: clientAddr, Detail: "password"})
 	return token, u, nil
 }
 
