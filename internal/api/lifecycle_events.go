@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/store"
 )
 
 // The Prefect server emits an event when a flow, deployment, work pool or
@@ -164,4 +165,25 @@ func (c *call) workQueueStatusEvent(q model.WorkQueue, status string) model.Even
 	e := c.workQueueEvent("", q, nil)
 	e.Event = "prefect.work-queue." + kebab(status)
 	return e
+}
+
+// emitBecameReady records prefect.work-queue.ready and
+// prefect.deployment.ready for what a poll moved from NOT_READY to READY
+// (Prefect's mark_work_queues_ready and mark_deployments_ready).
+func (c *call) emitBecameReady(ch *store.ReadyChanges) {
+	if ch == nil {
+		return
+	}
+	var evs []model.Event
+	for _, id := range ch.Queues {
+		if q, err := c.srv.cfg.Store.WorkQueueGetByID(c.ctx, c.ws, id); err == nil {
+			evs = append(evs, c.workQueueStatusEvent(q, model.PoolReady))
+		}
+	}
+	for _, id := range ch.Deployments {
+		if d, err := c.srv.cfg.Store.DeploymentGet(c.ctx, c.ws, id); err == nil {
+			evs = append(evs, c.deploymentEvent("ready", d, nil))
+		}
+	}
+	c.emit(evs...)
 }

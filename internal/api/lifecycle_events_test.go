@@ -57,3 +57,41 @@ func TestServerEmitsLifecycleEvents(t *testing.T) {
 		t.Fatalf("paused pool resource %v", paused)
 	}
 }
+
+// TestPollsAndHeartbeatsEmitReadyEvents checks Prefect's ready events: a
+// worker's heartbeat makes a NOT_READY pool READY, and a poll makes the
+// polled queues and their deployments READY, each once per transition.
+func TestPollsAndHeartbeatsEmitReadyEvents(t *testing.T) {
+	s := newTestServer(t)
+	flow := s.must("POST", "/api/flows", map[string]any{"name": "etl"}, 201)
+	pool := s.must("POST", "/api/work_pools", map[string]any{"name": "pool-r", "type": "process"}, 201)
+	dep := s.must("POST", "/api/deployments", map[string]any{"name": "nightly", "flow_id": flow["id"], "work_pool_name": "pool-r"}, 201)
+	for i := 0; i < 2; i++ {
+		s.must("POST", "/api/work_pools/pool-r/workers/heartbeat", map[string]any{"name": "w1"}, 204)
+		s.must("POST", "/api/work_pools/pool-r/get_scheduled_flow_runs", map[string]any{}, 200)
+	}
+	page := s.must("POST", "/api/events/filter", map[string]any{"filter": map[string]any{"order": "ASC",
+		"event": map[string]any{"name": []string{"prefect.work-pool.ready", "prefect.work-queue.ready", "prefect.deployment.ready"}}}}, 200)
+	got := map[string][]map[string]any{}
+	for _, e := range page["events"].([]any) {
+		m := e.(map[string]any)
+		got[m["event"].(string)] = append(got[m["event"].(string)], m)
+	}
+	for _, name := range []string{"prefect.work-pool.ready", "prefect.work-queue.ready", "prefect.deployment.ready"} {
+		if len(got[name]) != 1 {
+			t.Fatalf("%d %s events, want 1 (got %v)", len(got[name]), name, got)
+		}
+	}
+	res := got["prefect.work-pool.ready"][0]["resource"].(map[string]any)
+	if res["prefect.resource.id"] != "prefect.work-pool."+pool["id"].(string) || res["prefect.work-pool.type"] != "process" {
+		t.Fatalf("pool ready resource %v", res)
+	}
+	res = got["prefect.deployment.ready"][0]["resource"].(map[string]any)
+	if res["prefect.resource.id"] != "prefect.deployment."+dep["id"].(string) || res["prefect.resource.name"] != "nightly" {
+		t.Fatalf("deployment ready resource %v", res)
+	}
+	q := got["prefect.work-queue.ready"][0]
+	if q["resource"].(map[string]any)["prefect.resource.role"] != "work-queue" || len(q["related"].([]any)) != 1 {
+		t.Fatalf("queue ready event %v", q)
+	}
+}

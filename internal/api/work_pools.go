@@ -83,7 +83,18 @@ func workPoolRoutes() []route {
 				if b.HeartbeatIntervalSeconds != nil && *b.HeartbeatIntervalSeconds <= 0 {
 					return noContent{}, errorf(http.StatusUnprocessableEntity, "field \"heartbeat_interval_seconds\" must be > 0")
 				}
-				_, err := c.srv.cfg.Store.WorkerHeartbeat(c.ctx, c.ws, p, b.Name, b.HeartbeatIntervalSeconds, c.srv.now())
+				// Prefect reads the pool's status before the heartbeat: a
+				// NOT_READY pool becomes READY, with its event.
+				before, err := c.srv.cfg.Store.WorkPoolGet(c.ctx, c.ws, p)
+				if err != nil {
+					return noContent{}, notFoundAs(err, "work pool", p)
+				}
+				_, err = c.srv.cfg.Store.WorkerHeartbeat(c.ctx, c.ws, p, b.Name, b.HeartbeatIntervalSeconds, c.srv.now())
+				if err == nil && before.Status == model.PoolNotReady && !before.IsPaused {
+					after := before
+					after.Status = model.PoolReady
+					c.emit(workPoolStatusEvent(after))
+				}
 				return noContent{}, notFoundAs(err, "work pool", p)
 			}, poolOf),
 		optionalBody(op(wsRead, "POST", "/work_pools/{work_pool_name}/workers/filter", tag, "Query a pool's workers", 200, func(c *call, q *model.WorkerQuery) ([]model.Worker, error) {
@@ -297,7 +308,11 @@ func poolScheduledRuns(c *call, b *model.PoolScheduledQuery) ([]model.WorkerFlow
 			after := b.ScheduledAfter.Time
 			q.After = &after
 		}
+		q.BecameReady = &store.ReadyChanges{}
 		res, err := c.srv.cfg.Store.WorkPoolScheduledRuns(c.ctx, c.ws, q)
+		if err == nil {
+			c.emitBecameReady(q.BecameReady)
+		}
 		return res, notFoundAs(err, "work pool", p)
 	}
 	return longPoll(c, b.WaitSeconds, fetch)

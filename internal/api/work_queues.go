@@ -167,10 +167,12 @@ func workQueueRoutes() []route {
 					t := b.ScheduledBefore.Time
 					pq.Before = &t
 				}
+				pq.BecameReady = &store.ReadyChanges{}
 				runs, err := c.srv.cfg.Store.WorkPoolScheduledRuns(c.ctx, c.ws, pq)
 				if err != nil {
 					return nil, err
 				}
+				c.emitBecameReady(pq.BecameReady)
 				out := make([]model.FlowRun, 0, len(runs))
 				for _, r := range runs {
 					out = append(out, r.FlowRun)

@@ -77,6 +77,15 @@ type PoolRunsQuery struct {
 	Limit         int
 	// Now stamps last_polled on the polled queues and deployments.
 	Now time.Time
+	// BecameReady, when non-nil, receives the queues and deployments this
+	// poll moved from NOT_READY to READY (for their prefect.work-queue.ready
+	// and prefect.deployment.ready events).
+	BecameReady *ReadyChanges
+}
+
+// ReadyChanges are the work queues and deployments a poll made READY.
+type ReadyChanges struct {
+	Queues, Deployments []model.ID
 }
 
 // RunSweepQuery selects flow runs across all workspaces for the background

@@ -585,7 +585,7 @@ func (s *Store) WorkPoolScheduledRuns(ctx context.Context, ws model.ID, pq store
 			polled = append(polled, q)
 		}
 	}
-	if err := s.markQueuesPolled(ctx, ws, polled, pq.Now); err != nil {
+	if err := s.markQueuesPolled(ctx, ws, polled, pq.Now, pq.BecameReady); err != nil {
 		return nil, err
 	}
 	out := []model.WorkerFlowRun{}
@@ -736,8 +736,12 @@ func contains(xs []string, x string) bool {
 const pollStampEvery = 5 * time.Second
 
 // markQueuesPolled stamps last_polled/READY on the queues and their
-// deployments when the stamp is stale.
-func (s *Store) markQueuesPolled(ctx context.Context, ws model.ID, qs []model.WorkQueue, at time.Time) error {
+// deployments when the stamp is stale, and reports in became (when non-nil)
+// which of them were NOT_READY.
+func (s *Store) markQueuesPolled(ctx context.Context, ws model.ID, qs []model.WorkQueue, at time.Time, became *store.ReadyChanges) error {
+	if became != nil {
+		*became = store.ReadyChanges{}
+	}
 	if at.IsZero() {
 		return nil
 	}
@@ -756,6 +760,17 @@ func (s *Store) markQueuesPolled(ctx context.Context, ws model.ID, qs []model.Wo
 			args = append(args, idv(id))
 		}
 		in := placeholders(len(stale))
+		if became != nil {
+			// A retried write runs this again.
+			*became = store.ReadyChanges{}
+			var err error
+			if became.Queues, err = readIDs(tx.Query(`SELECT id FROM work_queues WHERE workspace_id = ? AND status = 'NOT_READY' AND id IN (`+in+`)`, args[1:]...)); err != nil {
+				return err
+			}
+			if became.Deployments, err = readIDs(tx.Query(`SELECT id FROM deployments WHERE workspace_id = ? AND status = 'NOT_READY' AND work_queue_id IN (`+in+`)`, args[1:]...)); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(`UPDATE work_queues SET last_polled = ?, status = 'READY' WHERE workspace_id = ? AND id IN (`+in+`)`, args...); err != nil {
 			return err
 		}
@@ -936,4 +951,25 @@ FROM flow_runs fr WHERE ` + w.sql + ` ORDER BY fr.state_timestamp LIMIT ?`
 		}
 	}
 	return out, nil
+}
+
+// readIDs reads a one-column result of ids.
+func readIDs(rows *sql.Rows, err error) ([]model.ID, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.ID
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		id, err := scanID(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

@@ -217,6 +217,17 @@ func testDispatch(t *testing.T, s store.Store) {
 			t.Fatalf("%s: got %v, want %v", what, got, want)
 		}
 	}
+	// The first poll reports the queues it made READY (for their events);
+	// the next one has nothing to report.
+	became := &store.ReadyChanges{}
+	names(store.PoolRunsQuery{BecameReady: became})
+	if len(became.Queues) != 2 || len(became.Deployments) != 0 {
+		t.Fatalf("first poll made ready: %+v", became)
+	}
+	names(store.PoolRunsQuery{BecameReady: became})
+	if len(became.Queues) != 0 || len(became.Deployments) != 0 {
+		t.Fatalf("second poll made ready: %+v", became)
+	}
 	// Priority first, then time; in-process retries and future runs are
 	// skipped; the limited deployment gets one run.
 	eq("all", names(store.PoolRunsQuery{}), "b-urgent", "l1-limited", "a-default")
