@@ -477,7 +477,11 @@ func (s *Store) truncateWAL() (busy bool, err error) {
 // operation's outcome to its caller.
 func (s *Store) commit(batch []*writeOp) {
 	errs := make([]error, len(batch))
+	began := time.Now()
+	// finish records the commit before answering anyone, so a caller that
+	// reads Stats right after its write returned sees it counted.
 	finish := func(shared error) {
+		s.stats.observeCommit(time.Since(began))
 		for i, op := range batch {
 			if errs[i] == nil {
 				errs[i] = shared
@@ -485,8 +489,6 @@ func (s *Store) commit(batch []*writeOp) {
 			op.done <- errs[i]
 		}
 	}
-	began := time.Now()
-	defer func() { s.stats.observeCommit(time.Since(began)) }()
 	tx, err := s.wdb.BeginTx(context.Background(), nil)
 	if err != nil {
 		finish(fmt.Errorf("sqlite: begin: %w", err))
