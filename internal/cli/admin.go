@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/config"
-	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/tenancy"
 )
 
@@ -48,6 +47,7 @@ func (a *app) adminCreateUserCmd() *cobra.Command {
 			if err == nil {
 				cfg.Home = batonHome(a.env)
 				cfg.DatabasePath = a.env.Getenv("BATON_DATABASE_PATH")
+				cfg.DatabaseURL = a.env.Getenv("BATON_DATABASE_URL")
 				err = cfg.Validate()
 			}
 			if err != nil {
@@ -56,9 +56,9 @@ func (a *app) adminCreateUserCmd() *cobra.Command {
 			if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 				return err
 			}
-			st, err := sqlite.Open(cmd.Context(), sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(a.env, "warn", cfg.LogFormat)})
+			st, err := openStore(cmd.Context(), cfg, newLogger(a.env, "warn", cfg.LogFormat))
 			if err != nil {
-				return fmt.Errorf("open the database %s: %w", cfg.DatabasePath, err)
+				return err
 			}
 			defer st.Close()
 			svc, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud, WorkspaceCreated: installBlockTypes(st)})

@@ -19,10 +19,14 @@ func (a *app) serverDatabase() (string, error) {
 	if err == nil {
 		cfg.Home = batonHome(a.env)
 		cfg.DatabasePath = a.env.Getenv("BATON_DATABASE_PATH")
+		cfg.DatabaseURL = a.env.Getenv("BATON_DATABASE_URL")
 		err = cfg.Validate()
 	}
 	if err != nil {
 		return "", usageError(err.Error())
+	}
+	if cfg.Database().Engine != config.EngineSQLite {
+		return "", errSQLiteOnly("this command")
 	}
 	return cfg.DatabasePath, nil
 }

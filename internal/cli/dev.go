@@ -16,7 +16,6 @@ import (
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/store"
-	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
 func (a *app) devCmd() *cobra.Command {
@@ -83,6 +82,7 @@ func devSeed(ctx context.Context, env Env, o seedOptions) error {
 	if err == nil {
 		cfg.Home = batonHome(env)
 		cfg.DatabasePath = env.Getenv("BATON_DATABASE_PATH")
+		cfg.DatabaseURL = env.Getenv("BATON_DATABASE_URL")
 		err = cfg.Validate()
 	}
 	if err != nil {
@@ -91,9 +91,9 @@ func devSeed(ctx context.Context, env Env, o seedOptions) error {
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(env, "warn", cfg.LogFormat)})
+	st, err := openStore(ctx, cfg, newLogger(env, "warn", cfg.LogFormat))
 	if err != nil {
-		return fmt.Errorf("open the database %s: %w", cfg.DatabasePath, err)
+		return err
 	}
 	o.now = time.Now().UTC()
 	err = seedStore(ctx, env, st, o)

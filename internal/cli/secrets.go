@@ -9,7 +9,6 @@ import (
 
 	"github.com/batonhq/baton/internal/blocks"
 	"github.com/batonhq/baton/internal/config"
-	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
 // secretsCmd is `baton secrets`: the key that seals block data at rest.
@@ -47,9 +46,9 @@ func secretsRotateKey(ctx context.Context, env Env, newKeyFile string) error {
 		}
 		newKey = string(b)
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(env, cfg.LogLevel, cfg.LogFormat)})
+	st, err := openStore(ctx, cfg, newLogger(env, cfg.LogLevel, cfg.LogFormat))
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	src := blocks.KeySource{Key: cfg.SecretsKey, KeyFile: cfg.SecretsKeyFile, Home: cfg.Home}
 	rot, err := blocks.RotateKey(ctx, st, src, newKey)

@@ -21,9 +21,11 @@ import (
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/lifecycle"
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/replica"
 	"github.com/batonhq/baton/internal/runs"
 	"github.com/batonhq/baton/internal/services"
 	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/tenancy"
 	"github.com/batonhq/baton/internal/ui"
@@ -40,15 +42,18 @@ func newLogger(env Env, level, format string) *slog.Logger {
 }
 
 func (a *app) serverCmd() *cobra.Command {
-	var host, home, level, mode string
+	var host, home, level, mode, dbURL string
 	var port int
 	start := &cobra.Command{
 		Use:   "start",
 		Short: "Start the API, the web UI and the background services",
 		Long: "Start the server: the Prefect-compatible API under /api, the web UI at /, and the scheduler and\n" +
-			"other background services, with an embedded SQLite database in BATON_HOME.",
-		Example: "  baton server start\n  baton server start --host 0.0.0.0 --port 4200\n  baton server start --mode cloud",
-		Args:    noArgs,
+			"other background services, with an embedded SQLite database in BATON_HOME, or a PostgreSQL\n" +
+			"database (--database-url) that any number of replicas share: one of them runs the background\n" +
+			"services at a time, and another takes over within seconds when it dies.",
+		Example: "  baton server start\n  baton server start --host 0.0.0.0 --port 4200\n  baton server start --mode cloud\n" +
+			"  baton server start --database-url postgres://baton:secret@db:5432/baton",
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.ServerFromEnv()
 			if err != nil {
@@ -70,6 +75,9 @@ func (a *app) serverCmd() *cobra.Command {
 			if f.Changed("mode") {
 				cfg.Mode = mode
 			}
+			if f.Changed("database-url") {
+				cfg.DatabaseURL = dbURL
+			}
 			if err := cfg.Validate(); err != nil {
 				return usageError("invalid configuration: " + err.Error())
 			}
@@ -86,6 +94,7 @@ func (a *app) serverCmd() *cobra.Command {
 	f.IntVar(&port, "port", 4200, "port to listen on (BATON_PORT)")
 	f.StringVar(&home, "home", "~/.baton", "state directory (BATON_HOME)")
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error (BATON_LOG_LEVEL)")
+	f.StringVar(&dbURL, "database-url", "", "postgres://user:password@host:5432/db (any number of replicas may share it) or sqlite:PATH; default SQLite in BATON_HOME (BATON_DATABASE_URL)")
 	f.StringVar(&mode, "mode", "server", "server (one open workspace) or cloud (accounts, sign-in, API keys) (BATON_MODE)")
 	_ = start.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"server", "cloud"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = start.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
@@ -105,7 +114,24 @@ func (a *app) migrateCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return migrateValidate(cmd.Context(), a.env) },
 	}
-	return group("migrate", "Manage the database schema", up, validate)
+	var from, to string
+	cp := &cobra.Command{
+		Use:   "copy",
+		Short: "Copy an SQLite installation into a new PostgreSQL database",
+		Long: "Copy every row of an SQLite database (runs, states, logs, events, deployments, blocks, automations,\n" +
+			"accounts…) into a PostgreSQL database that has just been created and is still empty, in one\n" +
+			"transaction: the row counts of every table are compared before it commits, so the target holds\n" +
+			"exactly the source's rows or nothing. Stop the server first. Use the same BATON_SECRETS_KEY (or\n" +
+			"copy secrets.key) with the new database: block secrets stay sealed with it.",
+		Example: "  baton migrate copy --from sqlite:$HOME/.baton/baton.db --to postgres://baton:secret@db:5432/baton",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return migrateCopy(cmd.Context(), a.env, from, to)
+		},
+	}
+	cp.Flags().StringVar(&from, "from", "", "the SQLite database: sqlite:PATH (default: BATON_DATABASE_PATH or BATON_HOME/baton.db)")
+	cp.Flags().StringVar(&to, "to", "", "the PostgreSQL database: postgres://… (default: BATON_DATABASE_URL)")
+	return group("migrate", "Manage the database schema", up, validate, cp)
 }
 
 // shutdownTimeout bounds each half of a shutdown: the HTTP server's, then
@@ -126,17 +152,12 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return fmt.Errorf("secrets key: %w", err)
 	}
-	// One server per database file: a second one (or a restore) is refused.
-	unlock, err := sqlite.Lock(cfg.DatabasePath)
+	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: log, WALMaxBytes: cfg.WALMaxBytes(),
-		SkipStartupCheck: os.Getenv("BATON_STARTUP_CHECK") == "off"})
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
+	defer db.release()
+	st := db.Store
 	defer func() {
 		if cerr := st.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
@@ -150,7 +171,13 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		return err
 	}
 
-	bus := events.NewBus()
+	// On PostgreSQL the bus also relays the events other replicas commit.
+	var bus serverBus = events.NewBus()
+	var broker *replica.Broker
+	if db.pg != nil {
+		broker = replica.NewBroker(events.NewBus(), db.pg, log, 0)
+		bus = broker
+	}
 	runSvc, err := runs.New(runs.Config{Store: st, Publisher: bus, Logger: log})
 	if err != nil {
 		return err
@@ -207,26 +234,31 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 			err = errors.Join(err, serr)
 		}
 	}()
-	if err := group.Start(ctx, services.Named("events-ingest", ingest), sockets, services.NewLeaseReaper(st, log, 15*time.Second)); err != nil {
-		return err
-	}
-	if err := group.Start(ctx, runSvcs...); err != nil {
-		return err
-	}
-	if err := group.Start(ctx, auto); err != nil {
-		return err
-	}
+	// The background services: on SQLite this server runs them; on
+	// PostgreSQL exactly one replica does (the elected leader).
+	background := []lifecycle.Service{services.NewLeaseReaper(st, log, 15*time.Second)}
+	background = append(background, runSvcs...)
+	background = append(background, auto)
 	if !rc.Off {
-		if err := group.Start(ctx, retention.Service()); err != nil {
+		background = append(background, retention.Service())
+	}
+	if err := group.Start(ctx, services.Named("events-ingest", ingest), sockets); err != nil {
+		return err
+	}
+	if db.pg != nil {
+		elector := replica.NewElector(replica.ElectorConfig{Store: db.pg, Services: background, Logger: log})
+		if err := group.Start(ctx, broker, elector); err != nil {
 			return err
 		}
+	} else if err := group.Start(ctx, background...); err != nil {
+		return err
 	}
 
 	hs := srv.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(srv.Listener(ln)) }()
 	log.Info("baton server started", "version", Version, "url", "http://"+ln.Addr().String(), "api", "http://"+ln.Addr().String()+"/api",
-		"database", cfg.DatabasePath, "secrets_key", keySrc.Describe(), "mode", cfg.Mode, "startup", time.Since(start).Round(time.Millisecond))
+		"database", db.describe, "secrets_key", keySrc.Describe(), "mode", cfg.Mode, "startup", time.Since(start).Round(time.Millisecond))
 	printBanner(out, cfg, ln.Addr())
 
 	select {
@@ -245,6 +277,13 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		log.Warn("http server shutdown", "err", err)
 	}
 	return nil
+}
+
+// serverBus is what the server's parts need of the event bus: events.Bus,
+// or on PostgreSQL the replica broker around one.
+type serverBus interface {
+	events.Broker
+	Watch() (<-chan struct{}, func())
 }
 
 // installBlockTypes is the tenancy hook that gives every new workspace the
@@ -283,17 +322,100 @@ func migrateUp(ctx context.Context, env Env) error {
 	if err != nil {
 		return usageError(err.Error())
 	}
+	log := newLogger(env, cfg.LogLevel, cfg.LogFormat)
+	db := cfg.Database()
+	if db.Engine == config.EnginePostgres {
+		st, err := postgres.Open(ctx, pgConfig(cfg, db.URL, log))
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		st.Close()
+		fmt.Fprintln(env.Stdout, "database is up to date:", postgres.Redact(db.URL))
+		return nil
+	}
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DatabasePath, Logger: newLogger(env, cfg.LogLevel, cfg.LogFormat)})
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: db.Path, Logger: log})
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	fmt.Fprintln(env.Stdout, "database is up to date:", cfg.DatabasePath)
+	fmt.Fprintln(env.Stdout, "database is up to date:", db.Path)
+	return nil
+}
+
+func migrateCopy(ctx context.Context, env Env, from, to string) error {
+	cfg, err := config.ServerFromEnv()
+	if err != nil {
+		return usageError(err.Error())
+	}
+	if err := cfg.Validate(); err != nil && from == "" {
+		return usageError(err.Error())
+	}
+	src := config.Database{Engine: config.EngineSQLite, Path: cfg.DatabasePath}
+	if from != "" {
+		if src, err = config.ParseDatabaseURL(from); err != nil {
+			return usageError("--from: " + err.Error())
+		}
+	}
+	if src.Engine != config.EngineSQLite {
+		return usageError("--from: copy reads an SQLite database (sqlite:PATH)")
+	}
+	if to == "" {
+		to = cfg.DatabaseURL
+	}
+	if to == "" {
+		return usageError("--to: name the PostgreSQL database (postgres://user:password@host:5432/db) or set BATON_DATABASE_URL")
+	}
+	dst, err := config.ParseDatabaseURL(to)
+	if err != nil {
+		return usageError("--to: " + err.Error())
+	}
+	if dst.Engine != config.EnginePostgres {
+		return usageError("--to: copy writes a PostgreSQL database (postgres://…)")
+	}
+	if _, err := os.Stat(src.Path); err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	log := newLogger(env, cfg.LogLevel, cfg.LogFormat)
+	// The source must not change while it is read: no server may run on it.
+	unlock, err := sqlite.Lock(src.Path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Bring the source to this binary's schema (what the copy expects).
+	sst, err := sqlite.Open(ctx, sqlite.Config{Path: src.Path, Logger: log})
+	if err != nil {
+		return fmt.Errorf("open %s: %w", src.Path, err)
+	}
+	if err := sst.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", src.Path, err)
+	}
+	raw, err := sqlite.OpenRaw(src.Path)
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	pst, err := postgres.Open(ctx, pgConfig(cfg, dst.URL, log))
+	if err != nil {
+		return err
+	}
+	defer pst.Close()
+	started := time.Now()
+	rep, err := pst.Import(ctx, raw)
+	if err != nil {
+		return err
+	}
+	for _, t := range rep.Tables {
+		if t.Rows > 0 {
+			fmt.Fprintf(env.Stdout, "  %-30s %d\n", t.Name, t.Rows)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "copied %d rows from %s to %s in %s\n", rep.Rows(), src.Path, postgres.Redact(dst.URL), time.Since(started).Round(time.Millisecond))
 	return nil
 }
 
@@ -305,9 +427,17 @@ func migrateValidate(ctx context.Context, env Env) error {
 	if err != nil {
 		return usageError(err.Error())
 	}
-	if err := sqlite.Validate(ctx, cfg.DatabasePath); err != nil {
+	db := cfg.Database()
+	if db.Engine == config.EnginePostgres {
+		if err := postgres.Validate(ctx, pgConfig(cfg, db.URL, newLogger(env, cfg.LogLevel, cfg.LogFormat))); err != nil {
+			return fmt.Errorf("database is not valid: %w", err)
+		}
+		fmt.Fprintln(env.Stdout, "database is valid:", postgres.Redact(db.URL))
+		return nil
+	}
+	if err := sqlite.Validate(ctx, db.Path); err != nil {
 		return fmt.Errorf("database is not valid: %w", err)
 	}
-	fmt.Fprintln(env.Stdout, "database is valid:", cfg.DatabasePath)
+	fmt.Fprintln(env.Stdout, "database is valid:", db.Path)
 	return nil
 }

@@ -26,6 +26,13 @@ type Server struct {
 	// DatabasePath is the SQLite file (BATON_DATABASE_PATH, default
 	// Home/baton.db).
 	DatabasePath string
+	// DatabaseURL picks the engine by its scheme (BATON_DATABASE_URL):
+	// postgres:// or postgresql:// for PostgreSQL (any number of replicas
+	// may share it), sqlite:PATH for an SQLite file (the same as
+	// DatabasePath). Empty: SQLite at DatabasePath.
+	DatabaseURL string
+	// Postgres tunes the PostgreSQL engine (ignored on SQLite).
+	Postgres Postgres
 	// LogLevel is debug, info, warn or error (BATON_LOG_LEVEL, default info).
 	LogLevel string
 	// LogFormat is text or json (BATON_LOG_FORMAT, default text).
@@ -62,6 +69,20 @@ type Server struct {
 	// Retention is how long finished runs, logs, events and artifacts are
 	// kept before the retention service deletes them (see Retention).
 	Retention Retention
+}
+
+// Postgres is the PostgreSQL engine's settings.
+type Postgres struct {
+	// MaxConns bounds each replica's connection pool
+	// (BATON_DATABASE_MAX_CONNECTIONS, default 16).
+	MaxConns int
+	// StatementTimeout cancels a statement that runs longer
+	// (BATON_DATABASE_STATEMENT_TIMEOUT, a duration, default 30s).
+	StatementTimeout time.Duration
+	// ConnectTimeout is how long start-up keeps retrying a database that
+	// does not answer before it gives up with a non-zero exit
+	// (BATON_DATABASE_CONNECT_TIMEOUT, a duration, default 60s).
+	ConnectTimeout time.Duration
 }
 
 // Retention is the server's retention settings. Each period is a
@@ -236,6 +257,26 @@ func ServerFromEnv() (Server, error) {
 	if v := os.Getenv("BATON_DATABASE_PATH"); v != "" {
 		c.DatabasePath = v
 	}
+	c.DatabaseURL = strings.TrimSpace(os.Getenv("BATON_DATABASE_URL"))
+	if v := os.Getenv("BATON_DATABASE_MAX_CONNECTIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("BATON_DATABASE_MAX_CONNECTIONS: %q is not a positive whole number", v)
+		}
+		c.Postgres.MaxConns = n
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{"BATON_DATABASE_STATEMENT_TIMEOUT", &c.Postgres.StatementTimeout}, {"BATON_DATABASE_CONNECT_TIMEOUT", &c.Postgres.ConnectTimeout}} {
+		if v := os.Getenv(d.env); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				return c, fmt.Errorf("%s: %q is not a positive duration (e.g. 30s)", d.env, v)
+			}
+			*d.dst = t
+		}
+	}
 	if v := os.Getenv("BATON_LOG_LEVEL"); v != "" {
 		c.LogLevel = strings.ToLower(v)
 	}
@@ -338,7 +379,70 @@ func (c *Server) Validate() error {
 	if c.DatabasePath == "" {
 		c.DatabasePath = filepath.Join(c.Home, "baton.db")
 	}
+	if c.DatabaseURL != "" {
+		db, err := ParseDatabaseURL(c.DatabaseURL)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case db.Engine == EngineSQLite:
+			c.DatabasePath = db.Path
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// Database engines.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+)
+
+// Database is a parsed database URL.
+type Database struct {
+	// Engine is EngineSQLite or EnginePostgres.
+	Engine string
+	// Path is the SQLite file; URL the PostgreSQL URL.
+	Path, URL string
+}
+
+// ParseDatabaseURL reads a database URL: postgres://… or postgresql://…
+// (PostgreSQL), sqlite:PATH, sqlite://PATH or sqlite:///ABSOLUTE/PATH
+// (an SQLite file). Anything else is an error that names the accepted
+// forms (and never echoes a password).
+func ParseDatabaseURL(u string) (Database, error) {
+	u = strings.TrimSpace(u)
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return Database{Engine: EnginePostgres, URL: u}, nil
+	case strings.HasPrefix(u, "sqlite:"):
+		p := strings.TrimPrefix(u, "sqlite:")
+		if strings.HasPrefix(p, "//") {
+			p = strings.TrimPrefix(p, "//")
+		}
+		if p == "" {
+			return Database{}, errors.New("database url: sqlite: needs a file path (sqlite:/var/lib/baton/baton.db)")
+		}
+		return Database{Engine: EngineSQLite, Path: p}, nil
+	}
+	scheme, _, ok := strings.Cut(u, "://")
+	if !ok {
+		scheme, _, _ = strings.Cut(u, ":")
+	}
+	if len(scheme) > 20 || scheme == u {
+		return Database{}, errors.New("database url: not a URL; use postgres://user:password@host:5432/db or sqlite:/path/to/baton.db")
+	}
+	return Database{}, fmt.Errorf("database url: scheme %q is not supported; use postgres://user:password@host:5432/db or sqlite:/path/to/baton.db", scheme)
+}
+
+// Database returns the database the server uses: DatabaseURL when set,
+// else SQLite at DatabasePath. Call after Validate.
+func (c *Server) Database() Database {
+	if c.DatabaseURL != "" {
+		if db, err := ParseDatabaseURL(c.DatabaseURL); err == nil {
+			return db
+		}
+	}
+	return Database{Engine: EngineSQLite, Path: c.DatabasePath}
 }
 
 // Addr is host:port.

@@ -182,6 +182,14 @@ func (s *subscription) Close() {
 	s.mu.Unlock()
 }
 
+// Listening reports whether anyone subscribes or watches (a relay of
+// events from elsewhere can skip reading them when nobody does).
+func (b *Bus) Listening() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.subs) > 0 || len(b.watchers) > 0
+}
+
 // Subscribers returns how many subscriptions are open (for metrics and
 // tests).
 func (b *Bus) Subscribers() int {

@@ -614,3 +614,45 @@ func (s *Store) EventsHead(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// RemoteEvent is an event another replica committed.
+type RemoteEvent struct {
+	Seq       int64
+	Workspace model.ID
+	Body      []byte
+}
+
+// RemoteEventsAfter returns up to limit events after position seq that
+// replicas other than this one wrote, in position order, and the position
+// to continue from (limit 0 skips every committed event). Like EventsAfter it stops below the horizon of the
+// transactions still running, so nothing is skipped.
+func (s *Store) RemoteEventsAfter(ctx context.Context, seq int64, limit int) ([]RemoteEvent, int64, error) {
+	var horizon int64
+	if err := s.pool.QueryRow(ctx, `SELECT `+seqHorizon).Scan(&horizon); err != nil {
+		return nil, seq, fmt.Errorf("postgres: remote events: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT seq, workspace_id, body FROM events
+WHERE seq > $1 AND seq < $2 AND origin IS DISTINCT FROM $3 ORDER BY seq LIMIT $4`, seq, horizon, s.origin, limit)
+	if err != nil {
+		return nil, seq, fmt.Errorf("postgres: remote events: %w", err)
+	}
+	defer rows.Close()
+	var out []RemoteEvent
+	for rows.Next() {
+		var e RemoteEvent
+		var ws []byte
+		if err := rows.Scan(&e.Seq, &ws, &e.Body); err != nil {
+			return nil, seq, fmt.Errorf("postgres: remote events: %w", err)
+		}
+		e.Workspace, _ = scanID(ws)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, seq, fmt.Errorf("postgres: remote events: %w", err)
+	}
+	next := max(seq, horizon-1)
+	if limit > 0 && len(out) == limit {
+		next = out[len(out)-1].Seq
+	}
+	return out, next, nil
+}

@@ -18,8 +18,8 @@ const (
 	// the ids that were new. An event's position is the writing
 	// transaction's id shifted left by 20 bits plus its rank in the
 	// transaction (see seqHorizon).
-	insertEventsSQL = `INSERT INTO events (workspace_id, id, occurred, received, event, resource_id, body, seq)
-SELECT $1, u.id, u.occurred, u.received, u.event, u.resource_id, u.body, (pg_current_xact_id()::text::bigint << 20) + u.n
+	insertEventsSQL = `INSERT INTO events (workspace_id, id, occurred, received, event, resource_id, body, seq, origin)
+SELECT $1, u.id, u.occurred, u.received, u.event, u.resource_id, u.body, (pg_current_xact_id()::text::bigint << 20) + u.n, $9
 FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::json[], $8::bigint[])
     AS u(id, occurred, received, event, resource_id, body, n)
 ON CONFLICT DO NOTHING RETURNING id`
@@ -88,7 +88,7 @@ func insertEvents(tx *wtx, ws model.ID, rows []eventRow) ([]model.Event, error) 
 		ranks[i] = tx.events + int64(i) + 1
 	}
 	tx.events += int64(n)
-	res, err := tx.tx.Query(tx.ctx, insertEventsSQL, idv(ws), ids, occurred, received, names, resources, bodies, ranks)
+	res, err := tx.tx.Query(tx.ctx, insertEventsSQL, idv(ws), ids, occurred, received, names, resources, bodies, ranks, tx.s.origin)
 	if err != nil {
 		return nil, fmt.Errorf("insert events: %w", err)
 	}

@@ -60,6 +60,9 @@ type Config struct {
 	Now func() time.Time
 	// SkipMigrate opens without applying migrations (baton migrate validate).
 	SkipMigrate bool
+	// Origin names this replica in the events it writes (see
+	// RemoteEventsAfter); a random one when empty.
+	Origin string
 }
 
 // Defaults.
@@ -75,6 +78,8 @@ type Store struct {
 	log   *slog.Logger
 	clock func() time.Time
 	url   string
+	// origin is this replica's name, stamped on the events it writes.
+	origin string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -150,7 +155,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool, log: log, clock: clock, url: cfg.URL}
+	origin := cfg.Origin
+	if origin == "" {
+		origin = model.NewIDv7().String()
+	}
+	s := &Store{pool: pool, log: log, clock: clock, url: cfg.URL, origin: origin}
 	if err := s.waitReady(ctx, cfg.ConnectTimeout); err != nil {
 		pool.Close()
 		return nil, err
@@ -225,6 +234,9 @@ func (s *Store) Close() error {
 // Pool exposes the connection pool to the replica machinery (leader
 // election, notifications) of this package's callers in internal/.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Origin is the name this replica stamps on the events it writes.
+func (s *Store) Origin() string { return s.origin }
 
 // URL is the database URL the store was opened with.
 func (s *Store) URL() string { return s.url }

@@ -293,3 +293,17 @@ func syncDir(dir string) error {
 	_ = d.Sync() // not every file system syncs directories
 	return nil
 }
+
+// OpenRaw opens the database file read-only with database/sql, for tools
+// that read its tables directly (`baton migrate copy`). The caller closes
+// it; the file must exist.
+func OpenRaw(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
