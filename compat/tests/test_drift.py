@@ -49,8 +49,8 @@ def test_every_prefect_operation_is_served_or_omitted_with_a_reason(report, need
 
 
 def test_omissions_file_is_well_formed_and_every_entry_has_a_reason():
-    oms = drift.load_omissions()
-    assert oms, "compat/drift-omissions.txt is empty or missing"
+    assert drift.OMISSIONS_FILE.exists(), "compat/drift-omissions.txt is missing"
+    oms = drift.load_omissions()  # may hold no entry: Baton then serves every operation
     seen = set()
     for o in oms:
         assert o.reason and len(o.reason) > 10, f"line {o.line}: {o.key} needs a real reason"

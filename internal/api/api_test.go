@@ -596,3 +596,13 @@ func testKeys(t testing.TB) *blocks.Keyring {
 	}
 	return kr
 }
+
+// mustAny is must for a response that is not an object (a list, a number).
+func (s *testServer) mustAny(method, path string, body any, want int) any {
+	s.t.Helper()
+	code, out := s.do(method, path, body)
+	if code != want {
+		s.t.Fatalf("%s %s: status %d, want %d; body %v", method, path, code, want, out)
+	}
+	return out
+}

@@ -100,7 +100,7 @@ func deploymentRoutes() []route {
 			}
 			_, err = c.srv.cfg.Store.DeploymentUpdate(c.ctx, c.ws, did, func(d *model.Deployment) error {
 				d.Schedules = append(d.Schedules, added...)
-				return nil
+				return checkUniqueSlugs(d.Schedules)
 			})
 			return added, notFoundAs(err, "deployment", did)
 		}, id),
@@ -111,6 +111,9 @@ func deploymentRoutes() []route {
 				return nil
 			})
 		}, id, sid),
+		optionalBody(op(wsWrite, "POST", "/deployments/{id}/schedule", tag,
+			"Create the runs of a deployment's active schedules between start_time and end_time (past times backfill); existing runs are kept", 200,
+			scheduleDeploymentRuns, id)),
 		alsoOK(op(wsWrite, "POST", "/deployments/{id}/create_flow_run", tag, "Create a flow run of a deployment (200: the run with the same idempotency key)", 201, createDeploymentFlowRun, id)),
 		longPolling(op(wsWrite, "POST", "/deployments/get_scheduled_flow_runs", tag,
 			"Scheduled runs of deployments due before scheduled_before (Baton: wait_seconds long-polls until one is due)", 200, deploymentScheduledRuns)),
@@ -236,6 +239,9 @@ func createDeployment(c *call, b *model.DeploymentCreate) (model.Deployment, err
 	if err != nil {
 		return model.Deployment{}, err
 	}
+	if err := checkUniqueSlugs(scheds); err != nil {
+		return model.Deployment{}, err
+	}
 	enforce := true
 	if b.EnforceParameterSchema != nil {
 		enforce = *b.EnforceParameterSchema
@@ -280,11 +286,12 @@ func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
 	if err := checkConcurrency(b.ConcurrencyLimit, b.ConcurrencyOptions); err != nil {
 		return noContent{}, err
 	}
-	var scheds []model.DeploymentSchedule
+	now := c.srv.now()
 	if b.Schedules != nil {
-		var err error
-		if scheds, err = buildSchedules(*b.Schedules, c.srv.now()); err != nil {
-			return noContent{}, err
+		for i := range *b.Schedules {
+			if err := checkScheduleUpdate(&(*b.Schedules)[i], fmt.Sprintf("schedules[%d]", i), now); err != nil {
+				return noContent{}, err
+			}
 		}
 	}
 	cur, err := c.getDeployment(did)
@@ -322,7 +329,11 @@ func updateDeployment(c *call, b *model.DeploymentUpdate) (noContent, error) {
 			d.Paused = *b.Paused
 		}
 		if b.Schedules != nil {
-			d.Schedules = scheds
+			merged, err := mergeSchedules(d.Schedules, *b.Schedules, now)
+			if err != nil {
+				return err
+			}
+			d.Schedules = merged
 		}
 		switch {
 		case b.ConcurrencyLimit != nil:
@@ -414,7 +425,7 @@ func updateSchedule(c *call, b *model.DeploymentScheduleUpdate) (noContent, erro
 		}
 		s.Updated = model.NewTime(c.srv.now())
 		d.Schedules[i] = s
-		return nil
+		return checkUniqueSlugs(d.Schedules)
 	})
 }
 

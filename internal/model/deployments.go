@@ -108,13 +108,17 @@ type DeploymentScheduleCreate struct {
 }
 
 // DeploymentScheduleUpdate is the body of PATCH
-// /deployments/{id}/schedules/{schedule_id}; nil fields are unchanged.
+// /deployments/{id}/schedules/{schedule_id} and one element of the
+// schedules of PATCH /deployments/{id}; nil fields are unchanged. Replaces
+// names the slug of an existing schedule this one renames (PATCH
+// /deployments/{id} only; ignored elsewhere, as in Prefect).
 type DeploymentScheduleUpdate struct {
 	Active           *bool           `json:"active"`
 	Schedule         *Schedule       `json:"schedule"`
 	MaxScheduledRuns *int            `json:"max_scheduled_runs"`
 	Parameters       json.RawMessage `json:"parameters"`
 	Slug             *string         `json:"slug"`
+	Replaces         *string         `json:"replaces"`
 }
 
 // ConcurrencyOptions says what happens to a deployment run that finds the
@@ -208,12 +212,14 @@ type DeploymentCreate struct {
 }
 
 // DeploymentUpdate is the body of PATCH /deployments/{id}; nil fields are
-// left unchanged (a present schedules list replaces the schedules).
+// left unchanged. A present schedules list is matched to the existing
+// schedules by slug when they all have one (Prefect 3's rules, see
+// api.mergeSchedules), else it replaces them.
 type DeploymentUpdate struct {
 	Version                  *string                     `json:"version"`
 	Description              *string                     `json:"description"`
 	Paused                   *bool                       `json:"paused"`
-	Schedules                *[]DeploymentScheduleCreate `json:"schedules"`
+	Schedules                *[]DeploymentScheduleUpdate `json:"schedules"`
 	ConcurrencyLimit         *int                        `json:"concurrency_limit"`
 	ConcurrencyOptions       *ConcurrencyOptions         `json:"concurrency_options"`
 	Parameters               json.RawMessage             `json:"parameters"`

@@ -2,12 +2,9 @@ package services
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 
@@ -162,7 +159,7 @@ func (s *Scheduler) plan(t store.ScheduleTarget, now time.Time) ([]runs.PlannedR
 		}
 		next = minTime(next, check)
 		for _, at := range times {
-			planned = append(planned, runs.PlannedRun{Run: autoRun(d, sc, at, now), At: at})
+			planned = append(planned, runs.PlannedRun{Run: runs.AutoRun(d, sc, at, now), At: at})
 		}
 	}
 	if next.Before(now.Add(minRecheck)) {
@@ -180,32 +177,7 @@ func minTime(a, b time.Time) time.Time {
 
 // IdempotencyKey is the key of the auto-scheduled run of a schedule at at.
 func IdempotencyKey(deployment, sched model.ID, at time.Time) string {
-	return "scheduled " + deployment.String() + " " + sched.String() + " " + at.UTC().Format(time.RFC3339)
-}
-
-// autoRun builds the run of schedule sc at at (the runs layer gives it its
-// name and its SCHEDULED state).
-func autoRun(d model.Deployment, sc model.DeploymentSchedule, at, now time.Time) model.FlowRun {
-	params := map[string]any{}
-	_ = json.Unmarshal(d.Parameters, &params)
-	var extra map[string]any
-	if json.Unmarshal(sc.Parameters, &extra) == nil {
-		maps.Copy(params, extra)
-	}
-	rawParams, _ := json.Marshal(params)
-	key := IdempotencyKey(d.ID, sc.ID, at)
-	labels := model.Labels{}
-	maps.Copy(labels, d.Labels)
-	labels["prefect.deployment.id"] = d.ID.String()
-	tags := append([]string{"auto-scheduled"}, slices.DeleteFunc(slices.Clone(d.Tags), func(t string) bool { return t == "auto-scheduled" })...)
-	return model.FlowRun{
-		ID: model.NewID(), Created: model.NewTime(now), Updated: model.NewTime(now), FlowID: d.FlowID,
-		DeploymentID: &d.ID, DeploymentVersion: d.Version, Parameters: rawParams, Context: json.RawMessage("{}"),
-		IdempotencyKey: &key, Tags: tags, Labels: labels, AutoScheduled: true, JobVariables: json.RawMessage("{}"),
-		WorkQueueName: d.WorkQueueName, WorkQueueID: d.WorkQueueID, WorkPoolID: d.WorkPoolID, WorkPoolName: d.WorkPoolName,
-		EmpiricalPolicy: model.FlowRunPolicy{PauseKeys: []string{}},
-		CreatedBy:       &model.CreatedBy{ID: &sc.ID, Type: "SCHEDULE", DisplayValue: sc.Schedule.Kind() + " schedule"},
-	}
+	return runs.ScheduledRunKey(deployment, sched, at)
 }
 
 // RunServices returns the services that manage runs over time (scheduler,

@@ -41,6 +41,9 @@ type Deployments interface {
 	// deployment changed since target.Generation was read. It reports how
 	// many runs were new and the events of those runs.
 	DeploymentScheduleRuns(ctx context.Context, target ScheduleTarget, runs []NewFlowRun, nextCheck time.Time) (ScheduledRuns, error)
+	// DeploymentScheduleTarget reads one deployment as a Manual schedule
+	// target (POST /deployments/{id}/schedule).
+	DeploymentScheduleTarget(ctx context.Context, ws, id model.ID) (ScheduleTarget, error)
 	// DeploymentAdmitRuns keeps, in order, the scheduled runs that may be
 	// dispatched now under their deployments' concurrency limits (a
 	// deployment at its limit of PENDING, RUNNING and CANCELLING runs gets
@@ -56,6 +59,11 @@ type ScheduleTarget struct {
 	// Generation increments whenever the deployment's scheduling inputs
 	// change; DeploymentScheduleRuns refuses to insert for a stale one.
 	Generation int64
+	// Manual marks runs asked for through the API rather than by the
+	// scheduler: they are inserted even when the deployment is paused (as
+	// Prefect's schedule route does), and the scheduler's next check time
+	// is left alone.
+	Manual bool
 }
 
 // ScheduledRuns is what DeploymentScheduleRuns inserted.

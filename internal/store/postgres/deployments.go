@@ -291,6 +291,22 @@ func (s *Store) DeploymentGet(ctx context.Context, ws, id model.ID) (model.Deplo
 	return s.deploymentBy(ctx, selectDeploymentSQL, id, idv(ws), idv(id))
 }
 
+// DeploymentScheduleTarget reads one deployment with its generation, for
+// scheduling its runs on request.
+func (s *Store) DeploymentScheduleTarget(ctx context.Context, ws, id model.ID) (store.ScheduleTarget, error) {
+	var row deploymentRow
+	var gen int64
+	err := s.queryRow(ctx, selectDeploymentSQL, idv(ws), idv(id)).Scan(append(row.dest(), &gen)...)
+	if noRows(err) {
+		return store.ScheduleTarget{}, notFound("deployment", id)
+	}
+	if err != nil {
+		return store.ScheduleTarget{}, fmt.Errorf("postgres: get deployment: %w", err)
+	}
+	d, err := row.deployment()
+	return store.ScheduleTarget{Workspace: ws, Deployment: d, Generation: gen, Manual: true}, err
+}
+
 // DeploymentGetByName finds flowName/name.
 func (s *Store) DeploymentGetByName(ctx context.Context, ws model.ID, flowName, name string) (model.Deployment, error) {
 	q := `SELECT ` + deploymentCols + `, d.generation FROM ` + deploymentFrom + ` JOIN flows f ON f.id = d.flow_id
@@ -511,7 +527,7 @@ func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.Schedul
 		var gen int64
 		var paused bool
 		err := tx.queryRow(`SELECT generation, paused FROM deployments WHERE workspace_id = ? AND id = ? FOR UPDATE`, idv(ws), idv(id)).Scan(&gen, &paused)
-		if noRows(err) || (err == nil && (gen != target.Generation || paused)) {
+		if noRows(err) || (err == nil && (gen != target.Generation || (paused && !target.Manual))) {
 			return nil // deleted, paused or changed meanwhile: the next round uses the new definition
 		}
 		if err != nil {
@@ -550,6 +566,9 @@ func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.Schedul
 			}
 			res.Events = append(res.Events, fresh...)
 			res.Created++
+		}
+		if target.Manual {
+			return nil
 		}
 		_, err = tx.exec(`UPDATE deployments SET next_check = ? WHERE workspace_id = ? AND id = ? AND generation = ?`,
 			model.NewTime(nextCheck).Micros(), idv(ws), idv(id), target.Generation)

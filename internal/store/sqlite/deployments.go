@@ -306,6 +306,22 @@ func (s *Store) DeploymentGet(ctx context.Context, ws, id model.ID) (model.Deplo
 	return s.deploymentBy(ctx, selectDeploymentSQL, id, idv(ws), idv(id))
 }
 
+// DeploymentScheduleTarget reads one deployment with its generation, for
+// scheduling its runs on request.
+func (s *Store) DeploymentScheduleTarget(ctx context.Context, ws, id model.ID) (store.ScheduleTarget, error) {
+	var row deploymentRow
+	var gen int64
+	err := s.queryRow(ctx, selectDeploymentSQL, idv(ws), idv(id)).Scan(append(row.dest(), &gen)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ScheduleTarget{}, notFound("deployment", id)
+	}
+	if err != nil {
+		return store.ScheduleTarget{}, fmt.Errorf("sqlite: get deployment: %w", err)
+	}
+	d, err := row.deployment()
+	return store.ScheduleTarget{Workspace: ws, Deployment: d, Generation: gen, Manual: true}, err
+}
+
 // DeploymentGetByName finds flowName/name.
 func (s *Store) DeploymentGetByName(ctx context.Context, ws model.ID, flowName, name string) (model.Deployment, error) {
 	q := `SELECT ` + deploymentCols + `, d.generation FROM ` + deploymentFrom + ` JOIN flows f ON f.id = d.flow_id
@@ -526,7 +542,7 @@ func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.Schedul
 		var gen int64
 		var paused int
 		err := tx.queryRow(`SELECT generation, paused FROM deployments WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id)).Scan(&gen, &paused)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && (gen != target.Generation || paused != 0)) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (gen != target.Generation || (paused != 0 && !target.Manual))) {
 			return nil // deleted, paused or changed meanwhile: the next round uses the new definition
 		}
 		if err != nil {
@@ -565,6 +581,9 @@ func (s *Store) DeploymentScheduleRuns(ctx context.Context, target store.Schedul
 			}
 			res.Events = append(res.Events, fresh...)
 			res.Created++
+		}
+		if target.Manual {
+			return nil
 		}
 		_, err = tx.exec(`UPDATE deployments SET next_check = ? WHERE workspace_id = ? AND id = ? AND generation = ?`,
 			model.NewTime(nextCheck).Micros(), idv(ws), idv(id), target.Generation)
