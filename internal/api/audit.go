@@ -61,6 +61,7 @@ var auditedRoutes = map[string]auditSpec{
 	"DELETE /accounts/{account_id}/service_accounts/{user_id}/api_keys/{id}":      {action: "api_key.deleted", target: "api_key", idParam: "id"},
 	"POST /accounts/{account_id}/service_accounts/{user_id}/api_keys/{id}/rotate": {action: "api_key.rotated", target: "api_key", idParam: "id"},
 	"POST /me/api_keys":             {action: "api_key.created", target: "api_key", perUser: true},
+	"POST /auth/client_key":         {action: "api_key.created", target: "api_key", perUser: true},
 	"DELETE /me/api_keys/{id}":      {action: "api_key.deleted", target: "api_key", idParam: "id", perUser: true},
 	"POST /me/api_keys/{id}/rotate": {action: "api_key.rotated", target: "api_key", idParam: "id", perUser: true},
 

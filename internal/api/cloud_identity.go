@@ -48,6 +48,10 @@ type signUpResponse struct {
 type providerInfo struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"display_name"`
+	// Kind is oidc, google or github.
+	Kind string `json:"kind"`
+	// StartURL begins the sign-in (append ?next=/path to come back there).
+	StartURL string `json:"start_url"`
 }
 
 // keyCreate is the body of API key creation.
@@ -116,7 +120,7 @@ func identityRoutes() []route {
 		op(anyone, "GET", "/auth/providers", "Cloud", "Configured single-sign-on providers", 200, func(c *call, _ *noBody) ([]providerInfo, error) {
 			out := []providerInfo{}
 			for _, p := range c.srv.cfg.Tenancy.OIDCProviders() {
-				out = append(out, providerInfo{Name: p.Name, DisplayName: p.DisplayName})
+				out = append(out, providerInfo{Name: p.Name, DisplayName: p.DisplayName, Kind: p.Kind, StartURL: "/api/auth/sso/" + p.Name + "/start"})
 			}
 			return out, nil
 		}),

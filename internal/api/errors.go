@@ -127,6 +127,8 @@ var tenancyStatus = map[tenancy.Kind]int{
 	tenancy.Conflict:        http.StatusConflict,
 	tenancy.Invalid:         http.StatusUnprocessableEntity,
 	tenancy.Throttled:       http.StatusTooManyRequests,
+	tenancy.BadRequest:      http.StatusBadRequest,
+	tenancy.Upstream:        http.StatusBadGateway,
 }
 
 // writeError renders err. 500s use Prefect's {"exception_message": ...}

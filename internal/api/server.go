@@ -201,6 +201,7 @@ func (s *Server) allRoutes() []route {
 	rs = append(rs, artifactRoutes()...)
 	rs = append(rs, blockRoutes()...)
 	rs = append(rs, cloudRoutes()...)
+	rs = append(rs, ssoRoutes()...)
 	rs = append(rs, retentionRoutes()...)
 	return rs
 }

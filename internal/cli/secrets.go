@@ -27,7 +27,7 @@ and replaces the file (an interrupted rotation can be run again). With an operat
 		},
 	}
 	rotate.Flags().StringVar(&newKeyFile, "new-key-file", "", "file holding the new base64 32-byte key (required when the key is the operator's)")
-	return group("secrets", "Manage the key that encrypts block secrets at rest", rotate)
+	return group("secrets", "Manage the key that encrypts block secrets (and sealed SSO client secrets) at rest", rotate, a.sealSSOCmd())
 }
 
 func secretsRotateKey(ctx context.Context, env Env, newKeyFile string) error {

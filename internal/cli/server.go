@@ -187,8 +187,12 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
+	sso, err := ssoProviders(os.Getenv, cfg, keys)
+	if err != nil {
+		return err
+	}
 	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log,
-		WorkspaceCreated: installBlockTypes(st)})
+		WorkspaceCreated: installBlockTypes(st), OIDC: sso})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,11 @@ const (
 	Invalid
 	// Throttled: too many failed attempts; retry after RetryAfter (429).
 	Throttled
+	// BadRequest: the request cannot be used as sent (a sign-in callback
+	// with a wrong, expired or replayed state or code) (400).
+	BadRequest
+	// Upstream: an identity provider failed or could not be reached (502).
+	Upstream
 )
 
 // Error is a decision the caller shows to the client: what kind of refusal

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
+
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -84,6 +86,10 @@ type Service struct {
 	keyCache map[string]cachedPrincipal
 	roles    map[[2]model.ID]cachedRole
 	touched  map[model.ID]time.Time
+	// pending holds started SSO sign-ins by state hash; discovered the
+	// OIDC providers whose discovery document was read (sso.go).
+	pending    map[string]ssoState
+	discovered map[string]*oidc.Provider
 }
 
 type cachedPrincipal struct {
@@ -122,13 +128,22 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	seen := map[string]bool{}
+	providers := make([]OIDCProvider, 0, len(cfg.OIDC))
 	for i, p := range cfg.OIDC {
 		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("tenancy: OIDC provider %d: %w", i, err)
+			return nil, fmt.Errorf("tenancy: sso provider %d (%s): %w", i+1, p.Name, err)
 		}
+		if seen[p.Name] {
+			return nil, fmt.Errorf("tenancy: sso provider %q is configured twice", p.Name)
+		}
+		seen[p.Name] = true
+		providers = append(providers, p.withDefaults())
 	}
+	cfg.OIDC = providers
 	return &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		keyCache: map[string]cachedPrincipal{}, roles: map[[2]model.ID]cachedRole{}, touched: map[model.ID]time.Time{}}, nil
+		keyCache: map[string]cachedPrincipal{}, roles: map[[2]model.ID]cachedRole{}, touched: map[model.ID]time.Time{},
+		pending: map[string]ssoState{}, discovered: map[string]*oidc.Provider{}}, nil
 }
 
 // Mode returns the configured mode.
@@ -444,19 +459,30 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string
 	for _, k := range keys {
 		s.throttle.Succeed(k)
 	}
-	token, err := newToken()
+	token, err := s.openSession(ctx, u, clientAddr, "password")
 	if err != nil {
 		return "", model.User{}, err
 	}
+	return token, u, nil
+}
+
+// openSession opens a browser session for u (signed in by method) and
+// records the sign-in; it returns the session's secret for the cookie.
+func (s *Service) openSession(ctx context.Context, u model.User, clientAddr, method string) (string, error) {
+	now := s.now()
+	token, err := newToken()
+	if err != nil {
+		return "", err
+	}
 	se := model.Session{UserID: u.ID, Created: model.NewTime(now), Expires: model.NewTime(now.Add(s.cfg.SessionTTL))}
 	if err := s.st.SessionCreate(ctx, HashSecret(token), se); err != nil {
-		return "", model.User{}, err
+		return "", err
 	}
-	s.log.InfoContext(ctx, "tenancy: signed in", slog.String("user_id", u.ID.String()))
+	s.log.InfoContext(ctx, "tenancy: signed in", slog.String("user_id", u.ID.String()), slog.String("method", method))
 	uid := u.ID
 	s.AuditUser(ctx, u.ID, model.AuditEvent{Action: "auth.signin", ActorID: &uid, ActorName: u.Email, TargetType: "user",
-		TargetID: u.ID.String(), TargetName: u.Email, SourceAddr: clientAddr, Detail: "password"})
-	return token, u, nil
+		TargetID: u.ID.String(), TargetName: u.Email, SourceAddr: clientAddr, Detail: method})
+	return token, nil
 }
 
 // SignOut ends the session with this token.
