@@ -13,14 +13,15 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e test-fuzz vet fmt-check fuzz bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
 
 help: ## Show this help
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+	@c=; r=; if [ -t 1 ] && [ -z "$$NO_COLOR" ]; then c='\033[36m'; r='\033[0m'; fi; \
+	grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk -v c="$$c" -v r="$$r" 'BEGIN {FS = ":.*?## "}; {printf "  %s%-19s%s %s\n", c, $$1, r, $$2}'
 
 build: ## Build the baton binary into bin/ (prints each package as it compiles)
 	@echo "Building $(BIN); a first build downloads modules and compiles SQLite, which takes a few minutes." >&2
 	$(GO) build -v -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/baton
 	@echo "Built $(BIN) ($$(./$(BIN) version))." >&2
 
-run: build ## Build and start the server on 127.0.0.1:4200 (SQLite in $$BATON_HOME, default ~/.baton)
+run: build ## Build and start the server on 127.0.0.1:4200 (SQLite in $BATON_HOME, default ~/.baton)
 	./$(BIN) server start
 
 vet: ## go vet
