@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -85,6 +86,9 @@ type app struct {
 	// used is the connection a client command resolved, for errors that
 	// say which address was tried and where it came from.
 	used *clientSettings
+	// watchTick, when set, paces the polls of --watch (tests); by default
+	// they are 500 ms apart.
+	watchTick func() <-chan time.Time
 }
 
 // Run executes the command line args (without the program name) and returns

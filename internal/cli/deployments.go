@@ -331,22 +331,61 @@ func (p paramFlags) Set(s string) error {
 	return nil
 }
 
-// watchRun polls a run until it ends, printing each new state.
+// watchRun polls a run until it ends, printing each state it enters from
+// the state it is in now on, with the time the server recorded it. States a
+// run passes through between two polls (a quick flow is Running for a few
+// milliseconds) are read from its state history, so none is skipped.
 func (a *app) watchRun(ctx context.Context, c *worker.Client, id model.ID, timeout time.Duration) error {
 	var deadline <-chan time.Time
 	if timeout > 0 {
 		deadline = time.After(timeout)
 	}
+	tick := a.watchTick
+	if tick == nil {
+		tick = func() <-chan time.Time { return time.After(500 * time.Millisecond) }
+	}
 	pal := a.palette(a.env.Stdout)
-	last := ""
+	show := func(st model.State) {
+		fmt.Fprintf(a.env.Stdout, "%s  %s\n", st.Timestamp.Local().Format("15:04:05"), pal.state(string(st.Type), st.Name))
+	}
+	var seen map[model.ID]bool // the states printed (or before the watch began), once the first is printed
+	last, lastID := "", model.ID{}
 	for {
 		var run model.FlowRun
 		if err := c.Do(ctx, "GET", "/flow_runs/"+id.String(), nil, &run); err != nil {
 			return err
 		}
-		if run.State != nil && run.State.Name != last {
-			last = run.State.Name
-			fmt.Fprintf(a.env.Stdout, "%s  %s\n", time.Now().Format("15:04:05"), pal.state(string(run.State.Type), last))
+		if run.State != nil && run.State.ID != lastID {
+			if seen == nil {
+				// The first poll: the run's current state, and what came before
+				// it counts as seen.
+				seen = map[model.ID]bool{}
+				var history []model.State
+				if err := c.Do(ctx, "GET", "/flow_run_states?flow_run_id="+id.String(), nil, &history); err != nil {
+					return err
+				}
+				for _, st := range history {
+					seen[st.ID] = true
+				}
+				show(*run.State)
+				seen[run.State.ID] = true
+			} else {
+				var history []model.State
+				if err := c.Do(ctx, "GET", "/flow_run_states?flow_run_id="+id.String(), nil, &history); err != nil {
+					return err
+				}
+				for _, st := range history {
+					if !seen[st.ID] {
+						seen[st.ID] = true
+						show(st)
+					}
+				}
+				if !seen[run.State.ID] { // the history is read after the run: it holds the run's state unless a retention sweep intervened
+					seen[run.State.ID] = true
+					show(*run.State)
+				}
+			}
+			last, lastID = run.State.Name, run.State.ID
 		}
 		if run.StateType != nil && run.StateType.Terminal() {
 			if *run.StateType != model.StateCompleted {
@@ -359,7 +398,7 @@ func (a *app) watchRun(ctx context.Context, c *worker.Client, id model.ID, timeo
 			return ctx.Err()
 		case <-deadline:
 			return exitError{code: 1, msg: fmt.Sprintf("flow run %s is still %s after %s", run.Name, last, timeout)}
-		case <-time.After(500 * time.Millisecond):
+		case <-tick():
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton/internal/model"
 )
 
 func TestFlowRunRetryAndDelete(t *testing.T) {
@@ -115,5 +117,71 @@ func TestFlowRunRetryAndDelete(t *testing.T) {
 	}
 	if code, _, errs := e.run("", "flow-run", "retry", "nope"); code != 2 || !strings.Contains(errs, "is not a flow run id") {
 		t.Errorf("retry of a bad id: %d %q", code, errs)
+	}
+}
+
+// --watch prints every state the run enters, also those it passes through
+// between two polls (a quick flow is Running for milliseconds): the README
+// promises "each state".
+func TestWatchPrintsEveryState(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "server")
+	e := newTestEnv(t)
+	e.vars["BATON_API_URL"] = srv.api
+	e.mustRun("work-pool", "create", "watch-pool")
+	e.mustRun("deployment", "create", "quick", "--flow", "watch-flow", "--pool", "watch-pool", "--command", "true")
+	out := e.mustRun("deployment", "run", "watch-flow/quick")
+	id, err := model.ParseID(strings.SplitN(strings.SplitN(out, "(", 2)[1], ")", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	wout := &lockedBuffer{}
+	tick := make(chan time.Time)
+	a := &app{env: e.env(strings.NewReader(""), wout, wout), watchTick: func() <-chan time.Time { return tick }}
+	c, err := a.client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.watchRun(t.Context(), c, id, time.Minute) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(wout.String(), "Scheduled") {
+		if time.Now().After(deadline) {
+			t.Fatalf("watch printed no Scheduled: %q", wout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Between two polls, the run goes all the way to Completed.
+	for _, typ := range []string{"PENDING", "RUNNING", "COMPLETED"} {
+		var res model.OrchestrationResult
+		if err := c.Do(t.Context(), "POST", "/flow_runs/"+id.String()+"/set_state", map[string]any{"state": map[string]any{"type": typ}, "force": true}, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != model.StatusAccept {
+			t.Fatalf("%s: %+v", typ, res)
+		}
+	}
+	var werr error
+	select {
+	case tick <- time.Now():
+		select {
+		case werr = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("watch did not end: %q", wout.String())
+		}
+	case werr = <-done: // a watch that does not wait for its tick
+	case <-time.After(30 * time.Second):
+		t.Fatalf("watch did not poll again: %q", wout.String())
+	}
+	if werr != nil {
+		t.Fatalf("watch: %v\n%s", werr, wout.String())
+	}
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(wout.String()), "\n") {
+		f := strings.Fields(line)
+		names = append(names, f[len(f)-1])
+	}
+	if strings.Join(names, " ") != "Scheduled Pending Running Completed" {
+		t.Errorf("watch printed %q, want each state in order", wout.String())
 	}
 }
