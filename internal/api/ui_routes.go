@@ -23,6 +23,31 @@ type flowIDs struct {
 	FlowIDs []model.ID `json:"flow_ids" required:"true"`
 }
 
+// deploymentRunsQuery is the body of POST /ui/deployments/runs (Baton's
+// own): the deployments of a list page, and how many of each one's latest
+// runs to return (default 8, at most 50).
+type deploymentRunsQuery struct {
+	DeploymentIDs []model.ID `json:"deployment_ids" required:"true"`
+	Recent        *int       `json:"recent"`
+}
+
+// runDot is a flow run reduced to what a list row shows of it.
+type runDot struct {
+	ID                model.ID         `json:"id"`
+	Name              string           `json:"name"`
+	StateType         *model.StateType `json:"state_type"`
+	StateName         *string          `json:"state_name"`
+	ExpectedStartTime *model.Time      `json:"expected_start_time"`
+}
+
+// deploymentRuns is one deployment's entry in the answer: its next
+// scheduled run (null when none) and its latest runs that are not
+// scheduled, newest first.
+type deploymentRuns struct {
+	Next   *runDot  `json:"next"`
+	Recent []runDot `json:"recent"`
+}
+
 // simpleNextFlowRun is Prefect's SimpleNextFlowRun: a flow's next
 // scheduled run.
 type simpleNextFlowRun struct {
@@ -150,6 +175,7 @@ func uiRoutes() []route {
 				}
 				return out, nil
 			}),
+		op(wsRead, "POST", "/ui/deployments/runs", tag, "Baton's own: each deployment's next scheduled run and latest other runs, newest first (one call for a deployments list page instead of two per row)", 200, deploymentRunSummaries),
 		op(wsRead, "GET", "/ui/task_runs/{id}", tag, "A task run with its flow run's name", 200, func(c *call, _ *noBody) (uiTaskRun, error) {
 			rid := c.id("id")
 			tr, err := c.srv.cfg.Store.TaskRunGet(c.ctx, c.ws, rid)
@@ -268,6 +294,56 @@ func dashboardTaskRunCounts(c *call, q *dashboardCountsQuery) ([]taskRunBucket, 
 			return nil, err
 		}
 		out[i] = taskRunBucket{Completed: done, Failed: failed}
+	}
+	return out, nil
+}
+
+func deploymentRunSummaries(c *call, b *deploymentRunsQuery) (map[string]deploymentRuns, error) {
+	if err := checkIDs("deployment_ids", b.DeploymentIDs); err != nil {
+		return nil, err
+	}
+	recent := 8
+	if b.Recent != nil {
+		if *b.Recent < 0 || *b.Recent > 50 {
+			return nil, errorf(http.StatusUnprocessableEntity, "field \"recent\": must be between 0 and 50, got %d", *b.Recent)
+		}
+		recent = *b.Recent
+	}
+	dot := func(r model.FlowRun) runDot {
+		return runDot{ID: r.ID, Name: r.Name, StateType: r.StateType, StateName: r.StateName, ExpectedStartTime: r.ExpectedStartTime}
+	}
+	scheduled := []model.StateType{model.StateScheduled}
+	out := make(map[string]deploymentRuns, len(b.DeploymentIDs))
+	for _, id := range b.DeploymentIDs {
+		if _, ok := out[id.String()]; ok {
+			continue
+		}
+		of := &model.OptionalIDFilter{Any: []model.ID{id}}
+		entry := deploymentRuns{Recent: []runDot{}}
+		next, err := c.srv.cfg.Store.FlowRunList(c.ctx, c.ws, model.RunQuery{
+			FlowRuns: &model.FlowRunFilter{DeploymentID: of, State: &model.StateFilter{Type: &model.StateTypeFilter{Any: scheduled}}},
+			Sort:     "EXPECTED_START_TIME_ASC", Limit: 1,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(next) == 1 {
+			d := dot(next[0])
+			entry.Next = &d
+		}
+		if recent > 0 {
+			latest, err := c.srv.cfg.Store.FlowRunList(c.ctx, c.ws, model.RunQuery{
+				FlowRuns: &model.FlowRunFilter{DeploymentID: of, State: &model.StateFilter{Type: &model.StateTypeFilter{NotAny: scheduled}}},
+				Sort:     "EXPECTED_START_TIME_DESC", Limit: recent,
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range latest {
+				entry.Recent = append(entry.Recent, dot(r))
+			}
+		}
+		out[id.String()] = entry
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@
 import type {
   Deployment,
   DeploymentFilter,
+  DeploymentRuns,
   DeploymentSchedule,
   GlobalConcurrencyLimit,
   OrchestrationResult,
@@ -112,6 +113,9 @@ export const api = {
 
   flowRuns: (body: FlowRunQuery & { sort?: FlowRunSort; limit?: number; offset?: number }, signal?: AbortSignal) =>
     request<FlowRun[]>("POST", "/flow_runs/filter", body, signal),
+  /** Baton's own: each deployment's next run and latest runs in one call (a list page's rows). */
+  deploymentRuns: (body: { deployment_ids: string[]; recent?: number }, signal?: AbortSignal) =>
+    request<Record<string, DeploymentRuns>>("POST", "/ui/deployments/runs", body, signal),
   flowRunsCount: (body: FlowRunQuery, signal?: AbortSignal) => request<number>("POST", "/flow_runs/count", body, signal),
   flowRunsPage: (body: FlowRunQuery & { sort?: FlowRunSort; limit: number; page: number }, signal?: AbortSignal) =>
     request<Paginated<FlowRun>>("POST", "/flow_runs/paginate", body, signal),

@@ -174,6 +174,21 @@ export interface EventCount {
   end_time: string;
 }
 
+/** A flow run reduced to what a list row shows of it (POST /ui/deployments/runs). */
+export interface RunDot {
+  id: string;
+  name: string;
+  state_type: StateType | null;
+  state_name: string | null;
+  expected_start_time: string | null;
+}
+
+/** A deployment's next scheduled run and its latest other runs, newest first. */
+export interface DeploymentRuns {
+  next: RunDot | null;
+  recent: RunDot[];
+}
+
 export interface Paginated<T> {
   results: T[];
   count: number;

@@ -2,11 +2,11 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../api/client";
-import type { Deployment, DeploymentFilter } from "../api/types";
+import type { Deployment, DeploymentFilter, DeploymentRuns } from "../api/types";
 import { Empty, ErrorBox, Loading, Pager, Tags } from "../components/common";
 import { formatCount } from "../lib/format";
 import { describeSchedule } from "../lib/schedules";
-import { DeploymentStatus, NextRun, RecentRunDots, useQuickRun } from "./common";
+import { DeploymentStatus, NextRun, RunDots, useDeploymentRuns, useQuickRun } from "./common";
 
 const PAGE = 25;
 
@@ -41,6 +41,7 @@ export function DeploymentsPage() {
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
   });
+  const runs = useDeploymentRuns(list.data?.results.map((d) => d.id) ?? []);
   return (
     <div className="page">
       <header className="page-head">
@@ -97,7 +98,7 @@ export function DeploymentsPage() {
               </thead>
               <tbody>
                 {list.data.results.map((d) => (
-                  <Row key={d.id} d={d} />
+                  <Row key={d.id} d={d} runs={runs.data?.[d.id]} />
                 ))}
               </tbody>
             </table>
@@ -109,7 +110,7 @@ export function DeploymentsPage() {
   );
 }
 
-function Row({ d }: { d: Deployment }) {
+function Row({ d, runs }: { d: Deployment; runs: DeploymentRuns | undefined }) {
   const run = useQuickRun(d);
   const active = d.schedules.filter((s) => s.active);
   return (
@@ -132,7 +133,7 @@ function Row({ d }: { d: Deployment }) {
         )}
       </td>
       <td>
-        <NextRun deploymentId={d.id} />
+        <NextRun next={runs?.next} />
       </td>
       <td>
         <DeploymentStatus d={d} />
@@ -142,7 +143,7 @@ function Row({ d }: { d: Deployment }) {
         <Tags tags={d.tags} />
       </td>
       <td>
-        <RecentRunDots deploymentId={d.id} />
+        {runs && <RunDots runs={runs.recent} />}
       </td>
       <td className="row-actions">
         <button type="button" className="small" onClick={() => run.mutate()} disabled={run.isPending} aria-label={`Run ${d.name} now`}>

@@ -4,12 +4,12 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useNavigate } from "react-router";
 import { api } from "../api/client";
-import type { Deployment } from "../api/types";
+import type { Deployment, RunDot } from "../api/types";
 import { Time } from "../components/common";
 import { notify, notifyError } from "../components/toast";
 import { stateLabel, stateVar } from "../lib/states";
 
-/** The latest runs of a deployment as coloured dots, newest on the right. */
+/** The latest runs of one deployment as coloured dots, newest on the right (a deployment's page). */
 export function RecentRunDots({ deploymentId, count = 8 }: { deploymentId: string; count?: number }) {
   const q = useQuery({
     queryKey: ["flow_runs", "deployment-recent", deploymentId, count],
@@ -21,27 +21,38 @@ export function RecentRunDots({ deploymentId, count = 8 }: { deploymentId: strin
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
   });
-  const runs = [...(q.data ?? [])].reverse();
-  if (q.data && runs.length === 0) return <span className="muted small">No runs yet</span>;
+  return q.data ? <RunDots runs={q.data} /> : null;
+}
+
+/** Runs (newest first) as coloured dots, newest on the right. */
+export function RunDots({ runs }: { runs: RunDot[] }) {
+  const ordered = [...runs].reverse();
+  if (ordered.length === 0) return <span className="muted small">No runs yet</span>;
   return (
-    <span className="dots" role="img" aria-label={`Latest runs: ${runs.map((r) => (r.state_type ? stateLabel(r.state_type) : "unknown")).join(", ")}`}>
-      {runs.map((r) => (
+    <span className="dots" role="img" aria-label={`Latest runs: ${ordered.map((r) => (r.state_type ? stateLabel(r.state_type) : "unknown")).join(", ")}`}>
+      {ordered.map((r) => (
         <span key={r.id} className="dot" style={{ "--dot": stateVar(r.state_type) } as React.CSSProperties} title={`${r.name}: ${r.state_name ?? ""}`} />
       ))}
     </span>
   );
 }
 
-/** The deployment's next scheduled run, from the runs the scheduler created. */
-export function NextRun({ deploymentId }: { deploymentId: string }) {
-  const q = useQuery({
-    queryKey: ["flow_runs", "deployment-next", deploymentId],
-    queryFn: ({ signal }) =>
-      api.flowRuns({ flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: ["SCHEDULED"] } } }, sort: "EXPECTED_START_TIME_ASC", limit: 1 }, signal),
+/**
+ * The next run and latest runs of every deployment on a list page, in one
+ * request (two per row before: a page of 25 made 50 calls).
+ */
+export function useDeploymentRuns(ids: string[]) {
+  return useQuery({
+    queryKey: ["flow_runs", "deployment-summaries", ids],
+    queryFn: ({ signal }) => api.deploymentRuns({ deployment_ids: ids, recent: 8 }, signal),
+    enabled: ids.length > 0,
     placeholderData: keepPreviousData,
     refetchInterval: 15_000,
   });
-  const next = q.data?.[0];
+}
+
+/** A deployment's next scheduled run, or a dash. */
+export function NextRun({ next }: { next: RunDot | null | undefined }) {
   if (!next) return <span className="muted">—</span>;
   return <Time iso={next.expected_start_time} />;
 }
