@@ -37,6 +37,10 @@ type engine struct {
 	// being evaluated are, so proactive triggers judge absences on the
 	// events' time scale, not the wall clock's, when evaluation lags.
 	clockEvent, clockUpdated time.Time
+
+	// held are events evaluated only once the event they follow has been
+	// (see follows.go), by position.
+	held map[int64]*heldEvent
 }
 
 func newEngine(s *Service) *engine {
@@ -75,6 +79,9 @@ func (e *engine) reset(ctx context.Context) error {
 		}
 	}
 	e.ev = ev
+	if err := e.loadHeld(ctx, st.Held); err != nil {
+		return err
+	}
 	all, err := e.s.st.AutomationsAll(ctx)
 	if err != nil {
 		return err
@@ -199,10 +206,18 @@ func (e *engine) tick(ctx context.Context) error {
 				continue
 			}
 			e.updateClock(&ev)
+			if hold, err := e.mustWait(ctx, se, &ev); err != nil {
+				return err
+			} else if hold {
+				continue
+			}
 			e.ev.reactive(se.Workspace, &ev)
 		}
 		if len(batch) > 0 {
 			e.position = batch[len(batch)-1].Seq
+		}
+		if err := e.releaseFollowers(ctx); err != nil {
+			return err
 		}
 		if err := e.periodic(ctx); err != nil {
 			return err

@@ -96,6 +96,9 @@ type step struct {
 	actions      []store.AutomationAction
 	events       []store.WorkspaceEvent
 	dropped      []store.TriggerStateKey
+	// hold and release are the events held back for the event they
+	// follow, and those let go (by position).
+	hold, release []int64
 }
 
 func newStep() *step {
@@ -104,7 +107,8 @@ func newStep() *step {
 }
 
 func (s *step) empty() bool {
-	return len(s.buckets) == 0 && len(s.children) == 0 && len(s.metricStates) == 0 && len(s.actions) == 0 && len(s.events) == 0 && len(s.dropped) == 0
+	return len(s.buckets) == 0 && len(s.children) == 0 && len(s.metricStates) == 0 && len(s.actions) == 0 && len(s.events) == 0 && len(s.dropped) == 0 &&
+		len(s.hold) == 0 && len(s.release) == 0
 }
 
 // commit turns the step into the store's commit.
@@ -147,6 +151,7 @@ func (s *step) commit() (store.AutomationCommit, error) {
 		c.TriggerStates = append(c.TriggerStates, store.AutomationTriggerState{TriggerStateKey: key, State: raw})
 	}
 	c.BucketsDropped = s.dropped
+	c.Hold, c.Release = s.hold, s.release
 	c.Actions = s.actions
 	c.Events = s.events
 	return c, nil

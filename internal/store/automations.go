@@ -121,6 +121,9 @@ type EventStream interface {
 	EventsAfter(ctx context.Context, seq int64, limit int) ([]SequencedEvent, error)
 	// EventsHead returns the position of the newest event (0 when none).
 	EventsHead(ctx context.Context) (int64, error)
+	// EventSeq returns the position of a workspace's event (ErrNotFound
+	// when it is not stored).
+	EventSeq(ctx context.Context, ws, id model.ID) (int64, error)
 }
 
 // BucketKey identifies an event trigger's bucket: one per trigger and
@@ -184,6 +187,9 @@ type AutomationState struct {
 	Buckets       []AutomationBucket
 	ChildFirings  []AutomationChildFiring
 	TriggerStates []AutomationTriggerState
+	// Held are the positions of events held back until the event they
+	// follow has been evaluated (Prefect's causal ordering).
+	Held []int64
 }
 
 // AutomationCommit is one evaluation step's writes.
@@ -199,6 +205,8 @@ type AutomationCommit struct {
 	TriggerStates      []AutomationTriggerState
 	Actions            []AutomationAction
 	Events             []WorkspaceEvent
+	// Hold and Release add and remove held events (by position).
+	Hold, Release []int64
 }
 
 // WorkspaceEvent is an event with its workspace.

@@ -298,6 +298,9 @@ func (s *Store) AutomationStateLoad(ctx context.Context) (store.AutomationState,
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("sqlite: load automation state: %w", err)
 	}
+	if st.Held, err = s.heldEvents(ctx); err != nil {
+		return st, fmt.Errorf("sqlite: load automation state: %w", err)
+	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT workspace_id, automation_id, trigger_id, bucketing_key, start, "end", count, last_event FROM automation_buckets`)
 	if err != nil {
 		return st, fmt.Errorf("sqlite: load buckets: %w", err)
@@ -390,6 +393,16 @@ func (s *Store) AutomationStateCommit(ctx context.Context, c store.AutomationCom
 		if c.Position != nil {
 			if _, err := tx.exec(`INSERT INTO automation_engine (name, position) VALUES (?, ?)
 ON CONFLICT (name) DO UPDATE SET position = excluded.position`, automationEngine, *c.Position); err != nil {
+				return err
+			}
+		}
+		for _, seq := range c.Hold {
+			if _, err := tx.exec(`INSERT INTO automation_engine (name, position) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, heldName(seq), seq); err != nil {
+				return err
+			}
+		}
+		for _, seq := range c.Release {
+			if _, err := tx.exec(`DELETE FROM automation_engine WHERE name = ?`, heldName(seq)); err != nil {
 				return err
 			}
 		}
@@ -609,4 +622,37 @@ func (s *Store) EventsHead(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("sqlite: events head: %w", err)
 	}
 	return n, nil
+}
+
+// Held events are rows of automation_engine named held:<position>.
+func heldName(seq int64) string { return "held:" + strconv.FormatInt(seq, 10) }
+
+func (s *Store) heldEvents(ctx context.Context) ([]int64, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT position FROM automation_engine WHERE name LIKE 'held:%' ORDER BY position`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		out = append(out, seq)
+	}
+	return out, rows.Err()
+}
+
+// EventSeq returns the position of a workspace's event.
+func (s *Store) EventSeq(ctx context.Context, ws, id model.ID) (int64, error) {
+	var seq sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `SELECT seq FROM events WHERE workspace_id = ? AND id = ?`, idv(ws), idv(id)).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlite: event seq: %w", notFound("event", id.String()))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: event seq: %w", err)
+	}
+	return seq.Int64, nil
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -149,6 +150,24 @@ func testAutomations(t *testing.T, s store.Store) {
 	if head != stream[n-1].Seq || len(after) != 2 || after[0].Seq != stream[n-2].Seq || after[1].Seq != head {
 		t.Fatalf("head %d, events after %d: %+v", head, stream[n-2].Seq-1, after)
 	}
+
+	// EventSeq finds an event's position; held events are kept by position
+	// until released, without touching the engine's own position.
+	seq, err := s.EventSeq(ctx, ws, triggered.ID)
+	must(t, err)
+	if seq != head {
+		t.Fatalf("EventSeq = %d, want %d", seq, head)
+	}
+	_, err = s.EventSeq(ctx, ws, model.NewID())
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.AutomationStateCommit(ctx, store.AutomationCommit{Hold: []int64{7, 9}}))
+	must(t, s.AutomationStateCommit(ctx, store.AutomationCommit{Hold: []int64{11}, Release: []int64{7}}))
+	st, err = s.AutomationStateLoad(ctx)
+	must(t, err)
+	if fmt.Sprint(st.Held) != "[9 11]" || st.Position != 42 {
+		t.Fatalf("held %v, position %d; want [9 11] and 42", st.Held, st.Position)
+	}
+	must(t, s.AutomationStateCommit(ctx, store.AutomationCommit{Release: []int64{9, 11}}))
 
 	// Actions: due, saved with events, pruned once finished.
 	due, err := s.AutomationActionsDue(ctx, base, 10)
