@@ -56,7 +56,7 @@ func newTestAPI(t testing.TB, mod func(*Config)) *Server {
 // runs layer, event ingest, sockets, and the tenancy service in the given
 // mode, which is the one authorizer) over a database at dbPath. Everything
 // it starts is stopped when the test ends.
-func testConfig(t testing.TB, dbPath string, mode tenancy.Mode, log *slog.Logger) Config {
+func testConfig(t testing.TB, dbPath string, mode tenancy.Mode, log *slog.Logger, opts ...func(*tenancy.Config)) Config {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: dbPath})
@@ -72,7 +72,12 @@ func testConfig(t testing.TB, dbPath string, mode tenancy.Mode, log *slog.Logger
 	if err := ing.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: mode, Logger: log})
+	keys := testKeys(t)
+	tcfg := tenancy.Config{Store: st, Mode: mode, Logger: log, Sealer: keys, PublicURL: "http://baton.test"}
+	for _, o := range opts {
+		o(&tcfg)
+	}
+	ten, err := tenancy.New(tcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +92,7 @@ func testConfig(t testing.TB, dbPath string, mode tenancy.Mode, log *slog.Logger
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{Store: st, Runs: rs, Automations: auto, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten, Keys: testKeys(t)}
+	return Config{Store: st, Runs: rs, Automations: auto, Ingest: ing, Bus: bus, Sockets: sockets, Logger: log, Version: "test", Tenancy: ten, Keys: keys}
 }
 
 // TestServerNeedsAnAuthorizer: a server cannot be built without its tenancy

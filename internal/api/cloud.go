@@ -216,5 +216,5 @@ func idParam(name, doc string) param {
 
 // cloudRoutes are Baton's identity and account endpoints.
 func cloudRoutes() []route {
-	return append(append(identityRoutes(), accountRoutes()...), auditRoutes()...)
+	return append(append(append(identityRoutes(), accountRoutes()...), auditRoutes()...), teamRoutes()...)
 }

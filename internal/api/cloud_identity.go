@@ -36,6 +36,10 @@ type sessionInfo struct {
 type signInBody struct {
 	Email    string `json:"email" required:"true"`
 	Password string `json:"password" required:"true"`
+	// TOTP is the authenticator's code or a recovery code, for users with
+	// two-factor sign-in (without it they get 401 "two-factor code
+	// required").
+	TOTP string `json:"totp"`
 }
 
 // signUpResponse is what sign-up created plus the new session's CSRF token.
@@ -166,7 +170,8 @@ func signUp(c *call, b *tenancy.SignUp) (signUpResponse, error) {
 
 func signIn(c *call, b *signInBody) (sessionInfo, error) {
 	t := c.srv.cfg.Tenancy
-	token, u, err := t.SignIn(c.ctx, b.Email, b.Password, clientAddr(c.r))
+	token, u, err := t.SignInWith(c.ctx, tenancy.SignInInput{Email: b.Email, Password: b.Password, TOTP: b.TOTP,
+		ClientAddr: clientAddr(c.r), UserAgent: c.r.UserAgent()})
 	if err != nil {
 		return sessionInfo{}, err
 	}

@@ -55,12 +55,13 @@ func newCloudServer(t *testing.T) *cloudServer {
 	return newModeServer(t, tenancy.ModeCloud)
 }
 
-// newModeServer is newCloudServer in the given tenancy mode.
-func newModeServer(t *testing.T, mode tenancy.Mode) *cloudServer {
+// newModeServer is newCloudServer in the given tenancy mode; opts adjust
+// the tenancy service's configuration (mail, clock).
+func newModeServer(t *testing.T, mode tenancy.Mode, opts ...func(*tenancy.Config)) *cloudServer {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "baton.db")
 	logs := &syncBuffer{}
-	cfg := testConfig(t, dbPath, mode, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	cfg := testConfig(t, dbPath, mode, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
 	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -255,6 +256,13 @@ func (s *cloudServer) seed(tn tenant) objects {
 			}
 		}
 	}
+	// Account-level objects: a team and an open invitation.
+	acc := "/api/accounts/" + tn.account.ID.String()
+	team := s.mustCall(tn.key, "POST", acc+"/teams", map[string]any{"name": "secret-team"}, 201)
+	o.ids["team"] = team["id"].(string)
+	o.all = append(o.all, team["id"].(string))
+	inv := s.mustCall(tn.key, "POST", acc+"/invitations", map[string]any{"email": "secret-invitee@example.com", "role": "viewer", "team_id": team["id"]}, 201)
+	o.all = append(o.all, inv["id"].(string))
 	return o
 }
 
@@ -279,6 +287,11 @@ func (o objects) fill(rt openAPIRoute, account, workspace, user string, random b
 			return "day"
 		case "resource_id":
 			return "prefect.deployment." + model.NewID().String()
+		case "team_id":
+			if id, found := o.ids["team"]; found && !random {
+				return id
+			}
+			return model.NewID().String()
 		}
 		if random {
 			if rt.params[name] == "uuid" {
@@ -337,6 +350,11 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 		}
 		for _, q := range []string{"/flows/count", "/flow_runs/count", "/task_runs/count", "/deployments/count", "/work_pools/count", "/variables/count", "/artifacts/count", "/artifacts/latest/count", "/block_documents/count"} {
 			code, raw := s.call(bob.key, "POST", bob.base()+q, map[string]any{})
+			out[q] = string(raw) + " " + http.StatusText(code)
+		}
+		// Bob's account: teams (members, grants) and open invitations.
+		for _, q := range []string{"/teams", "/invitations", "/members"} {
+			code, raw := s.call(bob.key, "GET", "/api/accounts/"+bob.account.ID.String()+q, nil)
 			out[q] = string(raw) + " " + http.StatusText(code)
 		}
 		return out
@@ -433,6 +451,27 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 	for k, v := range before {
 		if after[k] != v {
 			t.Errorf("bob's %s changed during the walk:\nbefore %s\nafter  %s", k, v, after[k])
+		}
+	}
+	// The audit log: alice's holds nothing of bob's account, bob's holds
+	// alice's refused attempts (and nothing she changed).
+	code, raw := s.call(alice.key, "GET", "/api/accounts/"+alice.account.ID.String()+"/audit_log?limit=1000", nil)
+	if code != 200 {
+		t.Fatalf("alice's audit log: %d %s", code, raw)
+	}
+	for _, id := range append(bobs.all, bob.account.ID.String(), bob.user.ID.String()) {
+		if bytes.Contains(raw, []byte(id)) {
+			t.Errorf("alice's audit log mentions bob's %s", id)
+		}
+	}
+	var bobsLog []model.AuditEvent
+	_, raw = s.call(bob.key, "GET", "/api/accounts/"+bob.account.ID.String()+"/audit_log?limit=1000&actor_id="+alice.user.ID.String(), nil)
+	if err := json.Unmarshal(raw, &bobsLog); err != nil || len(bobsLog) == 0 {
+		t.Fatalf("bob's audit log has none of alice's attempts: %v %.300s", err, raw)
+	}
+	for _, e := range bobsLog {
+		if e.Outcome != model.AuditDenied {
+			t.Errorf("alice has a %s %s in bob's audit log", e.Outcome, e.Action)
 		}
 	}
 }
@@ -723,7 +762,12 @@ func TestEveryRouteDeclaresAccess(t *testing.T) {
 		"POST /accounts/{account_id}/workspaces": accountManage,
 		"GET /accounts/{account_id}/members":     accountRead,
 		"PATCH /accounts/{account_id}":           accountOwn,
-		"GET /accounts/{account_id}/service_accounts/{user_id}/api_keys": accountManage,
+		"GET /accounts/{account_id}/service_accounts/{user_id}/api_keys":       accountManage,
+		"GET /accounts/{account_id}/audit_log":                                 accountManage,
+		"POST /accounts/{account_id}/invitations":                              accountManage,
+		"GET /accounts/{account_id}/invitations":                               accountManage,
+		"POST /accounts/{account_id}/teams":                                    accountManage,
+		"PUT /accounts/{account_id}/teams/{team_id}/workspaces/{workspace_id}": accountManage,
 	} {
 		if got[pattern] != want {
 			t.Errorf("%s: access %s, want %s", pattern, got[pattern], want)
@@ -737,7 +781,10 @@ func TestEveryRouteDeclaresAccess(t *testing.T) {
 		}
 	}
 	slices.Sort(open)
-	wantOpen := []string{"GET /auth/providers", "GET /auth/session", "GET /auth/sso/{name}/callback", "GET /auth/sso/{name}/start", "GET /csrf-token", "GET /health", "GET /hello", "GET /openapi.json", "GET /ready", "GET /version", "POST /auth/signin", "POST /auth/signout", "POST /auth/signup"}
+	wantOpen := []string{"GET /auth/providers", "GET /auth/session", "GET /auth/sso/{name}/callback", "GET /auth/sso/{name}/start", "GET /csrf-token", "GET /health", "GET /hello", "GET /openapi.json", "GET /ready", "GET /version",
+		// The one-time links (the token is the credential) and the reset request.
+		"POST /auth/invitations/accept", "POST /auth/invitations/inspect", "POST /auth/password_reset", "POST /auth/password_reset/confirm",
+		"POST /auth/signin", "POST /auth/signout", "POST /auth/signup"}
 	if !slices.Equal(open, wantOpen) {
 		t.Errorf("routes open to anyone:\n got  %v\n want %v", open, wantOpen)
 	}

@@ -129,6 +129,7 @@ var tenancyStatus = map[tenancy.Kind]int{
 	tenancy.Throttled:       http.StatusTooManyRequests,
 	tenancy.BadRequest:      http.StatusBadRequest,
 	tenancy.Upstream:        http.StatusBadGateway,
+	tenancy.Gone:            http.StatusGone,
 }
 
 // writeError renders err. 500s use Prefect's {"exception_message": ...}

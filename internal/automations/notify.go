@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
-	"net/smtp"
 	"net/url"
 	"regexp"
 	"slices"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/blocks"
+	"github.com/batonhq/baton/internal/mail"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -453,19 +452,12 @@ func (s *Service) callWebhook(ctx context.Context, ws model.ID, ta *TriggeredAct
 
 // sendEmail delivers a notification through an SMTP server (Baton's
 // smtp-email block: smtp_server, smtp_port, smtp_type SSL|STARTTLS|
-// INSECURE, username, password, from_email, to_emails).
+// INSECURE, username, password, from_email, to_emails) with the mail
+// package's sender; its permanent refusals fail the action at once.
 func (s *Service) sendEmail(ctx context.Context, d map[string]any, subject, body string, invocation model.ID) error {
 	host := str(d, "smtp_server")
 	if host == "" {
 		return failed("the email block has no smtp_server")
-	}
-	mode := strings.ToUpper(str(d, "smtp_type"))
-	if mode == "" {
-		mode = "STARTTLS"
-	}
-	port := str(d, "smtp_port")
-	if port == "" {
-		port = map[string]string{"SSL": "465", "STARTTLS": "587", "INSECURE": "25"}[mode]
 	}
 	from := str(d, "from_email")
 	if from == "" {
@@ -475,77 +467,11 @@ func (s *Service) sendEmail(ctx context.Context, d map[string]any, subject, body
 	if from == "" || len(to) == 0 {
 		return failed("the email block needs from_email and to_emails")
 	}
-	addr := net.JoinHostPort(host, port)
-	dialer := &net.Dialer{Timeout: 15 * time.Second}
-	var conn net.Conn
-	var err error
-	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if mode == "SSL" {
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConf}).DialContext(ctx, "tcp", addr)
-	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", addr)
+	cfg := mail.Config{Host: host, Port: str(d, "smtp_port"), Mode: str(d, "smtp_type"), Username: str(d, "username"), Password: str(d, "password"), From: from}
+	err := mail.Send(ctx, cfg, mail.Message{To: to, Subject: subject, Body: body, ID: invocation.String()})
+	var pe *mail.PermanentError
+	if errors.As(err, &pe) {
+		return failed("%s", pe.Msg)
 	}
-	if err != nil {
-		return fmt.Errorf("connect to SMTP server %s: %v", addr, err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return fmt.Errorf("SMTP server %s: %v", addr, err)
-	}
-	defer c.Close()
-	if mode == "STARTTLS" {
-		if ok, _ := c.Extension("STARTTLS"); !ok {
-			return failed("SMTP server %s does not offer STARTTLS (set smtp_type to SSL or INSECURE)", addr)
-		}
-		if err := c.StartTLS(tlsConf); err != nil {
-			return fmt.Errorf("SMTP STARTTLS with %s: %v", addr, err)
-		}
-	}
-	if user := str(d, "username"); user != "" {
-		if ok, _ := c.Extension("AUTH"); ok {
-			if err := c.Auth(smtp.PlainAuth("", user, str(d, "password"), host)); err != nil {
-				return failed("SMTP authentication with %s failed: %v", addr, err)
-			}
-		}
-	}
-	if err := c.Mail(from); err != nil {
-		return smtpErr(err, "sender %s", from)
-	}
-	for _, rcpt := range to {
-		if err := c.Rcpt(rcpt); err != nil {
-			return smtpErr(err, "recipient %s", rcpt)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return smtpErr(err, "message")
-	}
-	var msg bytes.Buffer
-	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@baton>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-		from, strings.Join(to, ", "), mime.QEncoding.Encode("utf-8", subject), time.Now().UTC().Format(time.RFC1123Z), invocation)
-	msg.WriteString(strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n"))
-	if _, err := w.Write(msg.Bytes()); err != nil {
-		return fmt.Errorf("SMTP write: %v", err)
-	}
-	if err := w.Close(); err != nil {
-		return smtpErr(err, "message")
-	}
-	return c.Quit()
-}
-
-// smtpErr fails permanently on a 5xx reply and retries otherwise.
-func smtpErr(err error, format string, args ...any) error {
-	what := fmt.Sprintf(format, args...)
-	var te interface{ Temporary() bool }
-	if errors.As(err, &te) && !te.Temporary() {
-		return failed("SMTP refused the %s: %v", what, err)
-	}
-	if strings.HasPrefix(err.Error(), "5") {
-		return failed("SMTP refused the %s: %v", what, err)
-	}
-	return fmt.Errorf("SMTP %s: %v", what, err)
+	return err
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/events"
 	"github.com/batonhq/baton/internal/lifecycle"
+	"github.com/batonhq/baton/internal/mail"
 	"github.com/batonhq/baton/internal/model"
 	"github.com/batonhq/baton/internal/replica"
 	"github.com/batonhq/baton/internal/runs"
@@ -191,17 +192,25 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	if err != nil {
 		return err
 	}
-	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log,
-		WorkspaceCreated: installBlockTypes(st), OIDC: sso})
+	mailCfg, err := mail.FromEnv()
 	if err != nil {
 		return err
 	}
-	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
 	defer ln.Close()
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	ten, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.Mode(cfg.Mode), ServerKey: cfg.APIKey, Logger: log,
+		WorkspaceCreated: installBlockTypes(st), OIDC: sso, Mail: mailCfg, PublicURL: publicURL, Sealer: keys})
+	if err != nil {
+		return err
+	}
+	sockets := eventsocket.NewSockets(eventsocket.SocketsConfig{Ingest: ingest, Bus: bus, Store: st, Logger: log})
 	limits := api.Limits{ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout,
 		MaxConnections: cfg.HTTP.MaxConnections, DecodeBudget: int64(cfg.HTTP.DecodeBudgetMB) << 20,
 		WorkspaceRate: api.RateLimit(cfg.HTTP.WorkspaceRate), KeyRate: api.RateLimit(cfg.HTTP.KeyRate)}

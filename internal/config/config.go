@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,6 +50,10 @@ type Server struct {
 	// APIKey, in server mode, is required from non-loopback clients
 	// (BATON_API_KEY, default none: open).
 	APIKey string
+	// PublicURL is the address people reach the server at
+	// (BATON_PUBLIC_URL, e.g. https://baton.example.com; default
+	// http://HOST:PORT): links in e-mails point there.
+	PublicURL string
 	// WALMaxMB bounds SQLite's write-ahead log, in MiB: past it the writer
 	// truncates the log between two group commits (BATON_WAL_MAX_MB,
 	// default 128; 0 disables the bound).
@@ -339,6 +344,7 @@ func ServerFromEnv() (Server, error) {
 	}
 	c.Mode = strings.ToLower(os.Getenv("BATON_MODE"))
 	c.APIKey = os.Getenv("BATON_API_KEY")
+	c.PublicURL = strings.TrimRight(os.Getenv("BATON_PUBLIC_URL"), "/")
 	c.SecretsKey = os.Getenv("BATON_SECRETS_KEY")
 	c.SecretsKeyFile = os.Getenv("BATON_SECRETS_KEY_FILE")
 	return c, nil
@@ -386,6 +392,11 @@ func (c *Server) Validate() error {
 			errs = append(errs, err)
 		case db.Engine == EngineSQLite:
 			c.DatabasePath = db.Path
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public url: %q is not an http(s) URL (set BATON_PUBLIC_URL like https://baton.example.com)", c.PublicURL))
 		}
 	}
 	return errors.Join(errs...)

@@ -5,7 +5,8 @@ package model
 type Role string
 
 // The four roles, strongest first. A user's role on a workspace is the
-// stronger of their account role and their workspace role.
+// strongest of their account role, their workspace role and the roles their
+// teams hold on it.
 const (
 	// RoleOwner manages the account itself, including its owners.
 	RoleOwner Role = "owner"
@@ -15,7 +16,15 @@ const (
 	RoleDeveloper Role = "developer"
 	// RoleViewer only reads.
 	RoleViewer Role = "viewer"
+	// RoleMember is an account role only: a member of the account with no
+	// workspace of its own; workspaces come from workspace roles and teams.
+	// It ranks 0 and grants nothing by itself.
+	RoleMember Role = "member"
 )
+
+// ValidAccountRole reports whether r may be held on an account: one of the
+// four roles or member.
+func (r Role) ValidAccountRole() bool { return r.Valid() || r == RoleMember }
 
 // Rank orders roles (owner 4 … viewer 1); an unknown role ranks 0 so that
 // it grants nothing.
@@ -105,9 +114,59 @@ type APIKey struct {
 // Session is a browser sign-in. The cookie holds a random token; the store
 // keeps only its hash.
 type Session struct {
+	// ID names the session in listings (the token's hash never leaves
+	// the store).
+	ID      ID   `json:"id"`
 	UserID  ID   `json:"user_id"`
 	Created Time `json:"created"`
 	Expires Time `json:"expires"`
+	// SourceAddr and UserAgent describe where it was opened.
+	SourceAddr string `json:"source_address"`
+	UserAgent  string `json:"user_agent"`
+}
+
+// Team is a named group of an account's members that holds roles on
+// workspaces: its members reach those workspaces with those roles.
+type Team struct {
+	ID          ID     `json:"id"`
+	AccountID   ID     `json:"account_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Created     Time   `json:"created"`
+	// Members and Workspaces are filled by reads.
+	Members    []TeamMember    `json:"members"`
+	Workspaces []TeamWorkspace `json:"workspaces"`
+}
+
+// TeamMember is one user of a team.
+type TeamMember struct {
+	UserID ID     `json:"user_id"`
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+}
+
+// TeamWorkspace is a team's role on one workspace.
+type TeamWorkspace struct {
+	WorkspaceID ID   `json:"workspace_id"`
+	Role        Role `json:"role"`
+}
+
+// Invitation asks a person (by e-mail) to join an account with a role and
+// optionally a team. The link's token is kept only as a hash.
+type Invitation struct {
+	ID        ID     `json:"id"`
+	AccountID ID     `json:"account_id"`
+	Email     string `json:"email"`
+	Role      Role   `json:"role"`
+	TeamID    *ID    `json:"team_id"`
+	InviterID *ID    `json:"inviter_id"`
+	Created   Time   `json:"created"`
+	Expires   Time   `json:"expires"`
+	// Accepted and Revoked are set once the invitation is used or
+	// withdrawn; either ends it.
+	Accepted   *Time `json:"accepted"`
+	AcceptedBy *ID   `json:"accepted_by"`
+	Revoked    *Time `json:"revoked"`
 }
 
 // AuditEvent is one entry of an account's audit log: who (actor) did what

@@ -100,6 +100,67 @@ type Tenancy interface {
 	SessionGet(ctx context.Context, hash []byte) (model.Session, error)
 	// SessionDelete ends a session.
 	SessionDelete(ctx context.Context, hash []byte) error
+	// SessionList returns a user's sessions, newest first.
+	SessionList(ctx context.Context, userID model.ID) ([]model.Session, error)
+	// SessionDeleteByID ends one of a user's sessions by its id.
+	SessionDeleteByID(ctx context.Context, userID, sessionID model.ID) error
+	// SessionDeleteUser ends every session of a user but keep (a hash; nil:
+	// every one).
+	SessionDeleteUser(ctx context.Context, userID model.ID, keep []byte) error
+
+	// UserPasswordSet replaces a user's password hash.
+	UserPasswordSet(ctx context.Context, userID model.ID, hash string) error
+	// PasswordResetCreate stores a reset token's hash for a user.
+	PasswordResetCreate(ctx context.Context, hash []byte, userID model.ID, created, expires model.Time) error
+	// PasswordResetConsume marks a reset token used and returns its user
+	// and expiry: ErrNotFound for an unknown token, ErrConflict for one
+	// already used.
+	PasswordResetConsume(ctx context.Context, hash []byte, at model.Time) (model.ID, model.Time, error)
+
+	// TOTPGet returns a user's sealed TOTP secret and whether two-factor
+	// sign-in is on.
+	TOTPGet(ctx context.Context, userID model.ID) (sealed []byte, enabled bool, err error)
+	// TOTPSet stores a sealed secret (enabled false while enrolling, true
+	// once confirmed, with the recovery codes' hashes); a nil secret turns
+	// two-factor sign-in off and drops the codes.
+	TOTPSet(ctx context.Context, userID model.ID, sealed []byte, enabled bool, recovery [][]byte) error
+	// RecoveryCodeUse deletes one of a user's recovery codes by hash
+	// (ErrNotFound when it is not one).
+	RecoveryCodeUse(ctx context.Context, userID model.ID, hash []byte) error
+
+	// TeamCreate adds a team (a taken name in the account is ErrConflict).
+	TeamCreate(ctx context.Context, t model.Team) error
+	// TeamGet returns a team of an account with its members and grants.
+	TeamGet(ctx context.Context, accountID, teamID model.ID) (model.Team, error)
+	// TeamList returns an account's teams by name, with members and grants.
+	TeamList(ctx context.Context, accountID model.ID) ([]model.Team, error)
+	// TeamUpdate renames a team or changes its description.
+	TeamUpdate(ctx context.Context, t model.Team) error
+	// TeamDelete removes a team (its members lose what it granted).
+	TeamDelete(ctx context.Context, accountID, teamID model.ID) error
+	// TeamMemberAdd puts a user in a team (again is no error).
+	TeamMemberAdd(ctx context.Context, teamID, userID model.ID) error
+	// TeamMemberRemove takes a user out of a team.
+	TeamMemberRemove(ctx context.Context, teamID, userID model.ID) error
+	// TeamWorkspaceRoleSet gives a team a role on a workspace; an empty
+	// role removes it.
+	TeamWorkspaceRoleSet(ctx context.Context, teamID, workspaceID model.ID, role model.Role) error
+
+	// InvitationCreate stores an invitation and its token's hash.
+	InvitationCreate(ctx context.Context, inv model.Invitation, hash []byte) error
+	// InvitationList returns an account's open invitations (neither
+	// accepted nor revoked), newest first.
+	InvitationList(ctx context.Context, accountID model.ID) ([]model.Invitation, error)
+	// InvitationByHash returns the invitation whose token hashes to hash.
+	InvitationByHash(ctx context.Context, hash []byte) (model.Invitation, error)
+	// InvitationRevoke withdraws an open invitation (ErrNotFound when the
+	// account has no such open invitation).
+	InvitationRevoke(ctx context.Context, accountID, id model.ID, at model.Time) error
+	// InvitationAccept, in one write, marks an open invitation accepted by
+	// userID, makes the user a member of its account with its role (a
+	// stronger existing role is kept) and of its team. An invitation that
+	// is no longer open is ErrConflict.
+	InvitationAccept(ctx context.Context, id, userID model.ID, at model.Time) error
 }
 
 // AuditFilter selects audit entries of one account. Zero fields match

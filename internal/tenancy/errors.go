@@ -30,6 +30,8 @@ const (
 	BadRequest
 	// Upstream: an identity provider failed or could not be reached (502).
 	Upstream
+	// Gone: a one-time link that expired or was withdrawn (410).
+	Gone
 )
 
 // Error is a decision the caller shows to the client: what kind of refusal

@@ -142,8 +142,8 @@ func (s *Service) DeleteServiceAccount(ctx context.Context, accountID, botID mod
 // role. Only owners may grant or take away the owner role, and the last
 // owner cannot be demoted.
 func (s *Service) SetMember(ctx context.Context, actorRole model.Role, accountID model.ID, email string, role model.Role) (model.AccountMember, error) {
-	if !role.Valid() {
-		return model.AccountMember{}, fail(Invalid, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
+	if !role.ValidAccountRole() {
+		return model.AccountMember{}, fail(Invalid, "field \"role\": %q is not one of owner, admin, developer, viewer, member", role)
 	}
 	email, err := normalizeEmail(email)
 	if err != nil {
@@ -158,8 +158,8 @@ func (s *Service) SetMember(ctx context.Context, actorRole model.Role, accountID
 
 // SetMemberRole changes an existing member's role.
 func (s *Service) SetMemberRole(ctx context.Context, actorRole model.Role, accountID, userID model.ID, role model.Role) (model.AccountMember, error) {
-	if !role.Valid() {
-		return model.AccountMember{}, fail(Invalid, "field \"role\": %q is not one of owner, admin, developer, viewer", role)
+	if !role.ValidAccountRole() {
+		return model.AccountMember{}, fail(Invalid, "field \"role\": %q is not one of owner, admin, developer, viewer, member", role)
 	}
 	if _, err := s.st.MemberGet(ctx, accountID, userID); err != nil {
 		return model.AccountMember{}, publicStoreError(err, "member")

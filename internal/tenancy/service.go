@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	batonmail "github.com/batonhq/baton/internal/mail"
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/batonhq/baton/internal/model"
@@ -67,6 +68,16 @@ type Config struct {
 	// installs in it what every workspace has (the system block types).
 	// Its error is the creation's.
 	WorkspaceCreated func(ctx context.Context, ws model.ID) error
+	// Mail is the SMTP server invitations and password resets are sent
+	// through; unset, their links are printed to the log instead.
+	Mail batonmail.Config
+	// PublicURL is the address people reach the UI at
+	// ("https://baton.example.com"): e-mailed links point there, never at
+	// a request's Host header.
+	PublicURL string
+	// Sealer encrypts TOTP secrets at rest (the blocks keyring); without
+	// one two-factor sign-in cannot be turned on.
+	Sealer Sealer
 	// Logger receives security-relevant events (never secrets).
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -421,8 +432,26 @@ func (s *Service) workspaceCreated(ctx context.Context, ws model.ID) error {
 
 // SignIn checks an e-mail and password and opens a session. Repeated
 // failures for the same e-mail or client address are throttled (429 with
-// RetryAfter). It returns the session token for the cookie.
+// RetryAfter). It returns the session token for the cookie. A user with
+// two-factor sign-in needs SignInWith and a code.
 func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string) (string, model.User, error) {
+	return s.SignInWith(ctx, SignInInput{Email: email, Password: password, ClientAddr: clientAddr})
+}
+
+// SignInInput is what a password sign-in presents.
+type SignInInput struct {
+	Email, Password string
+	// TOTP is the current code of the authenticator app, or one of the
+	// recovery codes (needed when the user turned two-factor sign-in on).
+	TOTP string
+	// ClientAddr and UserAgent describe the caller (throttling, the
+	// session list, the audit log).
+	ClientAddr, UserAgent string
+}
+
+// SignInWith is SignIn with a second factor and the caller's description.
+func (s *Service) SignInWith(ctx context.Context, in SignInInput) (string, model.User, error) {
+	email, password, clientAddr := in.Email, in.Password, in.ClientAddr
 	if !s.Cloud() {
 		return "", model.User{}, fail(NotFound, "sign-in is only available in cloud mode (baton server start --mode cloud)")
 	}
@@ -456,10 +485,27 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string
 		}
 		return "", model.User{}, ErrBadSignIn
 	}
+	method := "password"
+	if second, err := s.secondFactor(ctx, u, in.TOTP); err != nil {
+		var te *Error
+		if errors.As(err, &te) && te == ErrTOTPRequired {
+			return "", model.User{}, err
+		}
+		for _, k := range keys {
+			s.throttle.Fail(k, now)
+		}
+		if errors.As(err, &te) {
+			s.AuditUser(ctx, u.ID, model.AuditEvent{Action: "auth.signin_failed", Outcome: model.AuditFailure, ActorName: email,
+				TargetType: "user", TargetID: u.ID.String(), TargetName: email, SourceAddr: clientAddr, Detail: "wrong two-factor code"})
+		}
+		return "", model.User{}, err
+	} else if second != "" {
+		method += "+" + second
+	}
 	for _, k := range keys {
 		s.throttle.Succeed(k)
 	}
-	token, err := s.openSession(ctx, u, clientAddr, "password")
+	token, err := s.openSessionFrom(ctx, u, clientAddr, in.UserAgent, method)
 	if err != nil {
 		return "", model.User{}, err
 	}
@@ -469,20 +515,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientAddr string
 // openSession opens a browser session for u (signed in by method) and
 // records the sign-in; it returns the session's secret for the cookie.
 func (s *Service) openSession(ctx context.Context, u model.User, clientAddr, method string) (string, error) {
-	now := s.now()
-	token, err := newToken()
-	if err != nil {
-		return "", err
-	}
-	se := model.Session{UserID: u.ID, Created: model.NewTime(now), Expires: model.NewTime(now.Add(s.cfg.SessionTTL))}
-	if err := s.st.SessionCreate(ctx, HashSecret(token), se); err != nil {
-		return "", err
-	}
-	s.log.InfoContext(ctx, "tenancy: signed in", slog.String("user_id", u.ID.String()), slog.String("method", method))
-	uid := u.ID
-	s.AuditUser(ctx, u.ID, model.AuditEvent{Action: "auth.signin", ActorID: &uid, ActorName: u.Email, TargetType: "user",
-		TargetID: u.ID.String(), TargetName: u.Email, SourceAddr: clientAddr, Detail: method})
-	return token, nil
+	return s.openSessionFrom(ctx, u, clientAddr, "", method)
 }
 
 // SignOut ends the session with this token.
@@ -645,7 +678,7 @@ func (s *Service) AuthorizeAccount(ctx context.Context, p Principal, accountID m
 	if err != nil {
 		return "", err
 	}
-	if !Can(role, perm) {
+	if !Can(role, perm) && !(perm == PermRead && role == model.RoleMember) {
 		return role, fail(Forbidden, "your role %q in this account does not allow %s access", role, perm)
 	}
 	return role, nil

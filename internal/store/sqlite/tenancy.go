@@ -195,7 +195,11 @@ func (s *Store) MemberRemove(ctx context.Context, accountID, userID model.ID) er
 		if err := mustAffect(res, err, "member", userID); err != nil {
 			return err
 		}
-		_, err = tx.exec(`DELETE FROM workspace_members WHERE user_id = ? AND workspace_id IN (SELECT id FROM workspaces WHERE account_id = ?)`,
+		if _, err = tx.exec(`DELETE FROM workspace_members WHERE user_id = ? AND workspace_id IN (SELECT id FROM workspaces WHERE account_id = ?)`,
+			idv(userID), idv(accountID)); err != nil {
+			return err
+		}
+		_, err = tx.exec(`DELETE FROM team_members WHERE user_id = ? AND team_id IN (SELECT id FROM teams WHERE account_id = ?)`,
 			idv(userID), idv(accountID))
 		return err
 	})
@@ -373,12 +377,16 @@ func (s *Store) WorkspaceDelete(ctx context.Context, accountID, workspaceID mode
 // accessSelect lists (workspace, account, account role, workspace role) for
 // a user: every workspace of the accounts they belong to, plus workspaces
 // where they only hold a workspace role.
-const accessSelect = `SELECT ` + wsCols + `, a.name, a.handle, a.created, COALESCE(am.role, ''), COALESCE(wm.role, '')
+const accessSelect = `SELECT ` + wsCols + `, a.name, a.handle, a.created, COALESCE(am.role, ''), COALESCE(wm.role, ''),
+	COALESCE((SELECT tw.role FROM team_workspaces tw JOIN team_members tm ON tm.team_id = tw.team_id
+		WHERE tw.workspace_id = w.id AND tm.user_id = ?1
+		ORDER BY CASE tw.role WHEN 'owner' THEN 4 WHEN 'admin' THEN 3 WHEN 'developer' THEN 2 WHEN 'viewer' THEN 1 ELSE 0 END DESC LIMIT 1), '')
 	FROM workspaces w
 	JOIN accounts a ON a.id = w.account_id
 	LEFT JOIN account_members am ON am.account_id = w.account_id AND am.user_id = ?1
 	LEFT JOIN workspace_members wm ON wm.workspace_id = w.id AND wm.user_id = ?1
-	WHERE (am.user_id IS NOT NULL OR wm.user_id IS NOT NULL)`
+	WHERE (am.user_id IS NOT NULL OR wm.user_id IS NOT NULL OR EXISTS (SELECT 1 FROM team_workspaces tw
+		JOIN team_members tm ON tm.team_id = tw.team_id WHERE tw.workspace_id = w.id AND tm.user_id = ?1))`
 
 // strongest returns the higher-ranked of two roles.
 func strongest(a, b model.Role) model.Role {
@@ -398,15 +406,15 @@ func (s *Store) access(ctx context.Context, q string, args ...any) ([]model.Work
 	for rows.Next() {
 		var a model.WorkspaceAccess
 		var created int64
-		var accRole, wsRole string
-		w, err := scanWorkspace(rows, &a.Account.Name, &a.Account.Handle, &created, &accRole, &wsRole)
+		var accRole, wsRole, teamRole string
+		w, err := scanWorkspace(rows, &a.Account.Name, &a.Account.Handle, &created, &accRole, &wsRole, &teamRole)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: user workspaces: %w", err)
 		}
 		a.Workspace = w
 		a.Account.ID = w.AccountID
 		a.Account.Created = model.TimeFromMicros(created)
-		a.Role = strongest(model.Role(accRole), model.Role(wsRole))
+		a.Role = strongest(strongest(model.Role(accRole), model.Role(wsRole)), model.Role(teamRole))
 		if a.Role.Valid() {
 			out = append(out, a)
 		}
@@ -561,8 +569,11 @@ func (s *Store) APIKeyTouch(ctx context.Context, keyID model.ID, t model.Time) e
 // SessionCreate stores a session under its token's hash.
 func (s *Store) SessionCreate(ctx context.Context, hash []byte, se model.Session) error {
 	err := s.write(ctx, func(tx *wtx) error {
-		_, err := tx.exec(`INSERT INTO sessions (hash, user_id, created, expires) VALUES (?, ?, ?, ?)`,
-			hash, idv(se.UserID), se.Created.Micros(), se.Expires.Micros())
+		if se.ID == model.Nil {
+			se.ID = model.NewID()
+		}
+		_, err := tx.exec(`INSERT INTO sessions (hash, user_id, created, expires, id, source_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			hash, idv(se.UserID), se.Created.Micros(), se.Expires.Micros(), idv(se.ID), se.SourceAddr, se.UserAgent)
 		return err
 	})
 	if err != nil {
@@ -574,9 +585,9 @@ func (s *Store) SessionCreate(ctx context.Context, hash []byte, se model.Session
 // SessionGet returns a session by its token's hash.
 func (s *Store) SessionGet(ctx context.Context, hash []byte) (model.Session, error) {
 	var se model.Session
-	var uid []byte
+	var uid, sid []byte
 	var created, expires int64
-	err := s.queryRow(ctx, `SELECT user_id, created, expires FROM sessions WHERE hash = ?`, hash).Scan(&uid, &created, &expires)
+	err := s.queryRow(ctx, `SELECT user_id, created, expires, id, source_addr, user_agent FROM sessions WHERE hash = ?`, hash).Scan(&uid, &created, &expires, &sid, &se.SourceAddr, &se.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return se, notFound("session", "(hash)")
 	}
@@ -585,6 +596,11 @@ func (s *Store) SessionGet(ctx context.Context, hash []byte) (model.Session, err
 	}
 	if se.UserID, err = scanID(uid); err != nil {
 		return se, err
+	}
+	if sid != nil {
+		if se.ID, err = scanID(sid); err != nil {
+			return se, err
+		}
 	}
 	se.Created, se.Expires = model.TimeFromMicros(created), model.TimeFromMicros(expires)
 	return se, nil

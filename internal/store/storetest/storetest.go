@@ -57,6 +57,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"EngineStats", testEngineStats},
 		{"Retention", testRetention},
 		{"Audit", testAudit},
+		{"Teams", testTeams},
+		{"Invitations", testInvitations},
+		{"AccountSecurity", testAccountSecurity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
