@@ -8,7 +8,7 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
-// This file implements the parts of store.Tenancy added by migration 0006:
+// This file implements the parts of store.Tenancy added by migration 0007:
 // sessions by id, password resets, TOTP, teams and invitations.
 
 // SessionList returns a user's sessions, newest first.

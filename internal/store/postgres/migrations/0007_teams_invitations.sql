@@ -1,4 +1,4 @@
--- 0006: teams, invitations, password resets, session listing and TOTP
+-- 0007: teams, invitations, password resets, session listing and TOTP
 -- (issue 13). Tokens are kept only as SHA-256 hashes, TOTP secrets sealed.
 
 CREATE TABLE teams (
