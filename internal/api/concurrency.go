@@ -86,7 +86,7 @@ func concurrencyRoutes() []route {
 			res, err := c.srv.cfg.Store.ConcurrencyLimitList(c.ctx, c.ws, b.Offset, b.Limit)
 			return nonNil(res), err
 		})),
-		op(wsWrite, "POST", "/v2/concurrency_limits/increment-with-lease", "Concurrency Limits V2", "Take slots on the named limits under a lease (423 with Retry-After when full)", 200, func(c *call, b *leaseAcquire) (leaseResponse, error) {
+		op(wsWrite, "POST", "/v2/concurrency_limits/increment-with-lease", "Concurrency Limits V2", "Take slots on the named limits under a lease; when they are busy the request is held up to a second for a release, then 423 with Retry-After", 200, func(c *call, b *leaseAcquire) (leaseResponse, error) {
 			if len(b.Names) == 0 {
 				return leaseResponse{}, errorf(http.StatusUnprocessableEntity, "field \"names\" must not be empty")
 			}
@@ -100,7 +100,7 @@ func concurrencyRoutes() []route {
 			if err != nil {
 				return leaseResponse{}, err
 			}
-			lease, limits, err := c.srv.cfg.Store.ConcurrencyAcquire(c.ctx, c.ws, b.Names, b.Slots, ttl, b.Holder)
+			lease, limits, err := c.acquireHeld(b.Names, b.Slots, ttl, b.Holder)
 			if err != nil {
 				return leaseResponse{}, err
 			}

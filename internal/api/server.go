@@ -123,6 +123,8 @@ type Server struct {
 	bodyRefused atomic.Uint64
 	// cors answers preflights and labels cross-origin responses.
 	cors *corsPolicy
+	// slots wakes slot acquisitions held for a release.
+	slots slotSignal
 }
 
 // New builds the API and resolves the default workspace.
@@ -254,6 +256,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		d := time.Since(start)
+		if rw.status < 300 && freesSlots(r.Method, pattern) {
+			s.slots.broadcast()
+		}
 		s.metrics.observe(pattern, rw.status, d)
 		s.log.Debug("request", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "status", rw.status, "duration", d)
 	}()

@@ -249,7 +249,7 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	}()
 	// The background services: on SQLite this server runs them; on
 	// PostgreSQL exactly one replica does (the elected leader).
-	background := []lifecycle.Service{services.NewLeaseReaper(st, log, 15*time.Second)}
+	background := []lifecycle.Service{services.NewLeaseReaper(st, log, time.Second, srv.SlotsFreed)}
 	background = append(background, runSvcs...)
 	background = append(background, auto)
 	if !rc.Off {

@@ -340,6 +340,11 @@ WHERE json_extract(l.holder, '$.type') = 'task_run' AND f.state_type IN ('COMPLE
 // ConcurrencyExpire releases every lease of any workspace that expired
 // before now, and those of task runs whose flow run ended.
 func (s *Store) ConcurrencyExpire(ctx context.Context, now time.Time) (int, error) {
+	// A read first: the reaper runs every second, and most rounds find
+	// nothing to release, which then costs no write.
+	if due, err := s.leasesDue(ctx, now); err != nil || !due {
+		return 0, err
+	}
 	n := 0
 	err := s.write(ctx, func(tx *wtx) error {
 		n = 0
@@ -699,4 +704,16 @@ AND unhex(replace(json_extract(l.holder, '$.id'), '-', '')) IN (SELECT t.id FROM
 		}
 	}
 	return nil
+}
+
+// leasesDue reports, from a read, whether ConcurrencyExpire has anything
+// to release.
+func (s *Store) leasesDue(ctx context.Context, now time.Time) (bool, error) {
+	var due bool
+	err := s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM concurrency_leases WHERE expiration < ?) OR EXISTS (`+orphanLeasesSQL+`)`,
+		now.UnixMicro()).Scan(&due)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: expire leases: %w", err)
+	}
+	return due, nil
 }
