@@ -184,7 +184,8 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		return err
 	}
 	ingest := events.NewIngest(events.IngestConfig{Store: st, Recorder: runSvc, Bus: bus, Logger: log})
-	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Runs: runSvc, Events: ingest, Logger: log}, os.Getenv)
+	rounds := &services.SchedulerRounds{}
+	runSvcs, err := services.RunServices(services.RunDeps{Store: st, Runs: runSvc, Events: ingest, Logger: log, Rounds: rounds}, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -227,6 +228,11 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 		return err
 	}
 	var metricSources []api.MetricsSource
+	var gauges *services.Gauges
+	if gr, ok := st.(store.GaugeReporter); ok {
+		gauges = services.NewGauges(gr, rounds, log)
+		metricSources = append(metricSources, gauges)
+	}
 	if !rc.Off {
 		metricSources = append(metricSources, retention)
 	}
@@ -252,6 +258,16 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	background := []lifecycle.Service{services.NewLeaseReaper(st, log, time.Second, srv.SlotsFreed)}
 	background = append(background, runSvcs...)
 	background = append(background, auto)
+	// The operator gauges are reads: every replica takes its own, a first
+	// reading before the first scrape, then one every 15 s.
+	if gauges != nil {
+		if err := gauges.Refresh(ctx); err != nil {
+			log.Warn("operator gauges", "err", err)
+		}
+		if err := group.Start(ctx, gauges.Service(15*time.Second)); err != nil {
+			return err
+		}
+	}
 	if !rc.Off {
 		background = append(background, retention.Service())
 	}

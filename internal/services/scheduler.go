@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
@@ -29,6 +30,32 @@ type RunDeps struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil); tests inject their own.
 	Now func() time.Time
+	// Rounds, when set, records the scheduler's rounds for /metrics.
+	Rounds *SchedulerRounds
+}
+
+// SchedulerRounds records when the scheduler last completed a round (the
+// time the round planned from) and how long it took.
+type SchedulerRounds struct {
+	last     atomic.Int64 // UnixNano of the last completed round's start
+	duration atomic.Int64 // nanoseconds it took
+}
+
+// Last reports the start of the last completed round (zero before the
+// first) and its duration.
+func (r *SchedulerRounds) Last() (time.Time, time.Duration) {
+	n := r.last.Load()
+	if n == 0 {
+		return time.Time{}, 0
+	}
+	return time.Unix(0, n), time.Duration(r.duration.Load())
+}
+
+func (r *SchedulerRounds) done(start time.Time, took time.Duration) {
+	if r != nil {
+		r.duration.Store(int64(took))
+		r.last.Store(start.UnixNano())
+	}
 }
 
 // EventRecorder stores and publishes events (events.Ingest).
@@ -95,6 +122,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) error {
 
 // Run is Tick that also reports how many runs were created.
 func (s *Scheduler) Run(ctx context.Context, now time.Time) (int, error) {
+	began := time.Now()
 	targets, err := s.deps.Store.DeploymentsDue(ctx, now, s.policy.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("scheduler: %w", err)
@@ -112,6 +140,9 @@ func (s *Scheduler) Run(ctx context.Context, now time.Time) (int, error) {
 	}
 	if total > 0 {
 		s.deps.logger().Info("scheduled flow runs", "runs", total, "deployments", len(targets))
+	}
+	if len(errs) == 0 {
+		s.deps.Rounds.done(began, time.Since(began))
 	}
 	return total, errors.Join(errs...)
 }

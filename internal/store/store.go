@@ -349,3 +349,42 @@ type EngineStats struct {
 type StatsReporter interface {
 	Stats() EngineStats
 }
+
+// Gauges are the figures /metrics reports about what the store holds, over
+// every workspace: taken by a background refresher, never per scrape.
+type Gauges struct {
+	// FlowRunsByState and TaskRunsByState count runs by state type.
+	FlowRunsByState, TaskRunsByState map[model.StateType]int64
+	// LateRuns counts SCHEDULED flow runs whose start time passed more than
+	// the cutoff given to OperatorGauges ago; OldestDue is the earliest
+	// start time among them (zero without any).
+	LateRuns  int64
+	OldestDue time.Time
+	// Queues are the work queues with SCHEDULED flow runs that are due.
+	Queues []QueueDepth
+	// Slots sums the active concurrency limits by kind ("tag",
+	// "deployment", "global").
+	Slots map[string]SlotGauge
+	// Leases counts concurrency leases, LeaseSlots the slots they hold and
+	// LeasesExpired those past their expiration the reaper has not
+	// released yet.
+	Leases, LeaseSlots, LeasesExpired int64
+}
+
+// QueueDepth is one work queue's count of due SCHEDULED flow runs.
+type QueueDepth struct {
+	Pool, Queue string
+	Ready       int64
+}
+
+// SlotGauge sums concurrency limits: how many, their slots, and how many
+// of those are taken.
+type SlotGauge struct {
+	Limits, Slots, Active int64
+}
+
+// GaugeReporter is implemented by engines that report Gauges.
+type GaugeReporter interface {
+	// OperatorGauges counts as of now; runs due before lateCutoff are late.
+	OperatorGauges(ctx context.Context, now, lateCutoff time.Time) (Gauges, error)
+}

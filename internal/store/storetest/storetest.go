@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Automations", testAutomations},
 		{"Webhooks", testWebhooks},
 		{"EngineStats", testEngineStats},
+		{"Gauges", testGauges},
 		{"Retention", testRetention},
 		{"Audit", testAudit},
 		{"Teams", testTeams},
@@ -1303,5 +1304,50 @@ func testEngineStats(t *testing.T, s store.Store) {
 	after := sr.Stats()
 	if after.Commits <= before.Commits || after.CommittedOps <= before.CommittedOps || after.DatabaseBytes <= 0 || after.QueueDepth < 0 {
 		t.Fatalf("stats before %+v, after a write %+v", before, after)
+	}
+}
+
+// testGauges: the operator gauges count runs by state, late runs and slots
+// against leases over the rows the store holds.
+func testGauges(t *testing.T, s store.Store) {
+	gr, ok := s.(store.GaugeReporter)
+	if !ok {
+		t.Skip("this engine reports no Gauges")
+	}
+	ctx := context.Background()
+	newRunFixture(t, s)
+	_, err := s.ConcurrencyLimitCreate(ctx, ws, model.ConcurrencyLimitCreate{Name: "db", Limit: 4})
+	must(t, err)
+	_, err = s.ConcurrencyLimitCreate(ctx, ws, model.ConcurrencyLimitCreate{Name: "tag:x", Limit: 2})
+	must(t, err)
+	_, _, err = s.ConcurrencyAcquire(ctx, ws, []string{"db", "tag:x"}, 1, time.Hour, nil)
+	must(t, err)
+	_, _, err = s.ConcurrencyAcquire(ctx, ws, []string{"db"}, 2, time.Millisecond, nil)
+	must(t, err)
+	time.Sleep(5 * time.Millisecond)
+	now := time.Now()
+	// r3 is SCHEDULED for base+2h: late as of base+3h, not as of base+1h.
+	g, err := gr.OperatorGauges(ctx, now, base.Add(3*time.Hour))
+	must(t, err)
+	fr, tr := g.FlowRunsByState, g.TaskRunsByState
+	if fr[model.StateRunning] != 1 || fr[model.StateCompleted] != 1 || fr[model.StateScheduled] != 1 || fr[model.StateFailed] != 0 {
+		t.Fatalf("flow runs by state: %v", fr)
+	}
+	if tr[model.StateCompleted] != 1 || tr[model.StateRunning] != 1 || tr[model.StateFailed] != 1 || tr[model.StatePending] != 1 {
+		t.Fatalf("task runs by state: %v", tr)
+	}
+	if g.LateRuns != 1 || !g.OldestDue.Equal(base.Add(2*time.Hour)) {
+		t.Fatalf("late: %d oldest %v", g.LateRuns, g.OldestDue)
+	}
+	if glob, tag := g.Slots["global"], g.Slots["tag"]; glob != (store.SlotGauge{Limits: 1, Slots: 4, Active: 3}) || tag != (store.SlotGauge{Limits: 1, Slots: 2, Active: 1}) {
+		t.Fatalf("slots: %+v", g.Slots)
+	}
+	if g.Leases != 2 || g.LeaseSlots != 3 || g.LeasesExpired != 1 {
+		t.Fatalf("leases %d slots %d expired %d", g.Leases, g.LeaseSlots, g.LeasesExpired)
+	}
+	g, err = gr.OperatorGauges(ctx, now, base.Add(time.Hour))
+	must(t, err)
+	if g.LateRuns != 0 || !g.OldestDue.IsZero() {
+		t.Fatalf("nothing late before base+2h: %d %v", g.LateRuns, g.OldestDue)
 	}
 }
