@@ -105,22 +105,22 @@ func TestOperatorGaugesOnMetrics(t *testing.T) {
 	}
 	m := scrape(t, s)
 	for series, want := range map[string]float64{
-		`baton_flow_runs{state_type="SCHEDULED"}`:                             3,
-		`baton_flow_runs{state_type="RUNNING"}`:                               1,
-		`baton_flow_runs{state_type="COMPLETED"}`:                             0,
-		`baton_task_runs{state_type="RUNNING"}`:                               0,
-		`baton_flow_runs_late`:                                                2,
-		`baton_work_queue_ready_runs_total`:                                   2,
+		`baton_flow_runs{state_type="SCHEDULED"}`:                            3,
+		`baton_flow_runs{state_type="RUNNING"}`:                              1,
+		`baton_flow_runs{state_type="COMPLETED"}`:                            0,
+		`baton_task_runs{state_type="RUNNING"}`:                              0,
+		`baton_flow_runs_late`:                                               2,
+		`baton_work_queue_ready_runs_total`:                                  2,
 		`baton_work_queue_ready_runs{work_pool="pool",work_queue="default"}`: 2,
-		`baton_concurrency_limits{kind="global"}`:                             1,
-		`baton_concurrency_limits{kind="tag"}`:                                1,
-		`baton_concurrency_slots{kind="global"}`:                              3,
-		`baton_concurrency_slots{kind="tag"}`:                                 5,
-		`baton_concurrency_slots_active{kind="global"}`:                       3,
-		`baton_concurrency_slots_active{kind="tag"}`:                          0,
-		`baton_concurrency_leases`:                                            1,
-		`baton_concurrency_lease_slots`:                                       2,
-		`baton_concurrency_leases_expired`:                                    0,
+		`baton_concurrency_limits{kind="global"}`:                            1,
+		`baton_concurrency_limits{kind="tag"}`:                               1,
+		`baton_concurrency_slots{kind="global"}`:                             3,
+		`baton_concurrency_slots{kind="tag"}`:                                5,
+		`baton_concurrency_slots_active{kind="global"}`:                      3,
+		`baton_concurrency_slots_active{kind="tag"}`:                         0,
+		`baton_concurrency_leases`:                                           1,
+		`baton_concurrency_lease_slots`:                                      2,
+		`baton_concurrency_leases_expired`:                                   0,
 	} {
 		got, ok := m[series]
 		if !ok {
