@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 # serves it once; the build cache keeps it). Move it forward with the Go version in go.mod.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e test-fuzz vet fmt-check fuzz bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
+.PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e test-fuzz vet fmt-check fuzz chaos soak bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
 
 help: ## Show this help
 	@c=; r=; if [ -t 1 ] && [ -z "$$NO_COLOR" ]; then c='\033[36m'; r='\033[0m'; fi; \
@@ -58,6 +58,10 @@ test: fmt-check vet lint test-go test-compat test-fuzz test-ui test-e2e ## The w
 fuzz: build ## Longer fuzzing: schemathesis for 15 min, then every Go fuzz target for 60 s (new corpus entries land in testdata/fuzz)
 	BATON_BIN=$(BIN) bash fuzz/run.sh --time 900
 	bash fuzz/go.sh 60
+
+CHAOS_TRIALS ?= 8
+chaos: build ## Real processes SIGKILLed at random moments: workers mid-run (CRASHED within the window), a slot holder (slot back when its lease lapses); ~5 min
+	BATON_CHAOS=1 BATON_CHAOS_TRIALS=$(CHAOS_TRIALS) BATON_BIN=$(BIN) COMPAT_WORKERS=0 bash compat/run.sh -k test_chaos -s
 
 bench: ## Baton vs the Prefect server, full run (~15-30 min): rewrites docs/benchmarks.md and the chart
 	bash bench/run.sh --command "make bench"
