@@ -26,7 +26,8 @@ from conftest import Baton
 from test_deployments import (FLOWS_PY, Background, baton_cli, baton_worker, crash_server, create_deployment_run,
                               fast_worker_env, infra_pid, pid_alive, prefect, run_state, wait_state, PREFECT_BIN)
 
-pytestmark = pytest.mark.skipif(os.environ.get("BATON_CHAOS") != "1", reason="chaos tests run in `make chaos` (BATON_CHAOS=1)")
+pytestmark = [pytest.mark.skipif(os.environ.get("BATON_CHAOS") != "1", reason="chaos tests run in `make chaos` (BATON_CHAOS=1)"),
+              pytest.mark.timeout(1800)]
 
 TRIALS = int(os.environ.get("BATON_CHAOS_TRIALS", "8"))
 SEED = int(os.environ.get("BATON_CHAOS_SEED", "16"))

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -299,6 +300,11 @@ func (s *Server) reserveBody(ctx context.Context, r *http.Request, limit int64) 
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return 0, errorf(http.StatusRequestTimeout, "request cancelled while waiting to be read: %v", err)
 		}
+		// Read the refused body off the connection (into a small buffer,
+		// not memory) before answering: a server that answers and closes
+		// while the client is still sending resets the connection, and the
+		// client sees a broken pipe instead of the retryable 503.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, limit+1))
 		return 0, err
 	}
 	return n, nil

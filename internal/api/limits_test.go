@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -229,6 +230,50 @@ func TestDecodeBudget(t *testing.T) {
 		code, _ := post(t, "http://"+s.addr+"/api/flows/", `{"name":"served"}`)
 		return code == 201
 	})
+}
+
+// TestDecodeBudgetRefusalIsReadable: a large body refused for the budget
+// must reach its client as the 503 (which the client retries), not as a
+// reset connection. Before, the server answered without reading the body
+// and closed the connection under the client still sending it: the
+// client's write failed and its read saw a reset (mem.py's 16 concurrent
+// 8 MiB log batches: 24 of 32 ended as connection errors).
+func TestDecodeBudgetRefusalIsReadable(t *testing.T) {
+	t.Parallel()
+	s := newLimitedServer(t, Limits{DecodeBudget: maxRouteBody, DecodeWait: 200 * time.Millisecond})
+	hold, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	fmt.Fprintf(hold, "POST /api/logs/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n[", maxRouteBody)
+	waitFor(t, func() bool { return s.srv.budget.held.Load() == maxRouteBody })
+
+	size := 6 << 20
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(60 * time.Second))
+	wrote := make(chan error, 1)
+	go func() {
+		body := bytes.Repeat([]byte(" "), size)
+		body[0], body[len(body)-1] = '[', ']'
+		_, err := fmt.Fprintf(conn, "POST /api/logs/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", size, body)
+		wrote <- err
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to a body refused for the budget: %v (the write: %v)", err, <-wrote)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("refused body: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("the client could not send its whole body: %v", err)
+	}
 }
 
 // TestStringLimits: a 10 MB flow name was accepted and served back; names
