@@ -63,6 +63,11 @@ CHAOS_TRIALS ?= 8
 chaos: build ## Real processes SIGKILLed at random moments: workers mid-run (CRASHED within the window), a slot holder (slot back when its lease lapses); ~5 min
 	BATON_CHAOS=1 BATON_CHAOS_TRIALS=$(CHAOS_TRIALS) BATON_BIN=$(BIN) COMPAT_WORKERS=0 bash compat/run.sh -k test_chaos -s
 
+SOAK_DURATION ?= 30m
+SOAK_INTERVAL ?= 60s
+soak: build ## Mixed load for SOAK_DURATION (default 30m) with short retention; RSS, WAL, DB size, fds, goroutines every SOAK_INTERVAL must plateau (soak/last-run.md)
+	BATON_BIN=$(BIN) bash soak/soak.sh $(SOAK_DURATION) $(SOAK_INTERVAL)
+
 bench: ## Baton vs the Prefect server, full run (~15-30 min): rewrites docs/benchmarks.md and the chart
 	bash bench/run.sh --command "make bench"
 
