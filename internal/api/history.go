@@ -14,6 +14,16 @@ type historyQuery struct {
 	HistoryStart           model.Time `json:"history_start" required:"true"`
 	HistoryEnd             model.Time `json:"history_end" required:"true"`
 	HistoryIntervalSeconds float64    `json:"history_interval_seconds" required:"true"`
+	// WorkQueues narrows by the queue the runs wait in (Prefect's
+	// work_queues object of the history body).
+	WorkQueues *model.WorkQueueFilter `json:"work_queues"`
+}
+
+// query is the body's filters, work_queues included.
+func (b *historyQuery) query() model.RunQuery {
+	q := b.RunQuery
+	q.WorkQueues = b.WorkQueues
+	return q
 }
 
 // maxHistoryIntervals bounds the number of buckets one answer holds; as in
@@ -51,7 +61,7 @@ func historyRoutes() []route {
 		if err != nil || !end.After(start) {
 			return []model.HistoryInterval{}, err
 		}
-		return c.srv.cfg.Store.FlowRunHistory(c.ctx, c.ws, b.RunQuery, start, end, every)
+		return c.srv.cfg.Store.FlowRunHistory(c.ctx, c.ws, b.query(), start, end, every)
 	}
 	return []route{
 		op(wsRead, "POST", "/flow_runs/history", "Flow Runs", "Counts of flow runs by state in consecutive intervals (by expected start time)", 200, h),

@@ -100,7 +100,7 @@ func runViewRoutes() []route {
 				if err != nil || !end.After(start) {
 					return []model.HistoryInterval{}, err
 				}
-				return c.srv.cfg.Store.TaskRunHistory(c.ctx, c.ws, b.RunQuery, start, end, every)
+				return c.srv.cfg.Store.TaskRunHistory(c.ctx, c.ws, b.query(), start, end, every)
 			}),
 		optionalBody(op(wsRead, "POST", "/flow_runs/lateness", "Flow Runs", "Average lateness of the matching flow runs in seconds (null when none match)", 200,
 			func(c *call, b *runFilters) (*float64, error) {

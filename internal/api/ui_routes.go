@@ -88,7 +88,8 @@ type taskRunBucket struct {
 // task_runs.start_time.after_ is required.
 type dashboardCountsQuery struct {
 	model.RunQuery
-	TaskRuns *model.TaskRunFilter `json:"task_runs" required:"true"`
+	TaskRuns   *model.TaskRunFilter   `json:"task_runs" required:"true"`
+	WorkQueues *model.WorkQueueFilter `json:"work_queues"`
 }
 
 // schemaValidate is the body of POST /ui/schemas/validate.
@@ -274,6 +275,7 @@ func dashboardTaskRunCounts(c *call, q *dashboardCountsQuery) ([]taskRunBucket, 
 	delta := end.Sub(start) / dashboardBuckets
 	out := make([]taskRunBucket, dashboardBuckets)
 	base := q.RunQuery
+	base.WorkQueues = q.WorkQueues
 	base.TaskRuns = q.TaskRuns
 	for i := range out {
 		lo := model.NewTime(start.Add(time.Duration(i) * delta))

@@ -333,9 +333,15 @@ type DeploymentQuery struct {
 	Flows       *FlowFilter       `json:"flows"`
 	Deployments *DeploymentFilter `json:"deployments"`
 	WorkPools   *WorkPoolFilter   `json:"work_pools"`
-	Sort        string            `json:"sort"`
-	Offset      int               `json:"offset"`
-	Limit       int               `json:"limit"`
+	// FlowRuns and TaskRuns keep deployments having a run that matches
+	// (and, for TaskRuns, a task run of that run); WorkPoolQueues matches
+	// the deployment's queue.
+	FlowRuns       *FlowRunFilter   `json:"flow_runs"`
+	TaskRuns       *TaskRunFilter   `json:"task_runs"`
+	WorkPoolQueues *WorkQueueFilter `json:"work_pool_queues"`
+	Sort           string           `json:"sort"`
+	Offset         int              `json:"offset"`
+	Limit          int              `json:"limit"`
 	// Page is used by /deployments/paginate (1-based).
 	Page int `json:"page"`
 }

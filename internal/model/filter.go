@@ -23,12 +23,14 @@ type OptionalIDFilter struct {
 	IsNull   *bool  `json:"is_null_"`
 }
 
-// NameFilter matches names exactly (any_) or by case-insensitive substring
-// (like_).
+// NameFilter matches names exactly (any_), by case-insensitive substring
+// (like_) or by case-insensitive prefix (startswith_: any of them; Prefect's
+// work-queue name filter).
 type NameFilter struct {
-	Any    []string `json:"any_"`
-	NotAny []string `json:"not_any_"`
-	Like   *string  `json:"like_"`
+	Any        []string `json:"any_"`
+	NotAny     []string `json:"not_any_"`
+	Like       *string  `json:"like_"`
+	StartsWith []string `json:"startswith_"`
 }
 
 // TagsFilter matches runs carrying all (all_) or any (any_) of the tags, or
@@ -70,10 +72,27 @@ type StateFilter struct {
 
 // FlowFilter narrows flows.
 type FlowFilter struct {
-	Operator string      `json:"operator"`
-	ID       *IDFilter   `json:"id"`
-	Name     *NameFilter `json:"name"`
-	Tags     *TagsFilter `json:"tags"`
+	Operator   string                `json:"operator"`
+	ID         *IDFilter             `json:"id"`
+	Name       *NameFilter           `json:"name"`
+	Tags       *TagsFilter           `json:"tags"`
+	Deployment *FlowDeploymentFilter `json:"deployment"`
+}
+
+// FlowDeploymentFilter matches flows without any deployment (is_null_ true)
+// or with at least one (false).
+type FlowDeploymentFilter struct {
+	Operator string `json:"operator"`
+	IsNull   *bool  `json:"is_null_"`
+}
+
+// CreatedByFilter matches a flow run's created_by: its id (id_), its type
+// (type_, e.g. DEPLOYMENT, AUTOMATION, SCHEDULE) or its absence (is_null_).
+type CreatedByFilter struct {
+	Operator string   `json:"operator"`
+	ID       []ID     `json:"id_"`
+	Type     []string `json:"type_"`
+	IsNull   *bool    `json:"is_null_"`
 }
 
 // FlowRunFilter narrows flow runs.
@@ -93,6 +112,7 @@ type FlowRunFilter struct {
 	ParentFlowRunID        *OptionalIDFilter `json:"parent_flow_run_id"`
 	ParentTaskRunID        *OptionalIDFilter `json:"parent_task_run_id"`
 	IdempotencyKey         *StringsFilter    `json:"idempotency_key"`
+	CreatedBy              *CreatedByFilter  `json:"created_by"`
 }
 
 // SubflowRunsFilter matches task runs that are (or are not) subflow trackers.
@@ -146,9 +166,13 @@ type RunQuery struct {
 	// wait in (Prefect's work_pools and work_pool_queues objects).
 	WorkPools      *WorkPoolFilter  `json:"work_pools"`
 	WorkPoolQueues *WorkQueueFilter `json:"work_pool_queues"`
-	Sort           string           `json:"sort"`
-	Offset         int              `json:"offset"`
-	Limit          int              `json:"limit"`
+	// WorkQueues is the work_queues object of the history and dashboard
+	// bodies (the same match as WorkPoolQueues, and-ed with it); the
+	// listing routes do not accept it, as in Prefect.
+	WorkQueues *WorkQueueFilter `json:"-"`
+	Sort       string           `json:"sort"`
+	Offset     int              `json:"offset"`
+	Limit      int              `json:"limit"`
 }
 
 // LogQuery is the body of /logs/filter.

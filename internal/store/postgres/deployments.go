@@ -367,7 +367,18 @@ func deploymentFilter(ws model.ID, f *model.DeploymentFilter) expr {
 func deploymentsWhere(ws model.ID, q model.DeploymentQuery) expr {
 	parts := []expr{{sql: "d.workspace_id = ?", args: []any{idv(ws)}}, deploymentFilter(ws, q.Deployments)}
 	if q.Flows != nil {
-		parts = append(parts, subquery("d.flow_id", "f.id", "flows f", ws, flowFilter(q.Flows)))
+		parts = append(parts, subquery("d.flow_id", "f.id", "flows f", ws, flowFilter(ws, q.Flows)))
+	}
+	if q.FlowRuns != nil || q.TaskRuns != nil {
+		// Deployments having a run that matches (Prefect's EXISTS).
+		var trs expr
+		if q.TaskRuns != nil {
+			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns))
+		}
+		parts = append(parts, subquery("d.id", "fr.deployment_id", "flow_runs fr", ws, flowRunFilter(ws, q.FlowRuns), trs))
+	}
+	if q.WorkPoolQueues != nil {
+		parts = append(parts, subquery("(d.body ->> 'work_queue_id')", "q.id::text", "work_queues q", ws, workQueueFilter(q.WorkPoolQueues)))
 	}
 	if q.WorkPools != nil {
 		parts = append(parts, subquery("(d.body ->> 'work_pool_name')", "wp.name", "work_pools wp", ws, workPoolFilter(q.WorkPools)))

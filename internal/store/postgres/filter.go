@@ -117,7 +117,18 @@ func nameFilter(col string, f *model.NameFilter) expr {
 	if f == nil {
 		return expr{}
 	}
-	return combine("", in(col, f.Any, strArg, false), in(col, f.NotAny, strArg, true), like(col, f.Like))
+	return combine("", in(col, f.Any, strArg, false), in(col, f.NotAny, strArg, true), like(col, f.Like), startsWith(col, f.StartsWith))
+}
+
+// startsWith is Prefect's startswith_: the name begins with any of the
+// prefixes, case-insensitively (an empty list is no constraint, as
+// Prefect's empty OR).
+func startsWith(col string, prefixes []string) expr {
+	parts := make([]expr, 0, len(prefixes))
+	for _, p := range prefixes {
+		parts = append(parts, expr{sql: "lower(" + col + ") LIKE lower(?::text || '%') ESCAPE ''", args: []any{p}})
+	}
+	return combine("or_", parts...)
 }
 
 func stringsFilter(col string, f *model.StringsFilter) expr {
@@ -187,11 +198,29 @@ func stateFilter(a string, f *model.StateFilter) expr {
 }
 
 // flowFilter narrows flows aliased f.
-func flowFilter(f *model.FlowFilter) expr {
+func flowFilter(ws model.ID, f *model.FlowFilter) expr {
 	if f == nil {
 		return expr{}
 	}
-	return combine(f.Operator, idFilter("f.id", f.ID), nameFilter("f.name", f.Name), tagsFilter("f.tags", f.Tags))
+	var dep expr
+	if f.Deployment != nil && f.Deployment.IsNull != nil {
+		dep = subquery("f.id", "d.flow_id", "deployments d", ws)
+		if *f.Deployment.IsNull {
+			dep.sql = "NOT " + dep.sql
+		}
+	}
+	return combine(f.Operator, idFilter("f.id", f.ID), nameFilter("f.name", f.Name), tagsFilter("f.tags", f.Tags), dep)
+}
+
+// createdByFilter matches the created_by object of flow runs aliased fr.
+func createdByFilter(f *model.CreatedByFilter) expr {
+	if f == nil {
+		return expr{}
+	}
+	idStr := func(id model.ID) any { return id.String() }
+	return combine(f.Operator, in("(fr.body -> 'created_by' ->> 'id')", f.ID, idStr, false),
+		in("(fr.body -> 'created_by' ->> 'type')", f.Type, strArg, false),
+		isNull("(fr.body ->> 'created_by')", f.IsNull))
 }
 
 // flowRunFilter narrows flow runs aliased fr.
@@ -229,6 +258,7 @@ func flowRunFilter(ws model.ID, f *model.FlowRunFilter) expr {
 		parent,
 		optionalIDFilter("fr.parent_task_run_id", f.ParentTaskRunID),
 		stringsFilter("fr.idempotency_key", f.IdempotencyKey),
+		createdByFilter(f.CreatedBy),
 	)
 }
 
@@ -271,13 +301,13 @@ func subquery(col, sel, from string, ws model.ID, inner ...expr) expr {
 // flowsWhere is the WHERE clause of a flow listing: q.Flows, plus flows
 // having a run that matches q.FlowRuns and q.TaskRuns.
 func flowsWhere(ws model.ID, q model.RunQuery) expr {
-	parts := []expr{{sql: "f.workspace_id = ?", args: []any{idv(ws)}}, flowFilter(q.Flows)}
-	if q.FlowRuns != nil || q.TaskRuns != nil || q.WorkPools != nil || q.WorkPoolQueues != nil {
+	parts := []expr{{sql: "f.workspace_id = ?", args: []any{idv(ws)}}, flowFilter(ws, q.Flows)}
+	if q.FlowRuns != nil || q.TaskRuns != nil || q.WorkPools != nil || q.WorkPoolQueues != nil || q.WorkQueues != nil {
 		var trs expr
 		if q.TaskRuns != nil {
 			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns))
 		}
-		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), trs}, runNeighbours(ws, model.RunQuery{WorkPools: q.WorkPools, WorkPoolQueues: q.WorkPoolQueues})...)
+		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), trs}, runNeighbours(ws, model.RunQuery{WorkPools: q.WorkPools, WorkPoolQueues: q.WorkPoolQueues, WorkQueues: q.WorkQueues})...)
 		parts = append(parts, subquery("f.id", "fr.flow_id", "flow_runs fr", ws, inner...))
 	}
 	if q.Deployments != nil {
@@ -293,7 +323,7 @@ func flowsWhere(ws model.ID, q model.RunQuery) expr {
 func flowRunsWhere(ws model.ID, q model.RunQuery) expr {
 	parts := []expr{{sql: "fr.workspace_id = ?", args: []any{idv(ws)}}, flowRunFilter(ws, q.FlowRuns)}
 	if q.Flows != nil {
-		parts = append(parts, subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(q.Flows)))
+		parts = append(parts, subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(ws, q.Flows)))
 	}
 	if q.TaskRuns != nil {
 		parts = append(parts, subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns)))
@@ -307,6 +337,9 @@ func runNeighbours(ws model.ID, q model.RunQuery) []expr {
 	var parts []expr
 	if q.Deployments != nil {
 		parts = append(parts, subquery("fr.deployment_id", "d.id", "deployments d", ws, deploymentFilter(ws, q.Deployments)))
+	}
+	if q.WorkQueues != nil {
+		parts = append(parts, subquery("fr.work_queue_ref", "q.id::text", "work_queues q", ws, workQueueFilter(q.WorkQueues)))
 	}
 	if q.WorkPools != nil || q.WorkPoolQueues != nil {
 		// work_queue_ref is the queue id as text (the run's JSON body).
@@ -323,10 +356,10 @@ func runNeighbours(ws model.ID, q model.RunQuery) []expr {
 // task runs whose flow run matches q.FlowRuns and whose flow matches q.Flows.
 func taskRunsWhere(ws model.ID, q model.RunQuery) expr {
 	parts := []expr{{sql: "tr.workspace_id = ?", args: []any{idv(ws)}}, taskRunFilter(q.TaskRuns)}
-	if q.FlowRuns != nil || q.Flows != nil || q.Deployments != nil || q.WorkPools != nil || q.WorkPoolQueues != nil {
+	if q.FlowRuns != nil || q.Flows != nil || q.Deployments != nil || q.WorkPools != nil || q.WorkPoolQueues != nil || q.WorkQueues != nil {
 		var flows expr
 		if q.Flows != nil {
-			flows = subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(q.Flows))
+			flows = subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(ws, q.Flows))
 		}
 		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), flows}, runNeighbours(ws, q)...)
 		parts = append(parts, subquery("tr.flow_run_id", "fr.id", "flow_runs fr", ws, inner...))

@@ -55,7 +55,7 @@ func artifactsWhere(ws model.ID, q model.ArtifactQuery, collection bool) expr {
 	if q.FlowRuns != nil || q.Flows != nil || q.Deployments != nil {
 		inner := []expr{flowRunFilter(ws, q.FlowRuns)}
 		if q.Flows != nil {
-			inner = append(inner, subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(q.Flows)))
+			inner = append(inner, subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(ws, q.Flows)))
 		}
 		if q.Deployments != nil {
 			inner = append(inner, subquery("fr.deployment_id", "d.id", "deployments d", ws, deploymentFilter(ws, q.Deployments)))

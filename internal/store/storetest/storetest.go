@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Flows", testFlows},
 		{"FlowRunLifecycle", testFlowRunLifecycle},
 		{"FlowRunFilters", testRunFilters},
+		{"FilterFields", testFilterFields},
 		{"TaskRuns", testTaskRuns},
 		{"TaskRunRecord", testTaskRunRecord},
 		{"Logs", testLogs},
