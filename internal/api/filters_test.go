@@ -247,3 +247,127 @@ func TestFilterUnknownKeys(t *testing.T) {
 		t.Fatalf("nested unknown key: %d %v", code, out)
 	}
 }
+
+// labelOf returns what identifies one object of a list answer in
+// TestFilterFieldsTableOthers: a log's message, an artifact's key, an
+// event's name, else the name.
+func labelOf(m map[string]any) string {
+	for _, k := range []string{"message", "key", "event", "name"} {
+		if v, ok := m[k].(string); ok && v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// TestFilterFieldsTableOthers is TestFilterFieldsTable for logs, artifacts,
+// variables, work pools and events.
+func TestFilterFieldsTableOthers(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	f := s.must("POST", "/api/flows/", map[string]any{"name": "f"}, 201)
+	r1 := s.must("POST", "/api/flow_runs/", map[string]any{"flow_id": f["id"], "name": "r1"}, 201)
+	r2 := s.must("POST", "/api/flow_runs/", map[string]any{"flow_id": f["id"], "name": "r2"}, 201)
+	tr := s.must("POST", "/api/task_runs/", map[string]any{"name": "t", "flow_run_id": r1["id"], "task_key": "k", "dynamic_key": "0"}, 201)
+	r1id, r2id, trid := r1["id"].(string), r2["id"].(string), tr["id"].(string)
+	s.mustAny("POST", "/api/logs/", []any{
+		map[string]any{"name": "l", "level": 20, "message": "info-r1", "timestamp": "2026-01-01T00:00:00Z", "flow_run_id": r1id},
+		map[string]any{"name": "l", "level": 40, "message": "error-task", "timestamp": "2026-01-01T01:00:00Z", "flow_run_id": r1id, "task_run_id": trid},
+		map[string]any{"name": "l", "level": 10, "message": "debug-free", "timestamp": "2026-01-01T02:00:00Z"},
+	}, 201)
+	s.must("POST", "/api/artifacts/", map[string]any{"key": "report", "type": "markdown", "data": "x", "flow_run_id": r1id}, 201)
+	s.must("POST", "/api/artifacts/", map[string]any{"key": "table-a", "type": "table", "data": []any{}, "flow_run_id": r2id, "task_run_id": trid}, 201)
+	s.must("POST", "/api/artifacts/", map[string]any{"type": "result", "data": "1", "flow_run_id": r2id}, 201)
+	s.must("POST", "/api/variables/", map[string]any{"name": "v_one", "value": 1, "tags": []string{"a", "b"}}, 201)
+	s.must("POST", "/api/variables/", map[string]any{"name": "v_two", "value": 2}, 201)
+	s.must("POST", "/api/work_pools/", map[string]any{"name": "proc", "type": "process"}, 201)
+	s.must("POST", "/api/work_pools/", map[string]any{"name": "dock", "type": "docker"}, 201)
+	s.mustAny("POST", "/api/events", []any{
+		map[string]any{"id": "11111111-1111-4111-8111-111111111111", "occurred": "2026-01-01T00:00:00Z", "event": "app.order.created",
+			"resource": map[string]any{"prefect.resource.id": "order.1", "kind": "order"},
+			"related":  []any{map[string]any{"prefect.resource.id": "customer.7", "prefect.resource.role": "customer"}}},
+		map[string]any{"id": "22222222-2222-4222-8222-222222222222", "occurred": "2026-01-02T00:00:00Z", "event": "app.order.shipped",
+			"resource": map[string]any{"prefect.resource.id": "order.2", "kind": "order"}},
+		map[string]any{"id": "33333333-3333-4333-8333-333333333333", "occurred": "2026-01-03T00:00:00Z", "event": "other.thing",
+			"resource": map[string]any{"prefect.resource.id": "thing.1"}},
+	}, 204)
+
+	logs := func(f map[string]any) map[string]any { return map[string]any{"logs": f} }
+	arts := func(f map[string]any) map[string]any { return map[string]any{"artifacts": f} }
+	vars := func(f map[string]any) map[string]any { return map[string]any{"variables": f} }
+	evs := func(f map[string]any) map[string]any {
+		f["occurred"] = map[string]any{"since": "2025-12-31T00:00:00Z", "until": "2026-01-04T00:00:00Z"}
+		return map[string]any{"filter": f}
+	}
+	cases := []filterCase{
+		{"logs: level ge_", "/logs", logs(map[string]any{"level": map[string]any{"ge_": 20}}), []string{"info-r1", "error-task"}},
+		{"logs: level le_", "/logs", logs(map[string]any{"level": map[string]any{"le_": 20}}), []string{"info-r1", "debug-free"}},
+		{"logs: timestamp after_", "/logs", logs(map[string]any{"timestamp": map[string]any{"after_": "2026-01-01T01:00:00Z"}}), []string{"error-task", "debug-free"}},
+		{"logs: timestamp before_", "/logs", logs(map[string]any{"timestamp": map[string]any{"before_": "2026-01-01T00:30:00Z"}}), []string{"info-r1"}},
+		{"logs: flow_run_id any_", "/logs", logs(map[string]any{"flow_run_id": map[string]any{"any_": []string{r1id}}}), []string{"info-r1", "error-task"}},
+		{"logs: flow_run_id is_null_", "/logs", logs(map[string]any{"flow_run_id": map[string]any{"is_null_": true}}), []string{"debug-free"}},
+		{"logs: task_run_id any_ empty", "/logs", logs(map[string]any{"task_run_id": map[string]any{"any_": []string{}}}), nil},
+		{"logs: task_run_id is_null_", "/logs", logs(map[string]any{"task_run_id": map[string]any{"is_null_": false}}), []string{"error-task"}},
+		{"logs: text", "/logs", logs(map[string]any{"text": map[string]any{"query": "ERROR"}}), []string{"error-task"}},
+		{"logs: or_", "/logs", logs(map[string]any{"operator": "or_", "level": map[string]any{"ge_": 40}, "flow_run_id": map[string]any{"is_null_": true}}), []string{"error-task", "debug-free"}},
+
+		{"artifacts: key any_", "/artifacts", arts(map[string]any{"key": map[string]any{"any_": []string{"report"}}}), []string{"report"}},
+		{"artifacts: key like_", "/artifacts", arts(map[string]any{"key": map[string]any{"like_": "TABLE"}}), []string{"table-a"}},
+		{"artifacts: key exists_", "/artifacts", arts(map[string]any{"key": map[string]any{"exists_": false}}), []string{""}},
+		{"artifacts: flow_run_id", "/artifacts", arts(map[string]any{"flow_run_id": map[string]any{"any_": []string{r2id}}}), []string{"table-a", ""}},
+		{"artifacts: task_run_id", "/artifacts", arts(map[string]any{"task_run_id": map[string]any{"any_": []string{trid}}}), []string{"table-a"}},
+		{"artifacts: type not_any_", "/artifacts", arts(map[string]any{"type": map[string]any{"not_any_": []string{"result"}}}), []string{"report", "table-a"}},
+		{"artifacts: type any_ empty", "/artifacts", arts(map[string]any{"type": map[string]any{"any_": []string{}}}), nil},
+		{"artifacts: or_", "/artifacts", arts(map[string]any{"operator": "or_", "type": map[string]any{"any_": []string{"markdown"}},
+			"task_run_id": map[string]any{"any_": []string{trid}}}), []string{"report", "table-a"}},
+		{"artifacts: by flow_runs", "/artifacts", map[string]any{"flow_runs": map[string]any{"name": map[string]any{"any_": []string{"r1"}}}}, []string{"report"}},
+
+		{"variables: name any_", "/variables", vars(map[string]any{"name": map[string]any{"any_": []string{"v_two"}}}), []string{"v_two"}},
+		{"variables: name like_", "/variables", vars(map[string]any{"name": map[string]any{"like_": "ONE"}}), []string{"v_one"}},
+		{"variables: tags all_", "/variables", vars(map[string]any{"tags": map[string]any{"all_": []string{"a", "b"}}}), []string{"v_one"}},
+		{"variables: tags is_null_", "/variables", vars(map[string]any{"tags": map[string]any{"is_null_": true}}), []string{"v_two"}},
+		{"variables: id any_ empty", "/variables", vars(map[string]any{"id": map[string]any{"any_": []string{}}}), nil},
+
+		{"work pools: type any_", "/work_pools", map[string]any{"work_pools": map[string]any{"type": map[string]any{"any_": []string{"docker"}}}}, []string{"dock"}},
+		{"work pools: name any_", "/work_pools", map[string]any{"work_pools": map[string]any{"name": map[string]any{"any_": []string{"proc", "dock"}}}}, []string{"proc", "dock"}},
+
+		{"events: prefix", "/events", evs(map[string]any{"event": map[string]any{"prefix": []string{"app.order."}}}), []string{"app.order.created", "app.order.shipped"}},
+		{"events: prefix empty is no filter", "/events", evs(map[string]any{"event": map[string]any{"prefix": []string{}}}),
+			[]string{"app.order.created", "app.order.shipped", "other.thing"}},
+		{"events: exclude_prefix", "/events", evs(map[string]any{"event": map[string]any{"exclude_prefix": []string{"app."}}}), []string{"other.thing"}},
+		{"events: name", "/events", evs(map[string]any{"event": map[string]any{"name": []string{"other.thing"}}}), []string{"other.thing"}},
+		{"events: exclude_name", "/events", evs(map[string]any{"event": map[string]any{"exclude_name": []string{"other.thing"}}}), []string{"app.order.created", "app.order.shipped"}},
+		{"events: resource id", "/events", evs(map[string]any{"resource": map[string]any{"id": []string{"order.2"}}}), []string{"app.order.shipped"}},
+		{"events: resource id_prefix", "/events", evs(map[string]any{"resource": map[string]any{"id_prefix": []string{"order."}}}), []string{"app.order.created", "app.order.shipped"}},
+		{"events: resource labels", "/events", evs(map[string]any{"resource": map[string]any{"labels": map[string]any{"kind": []string{"order"}}}}), []string{"app.order.created", "app.order.shipped"}},
+		{"events: related role", "/events", evs(map[string]any{"related": map[string]any{"role": []string{"customer"}}}), []string{"app.order.created"}},
+		{"events: any_resource", "/events", evs(map[string]any{"any_resource": map[string]any{"id": []string{"customer.7"}}}), []string{"app.order.created"}},
+		{"events: id", "/events", evs(map[string]any{"id": map[string]any{"id": []string{"33333333-3333-4333-8333-333333333333"}}}), []string{"other.thing"}},
+		{"events: occurred", "/events", map[string]any{"filter": map[string]any{"occurred": map[string]any{"since": "2026-01-02T00:00:00Z", "until": "2026-01-02T12:00:00Z"}}}, []string{"app.order.shipped"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := s.do("POST", "/api"+tc.route+"/filter", tc.body)
+			if code != 200 {
+				t.Fatalf("%s: %d %v", tc.route, code, out)
+			}
+			list, ok := out.([]any)
+			if m, isPage := out.(map[string]any); isPage {
+				list, ok = m["events"].([]any)
+			}
+			if !ok {
+				t.Fatalf("%s: not a list: %v", tc.route, out)
+			}
+			var got []string
+			for _, o := range list {
+				got = append(got, labelOf(o.(map[string]any)))
+			}
+			slices.Sort(got)
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s %v: got %q, want %q", tc.route, tc.body, got, want)
+			}
+		})
+	}
+}
