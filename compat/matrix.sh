@@ -5,7 +5,8 @@
 # The versions: 3.1.15, the last release of the oldest 3.x minor still in common use (3.0 was replaced
 # within two months; 3.1 is what many teams froze on in early 2025), and 3.4.25, the last release of the
 # long-lived minor in between. Each gets its own venv, compat/.venv-<version>, built once. Extra
-# arguments go to pytest, e.g. `compat/matrix.sh -k pause -x`. MATRIX_VERSIONS overrides the list.
+# arguments go to pytest, e.g. `compat/matrix.sh -k pause -x`. MATRIX_VERSIONS overrides the list;
+# COMPAT_WORKERS (default 3, 0 for none) and COMPAT_TIMEOUT (per version) are as in compat/run.sh.
 # The drift test skips itself there: it compares Baton with the pinned server only.
 set -euo pipefail
 
@@ -32,7 +33,7 @@ extras() {
     3.4.*) echo "prefect-aws==0.7.4" ;;
   esac
   echo "importlib_metadata==10.2.0"
-  grep -E '^(pytest|pytest-timeout|httpx|moto\[server\]|aiosmtpd)==' "$here/requirements.txt"
+  grep -E '^(pytest|pytest-timeout|pytest-xdist|httpx|moto\[server\]|aiosmtpd)==' "$here/requirements.txt"
 }
 
 failed=()
@@ -49,7 +50,9 @@ for v in $versions; do
   fi
   echo "matrix: prefect $v" >&2
   set +e
-  timeout --kill-after=30 "${COMPAT_TIMEOUT:-1200}" "$venv/bin/python" -m pytest compat/tests -q -p no:cacheprovider "$@"
+  workers=(-n "${COMPAT_WORKERS:-3}" --dist loadfile)
+  [[ "${COMPAT_WORKERS:-3}" == 0 ]] && workers=()
+  timeout --kill-after=30 "${COMPAT_TIMEOUT:-1200}" "$venv/bin/python" -m pytest compat/tests -q -rfE -p no:cacheprovider "${workers[@]}" "$@"
   rc=$?
   set -e
   if [[ $rc -ne 0 ]]; then
