@@ -7,6 +7,7 @@
 import type { ReactNode } from "react";
 import { Navigate } from "react-router";
 import { AutomationCreatePage, AutomationEditPage, AutomationPage, AutomationsPage } from "../automations/AutomationsPages";
+import { WebhooksPage } from "../automations/WebhooksPage";
 import { ArtifactKeyPage, ArtifactPage, ArtifactsPage } from "../artifacts/ArtifactsPages";
 import { BlockCatalogPage, BlockCreatePage, BlockEditPage, BlockPage, BlocksPage } from "../blocks/BlocksPages";
 import { ApiKeysPage } from "../cloud/ApiKeysPage";
@@ -75,6 +76,7 @@ export const PAGES: PageDef[] = [
   { path: "automations/create", element: <AutomationCreatePage /> },
   { path: "automations/automation/:id", element: <AutomationPage /> },
   { path: "automations/automation/:id/edit", element: <AutomationEditPage /> },
+  { path: "automations/webhooks", element: <WebhooksPage />, nav: { label: "Webhooks", order: 53, keywords: "inbound webhooks hooks external events" } },
   { path: "events", element: <EventsPage />, nav: { label: "Events", order: 50 } },
   { path: "workspaces", element: <WorkspacesPage />, nav: { label: "Workspaces", order: 80 } },
   { path: "workspaces/:accountId/:workspaceId", element: <WorkspacePage /> },

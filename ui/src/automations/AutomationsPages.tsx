@@ -39,6 +39,7 @@ export function AutomationsPage() {
       <header className="page-head">
         <h1>Automations</h1>
         <div className="actions">
+          <Link className="button" to="/automations/webhooks">Webhooks</Link>
           <Link className="button primary" to="/automations/create">Add automation</Link>
         </div>
       </header>
