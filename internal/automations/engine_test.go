@@ -562,3 +562,57 @@ func TestRunDeploymentActionCreatesOneRunPerInvocation(t *testing.T) {
 		t.Fatalf("%d runs after running the invocation again, want 1", len(list))
 	}
 }
+
+// TestProactiveDeadlineSurvivesARestart starts a proactive window ("the run
+// did not start within a minute"), restarts the engine before the deadline,
+// and checks the restarted engine fires once at the deadline, and a third
+// start does not fire again: the window lives in the store, not in memory.
+func TestProactiveDeadlineSurvivesARestart(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	clock := &now
+	tweak := func(c *Config) { c.Now = func() time.Time { return *clock } }
+	def := `{"name":"late start","trigger":{"type":"event","posture":"Proactive","after":["run.scheduled"],"expect":["run.running"],"threshold":1,"within":60,"for_each":["prefect.resource.id"]},"actions":[{"type":"do-nothing"}]}`
+	s1 := fx.service(t, false, tweak)
+	a := fx.create(t, s1, def)
+	if err := s1.engine.reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	scheduled := nowEvent("run.scheduled", "run.1")
+	scheduled.Occurred = model.NewTime(now)
+	fx.emit(t, scheduled)
+	if err := s1.engine.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	half := now.Add(30 * time.Second)
+	clock = &half
+	s2 := fx.service(t, false, tweak)
+	if err := s2.engine.reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.engine.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := countActions(t, fx.st, a.ID); n != 0 {
+		t.Fatalf("fired before the deadline: %d actions", n)
+	}
+	past := now.Add(61 * time.Second)
+	clock = &past
+	if err := s2.engine.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := countActions(t, fx.st, a.ID); n != 1 {
+		t.Fatalf("%d actions after the deadline, want 1 (the window was forgotten)", n)
+	}
+	s3 := fx.service(t, false, tweak)
+	if err := s3.engine.reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s3.engine.tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := countActions(t, fx.st, a.ID); n != 1 {
+		t.Fatalf("%d actions after another restart, want 1 (double fire)", n)
+	}
+}
