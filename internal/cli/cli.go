@@ -39,6 +39,9 @@ type Env struct {
 	// columns (0 when unknown). It decides colour and how wide tables may
 	// grow. Nil means never a terminal (pipes, files, tests).
 	Terminal func(w io.Writer) (width int, ok bool)
+	// OpenURL opens a page in the user's browser (`cloud login` without
+	// --key). Nil runs $BROWSER, else xdg-open or open.
+	OpenURL func(url string) error
 }
 
 // DefaultEnv is the process's own streams and environment.

@@ -108,22 +108,33 @@ func (a *app) cloudCmd() *cobra.Command {
 
 func (a *app) cloudLoginCmd(use string) *cobra.Command {
 	var key, wsHandle, url string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   use,
-		Short: "Log in with an API key and pick a workspace",
-		Long: `Log in with an API key and pick a workspace; the profile in use then points at that workspace.
+		Short: "Log in (in the browser, or with an API key) and pick a workspace",
+		Long: `Log in and pick a workspace; the profile in use then points at that workspace.
+Without --key the web UI opens in the browser (its URL is printed too): sign in there by any
+method, pick the workspace and authorize; a new API key comes back to this command through a
+server it runs on 127.0.0.1 for the time of the login, as with ` + "`prefect cloud login`" + `.
 The server is the one the CLI finds (see 'baton config view'), or --url.`,
-		Example: "  baton cloud login --key pnu_... -w acme/prod\n  baton cloud login --key pnu_... -w acme/prod --url http://10.0.0.5:4200/api",
+		Example: "  baton cloud login\n  baton cloud login --key pnu_... -w acme/prod\n  baton cloud login --key pnu_... -w acme/prod --url http://10.0.0.5:4200/api",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if key == "" {
-				return usageError("--key is required (create a key on the API keys page of the web UI, or with `baton admin create-user --api-key-name NAME`)")
-			}
 			return a.withProfiles(func(ps *profileStore) (bool, error) {
 				s := a.resolve(ps)
 				base := strings.TrimRight(url, "/")
 				if base == "" {
 					base = s.CloudURL.Value
+				}
+				if key == "" {
+					got, err := a.browserLogin(cmd.Context(), base, timeout)
+					if err != nil {
+						return false, err
+					}
+					key = got.APIKey
+					if wsHandle == "" {
+						wsHandle = got.Workspace
+					}
 				}
 				ws, err := fetchWorkspaces(cmd.Context(), base, key)
 				if err != nil {
@@ -151,7 +162,8 @@ The server is the one the CLI finds (see 'baton config view'), or --url.`,
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&key, "key", "k", "", "API key (pnu_… or pnb_…)")
+	cmd.Flags().StringVarP(&key, "key", "k", "", "API key (pnu_… or pnb_…); without it, log in in the browser")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the browser login")
 	cmd.Flags().StringVarP(&wsHandle, "workspace", "w", "", "account_handle/workspace_handle")
 	cmd.Flags().StringVar(&url, "url", "", "the cloud-mode server's API root, e.g. http://host:4200/api (default: found like every client setting; see 'baton config view')")
 	return cmd

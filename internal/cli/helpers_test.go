@@ -19,6 +19,8 @@ type testEnv struct {
 	vars map[string]string
 	// width, when > 0, makes stdout and stderr terminals of that width.
 	width int
+	// openURL, when set, is the browser (Env.OpenURL).
+	openURL func(string) error
 }
 
 func newTestEnv(t *testing.T) *testEnv {
@@ -39,7 +41,7 @@ func (e *testEnv) getenv(k string) string {
 }
 
 func (e *testEnv) env(stdin io.Reader, out, errb io.Writer) Env {
-	env := Env{Stdin: stdin, Stdout: out, Stderr: errb, Getenv: e.getenv}
+	env := Env{Stdin: stdin, Stdout: out, Stderr: errb, Getenv: e.getenv, OpenURL: e.openURL}
 	if e.width > 0 {
 		env.Terminal = func(io.Writer) (int, bool) { return e.width, true }
 	}

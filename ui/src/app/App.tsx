@@ -1,4 +1,5 @@
 import { Route, Routes } from "react-router";
+import { ClientLoginPage } from "../cloud/ClientLoginPage";
 import { CloudGate } from "../cloud/CloudGate";
 import { PAGES } from "./pages";
 import { NotFound, Shell } from "./Shell";
@@ -8,6 +9,7 @@ export function App() {
   return (
     <CloudGate>
       <Routes>
+        <Route path="auth/client" element={<ClientLoginPage />} />
         <Route element={<Shell />}>
           {PAGES.map((p) => (p.path === "" ? <Route key="index" index element={p.element} /> : <Route key={p.path} path={p.path} element={p.element} />))}
           <Route path="*" element={<NotFound />} />

@@ -1,6 +1,7 @@
 import { useState, type SyntheticEvent } from "react";
 import { ApiError } from "../api/client";
 import { cloudApi } from "./cloudApi";
+import { SsoButtons } from "./SsoButtons";
 
 /** Sign in with e-mail and password, or create an account. */
 export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
@@ -33,6 +34,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
   return (
     <div className="page" style={{ maxWidth: 420, margin: "10vh auto" }}>
       <h1>{mode === "signin" ? "Sign in to Baton" : "Create your Baton account"}</h1>
+      {mode === "signin" && <SsoButtons />}
       <form className="card" onSubmit={(e) => void submit(e)} style={{ display: "flex", flexDirection: "column", gap: 12 }}>
         <label className="field">
           E-mail

@@ -64,6 +64,14 @@ export interface NewApiKey extends ApiKey {
   key: string;
 }
 
+/** A configured single-sign-on provider (GET /api/auth/providers). */
+export interface SsoProvider {
+  name: string;
+  display_name: string;
+  kind: "oidc" | "google" | "github";
+  start_url: string;
+}
+
 let csrfToken = "";
 
 /** Remembers the session's CSRF token for later writes. */
@@ -107,6 +115,9 @@ export const cloudApi = {
   signUp: (body: { email: string; password: string; name?: string; account_handle?: string; workspace_handle?: string }) =>
     call<{ csrf_token: string; user: User }>("POST", "/auth/signup", body),
   signOut: () => call<undefined>("POST", "/auth/signout"),
+  providers: () => call<SsoProvider[]>("GET", "/auth/providers"),
+  clientKey: (callback: string, workspaceId: string | null) =>
+    call<NewApiKey & { callback: string; workspace: string }>("POST", "/auth/client_key", { callback, workspace_id: workspaceId }),
 
   myWorkspaces: () => call<MeWorkspace[]>("GET", "/me/workspaces"),
   workspace: (accountId: string, workspaceId: string) => call<Workspace>("GET", ws(accountId, workspaceId)),
