@@ -3,7 +3,8 @@
 # throwaway BATON_HOME, runs real flows with the real Prefect client, then
 # drives Debian's Chromium with playwright-core through the pages and saves
 # screenshots to docs/screenshots/. At its end it runs run-cloud.sh, the same
-# for a cloud-mode server (sign-up, workspaces, API keys, prefect cloud login).
+# for a cloud-mode server (sign-up, workspaces, API keys, prefect cloud login),
+# then run-sso.sh (single sign-on and `prefect cloud login` in the browser).
 #
 # Needs: go, node+npm, /usr/bin/chromium (apt-get install -y chromium), and a
 # Python with prefect: compat/.venv (made by compat/run.sh), or E2E_PYTHON, or
@@ -120,6 +121,10 @@ fi
 set +e
 E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" E2E_BUILT=1 "$here/run-cloud.sh"
 cloud_rc=$?
+# Single sign-on (OpenID provider, GitHub-style OAuth2, prefect cloud login in the browser) on its own server.
+E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" E2E_BUILT=1 "$here/run-sso.sh"
+sso_rc=$?
 set -e
 if [[ $rc -eq 0 ]]; then rc=$cloud_rc; fi
+if [[ $rc -eq 0 ]]; then rc=$sso_rc; fi
 exit "$rc"

@@ -1,0 +1,2 @@
+#!/bin/sh
+printf %s "$1" > "$E2E_URL_FILE"
