@@ -299,3 +299,44 @@ def test_baton_cli_uses_the_prefect_login(cloud: Cloud) -> None:
         assert got.status_code == 200 and got.json()["value"] == {"n": 1}, got.text
         other = h.get(f"/accounts/{prod['account_id']}/workspaces/{prod['workspace_id']}/variables/name/from-baton-cli")
         assert other.status_code == 404, other.text
+
+
+E2E = Path(__file__).resolve().parents[2] / "e2e"
+
+
+def test_login_in_the_browser_without_key(cloud: Cloud) -> None:
+    """`prefect cloud login` with no --key, in a pseudo-terminal: the CLI opens Baton's /auth/client with its loopback
+    callback in Chromium (driven by e2e/cli-login-browser.mjs as $BROWSER), where bob signs in, picks his workspace and
+    authorizes; the CLI receives a new key, and a flow run lands in that workspace."""
+    chromium = os.environ.get("E2E_CHROMIUM") or "/usr/bin/chromium"
+    node = subprocess.run(["sh", "-c", "command -v node"], capture_output=True, text=True).stdout.strip()
+    if node and not (E2E / "node_modules" / "playwright-core").is_dir():
+        # What e2e/run.sh does first (make test runs compat before e2e).
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=str(E2E), capture_output=True, timeout=600)
+    if not node or not Path(chromium).exists() or not (E2E / "node_modules" / "playwright-core").is_dir():
+        pytest.skip("needs node, Chromium and e2e/node_modules (cd e2e && npm ci)")
+    home = cloud.new_prefect_home()
+    env = cloud.env(home)
+    env.update(
+        PREFECT_CLOUD_UI_URL=cloud.api.removesuffix("/api"),
+        BROWSER=f"{node} {E2E / 'cli-login-browser.mjs'} %s",
+        LOGIN_EMAIL="bob@example.com",
+        LOGIN_PASSWORD=PASSWORD,
+        LOGIN_WORKSPACE="globex/main",
+        E2E_CHROMIUM=chromium,
+    )
+    login = subprocess.run([sys.executable, str(E2E / "prefect_browser_login.py")], env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=300, cwd=str(home))
+    assert login.returncode == 0 and "Authenticated with Prefect Cloud" in login.stdout, describe(login)
+    profile = cloud.profile(home)
+    main = cloud.workspaces(cloud.bob)["globex/main"]
+    assert profile["PREFECT_API_URL"] == f"{cloud.api}/accounts/{main['account_id']}/workspaces/{main['workspace_id']}"
+    key = profile["PREFECT_API_KEY"]
+    assert key.startswith("pnu_") and key != cloud.bob, "the CLI must receive a new key"
+
+    run = cloud.run_flow(home)
+    assert run.returncode == 0 and "RESULT 2" in run.stdout, describe(run)
+    body = {"flows": {"name": {"any_": ["cloud-basic"]}}}
+    with cloud.http(key) as c:
+        r = c.post(f"/accounts/{main['account_id']}/workspaces/{main['workspace_id']}/flow_runs/filter", json=body)
+    assert r.status_code == 200 and len(r.json()) >= 1, r.text
