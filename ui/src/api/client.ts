@@ -104,6 +104,9 @@ export async function apiBlob(path: string): Promise<Blob | null> {
 /** The largest page the server's filter endpoints are expected to accept. */
 export const PAGE_LIMIT = 200;
 
+/** The largest page Baton's filter endpoints accept (Baton's own UI only; Prefect's server stops at 200). */
+export const LARGEST_PAGE = 1000;
+
 export const api = {
   health: (signal?: AbortSignal) => request<unknown>("GET", "/health", undefined, signal),
 

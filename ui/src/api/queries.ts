@@ -3,7 +3,7 @@
 // hidden, so an idle background tab costs the server nothing).
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { api, readAll } from "./client";
+import { api, LARGEST_PAGE, readAll } from "./client";
 import type { Flow, FlowRunQuery, FlowRunSort } from "./types";
 
 /** How often live views refresh. */
@@ -58,13 +58,22 @@ export function useFlowRunStates(id: string) {
   });
 }
 
-/** All task runs of a flow run (capped), for the table and the graph. */
+/** How many task runs of one flow run the run page reads at most. */
+const TASK_RUNS_CAP = 10_000;
+
+/**
+ * All task runs of a flow run (capped at 10,000), for the table and the
+ * graph, in pages of 1,000 (the server's largest): 10 requests for a run of
+ * 10,000 task runs instead of 50.
+ */
 export function useTaskRunsOf(flowRunId: string, live: boolean) {
   return useQuery({
     queryKey: ["task_runs", "of", flowRunId],
     queryFn: ({ signal }) =>
-      readAll((offset, limit) =>
-        api.taskRuns({ task_runs: { flow_run_id: { any_: [flowRunId] } }, sort: "EXPECTED_START_TIME_ASC", offset, limit }, signal),
+      readAll(
+        (offset, limit) => api.taskRuns({ task_runs: { flow_run_id: { any_: [flowRunId] } }, sort: "EXPECTED_START_TIME_ASC", offset, limit }, signal),
+        TASK_RUNS_CAP,
+        LARGEST_PAGE,
       ),
     refetchInterval: live ? POLL_MS : false,
   });
