@@ -19,6 +19,7 @@ const RENDERS = Number(process.env.RENDERS ?? 5);
 const TIMEOUT = 60_000;
 const DEPLOYMENTS = Number(process.env.DEPLOYMENTS ?? 1000);
 const LOG_LINES = Number(process.env.LOG_LINES ?? 100000);
+const GRAPH_TASKS = Number(process.env.GRAPH_TASKS ?? 10000);
 
 async function call(method, path, body) {
   const res = await fetch(`${base}/api${path}`, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -69,12 +70,37 @@ async function setup() {
     console.error(`setup: ${LOG_LINES} log lines in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   }
   logRunId = logRun.id;
+  // One finished flow run with GRAPH_TASKS task runs (the run graph at scale): 50 chains, each task
+  // fed by the one 50 before it, each Running then Completed (real start and end times).
+  let [graphRun] = await call("POST", "/flow_runs/filter", { flow_runs: { name: { any_: ["bench-graph-run"] } }, limit: 1 });
+  if (!graphRun) {
+    const t2 = performance.now();
+    graphRun = await call("POST", "/flow_runs/", { flow_id: flows[0].id, name: "bench-graph-run", state: { type: "RUNNING", name: "Running" } });
+    let prev = [];
+    for (let i = 0; i < GRAPH_TASKS; i += 50) {
+      prev = await Promise.all(
+        Array.from({ length: Math.min(50, GRAPH_TASKS - i) }, async (_, k) => {
+          const n = i + k;
+          const inputs = prev[k] ? { x: [{ input_type: "task_run", id: prev[k] }] } : {};
+          const tr = await call("POST", "/task_runs/", {
+            flow_run_id: graphRun.id, task_key: `step-${k}`, dynamic_key: String(n), name: `step-${k}-${n}`, task_inputs: inputs, state: { type: "RUNNING", name: "Running" },
+          });
+          await call("POST", `/task_runs/${tr.id}/set_state`, { state: { type: "COMPLETED", name: "Completed" }, force: true });
+          return tr.id;
+        }),
+      );
+    }
+    await call("POST", `/flow_runs/${graphRun.id}/set_state`, { state: { type: "COMPLETED", name: "Completed" }, force: true });
+    console.error(`setup: a flow run with ${GRAPH_TASKS} task runs in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+  }
+  graphRunId = graphRun.id;
   const deps = await call("POST", "/deployments/filter", { limit: 1, sort: "NAME_ASC" });
   console.error(`setup: ${DEPLOYMENTS} deployments (${have} were there; added in ${((performance.now() - t0) / 1000).toFixed(1)} s), pool bench-pool with 5 queues and 20 workers`);
   return deps[0].id;
 }
 
 let logRunId = "";
+let graphRunId = "";
 const firstDeployment = await setup();
 
 // What "rendered" means for each page, checked in the page on every frame:
@@ -121,6 +147,13 @@ const pages = {
   "flow-run-logs": {
     path: `/runs/flow-run/${logRunId}`,
     ready: () => ((document.querySelector("[data-testid=logs] .log-lines")?.textContent ?? "").includes("line 0:") ? performance.now() : false),
+  },
+  "flow-run-graph": {
+    path: `/runs/flow-run/${graphRunId}`,
+    ready: new Function(
+      `const s = document.querySelector("[data-testid=graph-summary]")?.textContent ?? "";
+       return s.startsWith("${GRAPH_TASKS} runs") && document.querySelector("[data-testid=run-graph] canvas") !== null ? performance.now() : false;`,
+    ),
   },
   runs: {
     path: "/runs",
@@ -257,6 +290,21 @@ const interactions = {
       return Date.now() - t0;
     },
   },
+  [`run graph (${GRAPH_TASKS} task runs): zoom in, next frame drawn`]: {
+    path: `/runs/flow-run/${graphRunId}`,
+    ready: pages["flow-run-graph"].ready,
+    act: (page) => inPage(page, `document.querySelector("[data-testid=run-graph] button[aria-label='Zoom in']").click();`, `return true;`),
+  },
+  [`run graph (${GRAPH_TASKS} task runs): pan with the arrow key, next frame drawn`]: {
+    path: `/runs/flow-run/${graphRunId}`,
+    ready: pages["flow-run-graph"].ready,
+    act: (page) =>
+      inPage(
+        page,
+        `document.querySelector("[data-testid=run-graph] canvas").dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));`,
+        `return true;`,
+      ),
+  },
   "palette: Ctrl-K opened": {
     path: "/deployments",
     ready: pages.deployments.ready,
@@ -277,10 +325,17 @@ const interactions = {
   },
 };
 
+/** PAGES=a,b measures only the pages and interactions whose names contain one of those words. */
+function wanted(name) {
+  const only = (process.env.PAGES ?? "").split(",").filter(Boolean);
+  return only.length === 0 || only.some((w) => name.includes(w));
+}
+
 const browser = await chromium.launch({ executablePath: process.env.E2E_CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
 const out = { base, repeat: REPEAT, renders: RENDERS, deployments: DEPLOYMENTS, pages: {} };
 try {
   for (const [name, spec] of Object.entries(pages)) {
+    if (!wanted(name)) continue;
     const calls = [];
     await renderOnce(browser, spec, calls); // warm-up, and the list of calls
     const renders = [];
@@ -294,6 +349,7 @@ try {
   }
   out.interactions = {};
   for (const [name, spec] of Object.entries(interactions)) {
+    if (!wanted(name)) continue;
     const times = [];
     for (let i = 0; i < RENDERS; i++) {
       const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });

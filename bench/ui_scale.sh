@@ -2,13 +2,16 @@
 # UI at scale: seeds a throwaway BATON_HOME with `baton dev seed` (100,000
 # flow runs and 1,000,000 task runs by default), starts `bin/baton server
 # start` on a free loopback port, and runs bench/ui_scale.mjs in Debian's
-# Chromium (playwright-core from e2e/): the p95 of every API call the
-# dashboard and the flow-runs list make, and navigation start -> data on
-# screen for both pages. Writes docs/benchmarks-ui-scale.md (and .json).
+# Chromium (playwright-core from e2e/): the p95 of every API call each page
+# makes (dashboard, deployments, a deployment, work pools, a pool, a run's
+# logs, a run's graph, the runs list), navigation start -> data on screen for
+# each, and interactions. Writes docs/benchmarks-ui-scale.md (and .json).
 #
 # Env: FLOW_RUNS, TASK_RUNS, FLOWS (seed sizes), REPEAT (replays per call,
 # 30), RENDERS (page loads per page, 5), UI_SCALE_HOME (reuse an already
-# seeded home instead of seeding a new one), SKIP_BUILD=1, OUT (markdown path).
+# seeded home instead of seeding a new one), SKIP_BUILD=1, OUT (markdown path),
+# DEPLOYMENTS, LOG_LINES, GRAPH_TASKS (the run graph's task runs, 10,000), PAGES (only the pages and
+# interactions whose names contain one of these comma-separated words).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
