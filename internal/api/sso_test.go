@@ -278,6 +278,22 @@ func TestSSORefusals(t *testing.T) {
 		code, _, body := e.finish(c, cb.String())
 		wantRefused(t, "tampered code", code, body, 400, "refused the code")
 	})
+	t.Run("code of another sign-in", func(t *testing.T) {
+		// Code injection: the attacker's code (issued for another state,
+		// PKCE challenge and nonce) pasted into this browser's callback.
+		attacker := browser(t)
+		stolen, _ := url.Parse(e.begin(attacker, "test", ""))
+		c := browser(t)
+		cb, _ := url.Parse(e.begin(c, "test", ""))
+		q := cb.Query()
+		q.Set("code", stolen.Query().Get("code"))
+		cb.RawQuery = q.Encode()
+		code, _, body := e.finish(c, cb.String())
+		wantRefused(t, "injected code", code, body, 400, "refused the code")
+		if st, _ := e.me(c); st != 401 {
+			t.Fatalf("injected code got a session: %d", st)
+		}
+	})
 	t.Run("unverified email", func(t *testing.T) {
 		e.op.QueueVerifiedUser("sub-eve", "owner@acme.test", false) // claims the owner's address
 		c := browser(t)
