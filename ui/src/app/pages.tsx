@@ -12,6 +12,9 @@ import { ArtifactKeyPage, ArtifactPage, ArtifactsPage } from "../artifacts/Artif
 import { BlockCatalogPage, BlockCreatePage, BlockEditPage, BlockPage, BlocksPage } from "../blocks/BlocksPages";
 import { ApiKeysPage } from "../cloud/ApiKeysPage";
 import { ServiceAccountsPage } from "../cloud/ServiceAccountsPage";
+import { AuditLogPage } from "../cloud/AuditLogPage";
+import { SecurityPage } from "../cloud/SecurityPage";
+import { TeamsPage } from "../cloud/TeamsPage";
 import { WorkspacePage, WorkspacesPage } from "../cloud/WorkspacesPage";
 import { ConcurrencyPage } from "../concurrency/ConcurrencyPage";
 import { DashboardPage } from "../dashboard/DashboardPage";
@@ -82,6 +85,9 @@ export const PAGES: PageDef[] = [
   { path: "workspaces/:accountId/:workspaceId", element: <WorkspacePage /> },
   { path: "api-keys", element: <ApiKeysPage />, nav: { label: "API keys", order: 82 } },
   { path: "service-accounts", element: <ServiceAccountsPage />, nav: { label: "Service accounts", order: 84, cloudOnly: true, keywords: "bots robots machine keys ci" } },
+  { path: "members", element: <TeamsPage />, nav: { label: "Members and teams", order: 85, cloudOnly: true, keywords: "invite invitations people users teams groups" } },
+  { path: "audit-log", element: <AuditLogPage />, nav: { label: "Audit log", order: 86, cloudOnly: true, keywords: "history who did what security events" } },
+  { path: "security", element: <SecurityPage />, nav: { label: "Security", order: 87, cloudOnly: true, keywords: "sessions two-factor 2fa totp mfa password" } },
   // Links Prefect prints under other paths than Baton's (prefectLinks.ts).
   { path: "flow-runs", element: <PrefectRedirect /> },
   { path: "flow-runs/flow-run/:id", element: <PrefectRedirect /> },

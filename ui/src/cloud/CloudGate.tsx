@@ -4,6 +4,7 @@ import { ApiError, configureApi } from "../api/client";
 import { ErrorBox, Loading } from "../components/common";
 import { workspaceBase } from "./commands";
 import { cloudApi, setCsrfToken, type MeWorkspace, type Session } from "./cloudApi";
+import { isLinkPage, LinkPage } from "./LinkPages";
 import { SignInPage } from "./SignInPage";
 
 const STORAGE_KEY = "baton.workspace";
@@ -58,6 +59,10 @@ export function CloudGate({ children }: { children: ReactNode }) {
   }, [qc]);
 
   if (session.isPending) return <Loading label="Checking your session…" />;
+  if (isLinkPage(window.location.pathname) && (session.isError || session.data.mode === "cloud")) {
+    // An e-mailed link (invitation, password reset) works signed in or out.
+    return <LinkPage signedIn={signedIn} onDone={refresh} />;
+  }
   if (session.isError) {
     // 401: signed out in cloud mode. Anything else (a server or mock without
     // the endpoint) is treated as server mode.

@@ -5,7 +5,11 @@ import { SsoButtons } from "./SsoButtons";
 
 /** Sign in with e-mail and password, or create an account. */
 export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
-  const [mode, setMode] = useState<"signin" | "signup">("signin");
+  const [mode, setMode] = useState<"signin" | "signup" | "forgot">("signin");
+  // Two-factor sign-in: the server asks for a code after the password.
+  const [totp, setTotp] = useState("");
+  const [needTotp, setNeedTotp] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [account, setAccount] = useState("");
@@ -18,8 +22,21 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
     setBusy(true);
     setError(null);
     try {
+      if (mode === "forgot") {
+        await cloudApi.requestPasswordReset(email);
+        setNotice(`If ${email} has a Baton user, a reset link is on its way.`);
+        return;
+      }
       if (mode === "signin") {
-        await cloudApi.signIn(email, password);
+        try {
+          await cloudApi.signIn(email, password, needTotp ? totp : undefined);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 401 && err.message.includes("two-factor code required")) {
+            setNeedTotp(true);
+            return;
+          }
+          throw err;
+        }
       } else {
         await cloudApi.signUp({ email, password, ...(account ? { account_handle: account } : {}), workspace_handle: workspace });
       }
@@ -33,13 +50,14 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
 
   return (
     <div className="page" style={{ maxWidth: 420, margin: "10vh auto" }}>
-      <h1>{mode === "signin" ? "Sign in to Baton" : "Create your Baton account"}</h1>
+      <h1>{mode === "signin" ? "Sign in to Baton" : mode === "signup" ? "Create your Baton account" : "Reset your password"}</h1>
       {mode === "signin" && <SsoButtons />}
       <form className="card" onSubmit={(e) => void submit(e)} style={{ display: "flex", flexDirection: "column", gap: 12 }}>
         <label className="field">
           E-mail
           <input type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         </label>
+        {mode !== "forgot" && (
         <label className="field">
           Password
           <input
@@ -51,6 +69,14 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
+        )}
+        {mode === "signin" && needTotp && (
+          <label className="field">
+            Two-factor code (or a recovery code)
+            <input autoComplete="one-time-code" autoFocus required value={totp} onChange={(e) => setTotp(e.target.value)} />
+          </label>
+        )}
+        {notice && <p role="status">{notice}</p>}
         {mode === "signup" && (
           <>
             <label className="field">
@@ -69,8 +95,13 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) 
           </p>
         )}
         <button type="submit" className="primary" disabled={busy}>
-          {mode === "signin" ? "Sign in" : "Sign up"}
+          {mode === "signin" ? "Sign in" : mode === "signup" ? "Sign up" : "E-mail me a reset link"}
         </button>
+        {mode === "signin" && (
+          <button type="button" className="ghost" onClick={() => setMode("forgot")}>
+            Forgot your password?
+          </button>
+        )}
         <button type="button" className="ghost" onClick={() => setMode(mode === "signin" ? "signup" : "signin")}>
           {mode === "signin" ? "No account yet? Sign up" : "Have an account? Sign in"}
         </button>

@@ -52,11 +52,79 @@ export interface ApiKey {
 export interface Member {
   account_id: string;
   user_id: string;
-  role: "owner" | "admin" | "developer" | "viewer";
+  role: "owner" | "admin" | "developer" | "viewer" | "member";
   email: string;
   name: string;
   is_bot: boolean;
   created: string;
+}
+
+/** A team: members and their roles on workspaces. */
+export interface Team {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  created: string;
+  members: { user_id: string; email: string; name: string }[];
+  workspaces: { workspace_id: string; role: string }[];
+}
+
+/** An open invitation (the link's token is never listed). */
+export interface Invitation {
+  id: string;
+  account_id: string;
+  email: string;
+  role: string;
+  team_id: string | null;
+  created: string;
+  expires: string;
+}
+
+/** A new invitation; link is set only when the server has no SMTP. */
+export interface SentInvitation extends Invitation {
+  email_sent: boolean;
+  link?: string;
+  email_error?: string;
+}
+
+/** What the accept page shows. */
+export interface InvitationInfo {
+  email: string;
+  account_name: string;
+  account_handle: string;
+  role: string;
+  team_name: string;
+  expires: string;
+  user_exists: boolean;
+}
+
+/** One audit log entry. */
+export interface AuditEvent {
+  id: string;
+  account_id: string;
+  occurred: string;
+  workspace_id: string | null;
+  actor_id: string | null;
+  actor_name: string;
+  actor_api_key_id: string | null;
+  action: string;
+  outcome: "success" | "failure" | "denied";
+  target_type: string;
+  target_id: string;
+  target_name: string;
+  source_address: string;
+  detail: string;
+}
+
+/** One of the caller's browser sessions. */
+export interface SessionItem {
+  id: string;
+  created: string;
+  expires: string;
+  source_address: string;
+  user_agent: string;
+  current: boolean;
 }
 
 /** A key as returned once, on creation or rotation. */
@@ -109,9 +177,38 @@ const ws = (accountId: string, workspaceId?: string) =>
 const botPath = (accountId: string, userId: string) =>
   `/accounts/${encodeURIComponent(accountId)}/service_accounts/${encodeURIComponent(userId)}`;
 
+const acct = (accountId: string) => `/accounts/${encodeURIComponent(accountId)}`;
+
 export const cloudApi = {
   session: () => call<Session>("GET", "/auth/session"),
-  signIn: (email: string, password: string) => call<Session>("POST", "/auth/signin", { email, password }),
+  signIn: (email: string, password: string, totp?: string) => call<Session>("POST", "/auth/signin", { email, password, ...(totp ? { totp } : {}) }),
+  requestPasswordReset: (email: string) => call<undefined>("POST", "/auth/password_reset", { email }),
+  confirmPasswordReset: (token: string, password: string) => call<undefined>("POST", "/auth/password_reset/confirm", { token, password }),
+  inspectInvitation: (token: string) => call<InvitationInfo>("POST", "/auth/invitations/inspect", { token }),
+  acceptInvitation: (token: string, name: string, password: string) =>
+    call<{ csrf_token?: string }>("POST", "/auth/invitations/accept", { token, name, password }),
+
+  teams: (accountId: string) => call<Team[]>("GET", `${acct(accountId)}/teams`),
+  createTeam: (accountId: string, name: string) => call<Team>("POST", `${acct(accountId)}/teams`, { name }),
+  deleteTeam: (accountId: string, teamId: string) => call<undefined>("DELETE", `${acct(accountId)}/teams/${encodeURIComponent(teamId)}`),
+  addTeamMember: (accountId: string, teamId: string, userId: string) =>
+    call<Team>("PUT", `${acct(accountId)}/teams/${encodeURIComponent(teamId)}/members/${encodeURIComponent(userId)}`),
+  removeTeamMember: (accountId: string, teamId: string, userId: string) =>
+    call<undefined>("DELETE", `${acct(accountId)}/teams/${encodeURIComponent(teamId)}/members/${encodeURIComponent(userId)}`),
+  setTeamWorkspace: (accountId: string, teamId: string, workspaceId: string, role: string) =>
+    call<undefined>("PUT", `${acct(accountId)}/teams/${encodeURIComponent(teamId)}/workspaces/${encodeURIComponent(workspaceId)}`, { role }),
+  workspaces: (accountId: string) => call<Workspace[]>("GET", ws(accountId)),
+  invitations: (accountId: string) => call<Invitation[]>("GET", `${acct(accountId)}/invitations`),
+  invite: (accountId: string, body: { email: string; role: string; team_id?: string }) => call<SentInvitation>("POST", `${acct(accountId)}/invitations`, body),
+  revokeInvitation: (accountId: string, id: string) => call<undefined>("DELETE", `${acct(accountId)}/invitations/${encodeURIComponent(id)}`),
+  auditLog: (accountId: string, query: string) => call<AuditEvent[]>("GET", `${acct(accountId)}/audit_log${query}`),
+
+  sessions: () => call<SessionItem[]>("GET", "/me/sessions"),
+  revokeSession: (id: string) => call<undefined>("DELETE", `/me/sessions/${encodeURIComponent(id)}`),
+  totpStatus: () => call<{ enabled: boolean }>("GET", "/me/totp"),
+  beginTotp: () => call<{ secret: string; otpauth_url: string }>("POST", "/me/totp"),
+  confirmTotp: (code: string) => call<{ recovery_codes: string[] }>("POST", "/me/totp/confirm", { code }),
+  disableTotp: (code: string) => call<undefined>("POST", "/me/totp/disable", { code }),
   signUp: (body: { email: string; password: string; name?: string; account_handle?: string; workspace_handle?: string }) =>
     call<{ csrf_token: string; user: User }>("POST", "/auth/signup", body),
   signOut: () => call<undefined>("POST", "/auth/signout"),
