@@ -29,7 +29,10 @@ export BATON_BIN="$(realpath "$BATON_BIN")"
 # one for 3.9): 0.5.7 is the newest for 3.1, 0.7.4 for 3.4.
 extras() {
   case "$1" in
-    3.1.*) echo "prefect-aws==0.5.7" ;;
+    # 3.1.15 imports its server's routes in some client paths (FastAPI after 0.115 refuses their
+    # Body(min_items=...)) and extends apprise's NOTIFY_TYPES tuple (a frozenset in newer apprise):
+    # pin both to what was current at its release.
+    3.1.*) printf '%s\n' "prefect-aws==0.5.7" "fastapi==0.115.6" "apprise==1.9.1" ;;
     3.4.*) echo "prefect-aws==0.7.4" ;;
   esac
   echo "importlib_metadata==10.2.0"
