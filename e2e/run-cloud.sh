@@ -46,9 +46,13 @@ if [[ "${E2E_BUILT:-}" != 1 ]]; then
 fi
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# The SMTP receiver of cloud_teams.test.mjs listens here; baton sends
+# invitations and password resets to it.
+smtp_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 home="$(mktemp -d)"
 log="$here/artifacts/cloud-server.log"
-BATON_HOME="$home" bin/baton server start --mode cloud --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+BATON_HOME="$home" BATON_SMTP_HOST=127.0.0.1 BATON_SMTP_PORT="$smtp_port" BATON_SMTP_MODE=INSECURE BATON_SMTP_FROM=baton@example.com \
+  bin/baton server start --mode cloud --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true
@@ -79,8 +83,8 @@ done
 
 echo "e2e-cloud: driving chromium and the Prefect CLI against $url (cloud mode)" >&2
 set +e
-BATON_URL="$url" E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" E2E_SERVER_LOG="$log" SCREENSHOTS="$root/docs/screenshots" \
-  timeout 300 node --test --test-concurrency=1 "$here/cloud.test.mjs"
+BATON_URL="$url" E2E_SMTP_PORT="$smtp_port" E2E_PYTHON="$py" E2E_CHROMIUM="$chromium" E2E_SERVER_LOG="$log" SCREENSHOTS="$root/docs/screenshots" \
+  timeout 420 node --test --test-concurrency=1 "$here/cloud.test.mjs" "$here/cloud_teams.test.mjs"
 rc=$?
 set -e
 if [[ $rc -ne 0 ]]; then
