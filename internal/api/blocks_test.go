@@ -57,3 +57,23 @@ func TestIncludeSecretsNeedsWriteAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestProtectedBlockTypeCanBeUpdated: a system block type takes a PATCH of
+// its descriptive fields as on Prefect's server (a 3.4 client saving a
+// LocalFileSystem block patches the type's description first; Baton
+// answered 403 and the save failed) and still cannot be deleted.
+func TestProtectedBlockTypeCanBeUpdated(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	s.do("POST", "/api/block_types/install_system_block_types", nil)
+	bt := s.must("GET", "/api/block_types/slug/local-file-system", nil, 200)
+	if bt["is_protected"] != true {
+		t.Fatalf("not protected: %v", bt)
+	}
+	id := bt["id"].(string)
+	s.must("PATCH", "/api/block_types/"+id, map[string]any{"description": "Stores files on a local disk (older release's text)."}, 204)
+	if got := s.must("GET", "/api/block_types/"+id, nil, 200); got["description"] != "Stores files on a local disk (older release's text)." {
+		t.Fatalf("description not updated: %v", got["description"])
+	}
+	s.must("DELETE", "/api/block_types/"+id, nil, 403)
+}

@@ -78,15 +78,13 @@ func (s *Service) CreateType(ctx context.Context, ws model.ID, in model.BlockTyp
 	return bt, err
 }
 
-// UpdateType changes a type's descriptive fields; protected types are
-// updated only by the server itself.
+// UpdateType changes a type's descriptive fields. Protected (system) types
+// may be updated too, as on Prefect's server: a client registering a block
+// class whose description or code example differs from the server's copy
+// (another Prefect release) patches the type before saving a document.
 func (s *Service) UpdateType(ctx context.Context, ws, id model.ID, in model.BlockTypeUpdate) error {
-	bt, err := s.store.BlockTypeGet(ctx, ws, store.RefID(id))
-	if err != nil {
+	if _, err := s.store.BlockTypeGet(ctx, ws, store.RefID(id)); err != nil {
 		return err
-	}
-	if bt.IsProtected {
-		return fmt.Errorf("protected block types cannot be updated: %w", ErrProtected)
 	}
 	return s.store.BlockTypeUpdate(ctx, ws, id, in)
 }
