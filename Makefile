@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/batonhq/baton/internal/cli.Version=$(VERSION)
 # serves it once; the build cache keeps it). Move it forward with the Go version in go.mod.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build run lint test test-go test-compat test-compat-matrix test-ui test-e2e test-fuzz vet fmt-check fuzz chaos soak bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
+.PHONY: help build run lint test test-go test-compat test-compat-postgres test-scale-out bench-postgres test-compat-matrix test-ui test-e2e test-fuzz vet fmt-check fuzz chaos soak bench bench-quick bench-blocks bench-blocks-quick bench-automations clean
 
 help: ## Show this help
 	@c=; r=; if [ -t 1 ] && [ -z "$$NO_COLOR" ]; then c='\033[36m'; r='\033[0m'; fi; \
@@ -40,6 +40,15 @@ test-go: ## Go tests with the race detector (then the timing tests it skips, wit
 test-compat: build ## Real Prefect client against a real baton (Python venv, pinned prefect)
 	BATON_BIN=$(BIN) bash compat/run.sh
 
+test-compat-postgres: build ## compat/ against Baton on PostgreSQL (a throwaway cluster; not in make test: see README)
+	COMPAT_DATABASE=postgres BATON_BIN=$(BIN) bash compat/run.sh
+
+test-scale-out: build ## Two replicas on one PostgreSQL, the leader SIGKILLed mid-run (compat/tests/test_scale_out.py)
+	COMPAT_DATABASE=postgres COMPAT_WORKERS=0 BATON_BIN=$(BIN) bash compat/run.sh -k scale_out
+
+bench-postgres: ## The Prefect server vs Baton with 1 and 2 replicas on one PostgreSQL (needs bench/.venv: make bench-quick once)
+	bash bench/postgres.sh
+
 test-compat-matrix: build ## The compat suite against older Prefect clients (3.1.15 and 3.4.25; own venvs; not in make test)
 	BATON_BIN=$(BIN) bash compat/matrix.sh
 
@@ -53,7 +62,7 @@ test-e2e: build ## Browser test of the UI (Debian's Chromium) against a real bat
 test-fuzz: build ## schemathesis against Baton's own OpenAPI document, server and cloud mode, fixed seed (150 s)
 	BATON_BIN=$(BIN) bash fuzz/run.sh --time 150
 
-test: fmt-check vet lint test-go test-compat test-fuzz test-ui test-e2e ## The whole test suite (what CI runs)
+test: fmt-check vet lint test-go test-compat test-scale-out test-fuzz test-ui test-e2e ## The whole test suite (what CI runs)
 
 fuzz: build ## Longer fuzzing: schemathesis for 15 min, then every Go fuzz target for 60 s (new corpus entries land in testdata/fuzz)
 	BATON_BIN=$(BIN) bash fuzz/run.sh --time 900

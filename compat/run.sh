@@ -7,7 +7,9 @@
 # Environment: PYTHON (interpreter that creates the venv, default python3), COMPAT_TIMEOUT (seconds
 # for the whole pytest run, default 1200), COMPAT_WORKERS (pytest-xdist workers, default 3; each test file
 # runs whole on one worker with its own baton; 0 runs everything in this process), BATON_BIN (test this already-built binary instead of
-# building bin/baton, e.g. the one `make build` made with its ldflags).
+# building bin/baton, e.g. the one `make build` made with its ldflags), COMPAT_DATABASE=postgres (every baton
+# the suite starts runs on its own database of a throwaway PostgreSQL cluster started here, or of the
+# server at COMPAT_POSTGRES_URL, a superuser URL).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,6 +35,15 @@ if [[ -n "${BATON_BIN:-}" ]]; then
 else
   echo "compat: building bin/baton" >&2
   go build -o bin/baton ./cmd/baton
+fi
+
+if [[ "${COMPAT_DATABASE:-sqlite}" == postgres && -z "${COMPAT_POSTGRES_URL:-}" ]]; then
+  # shellcheck source=compat/pg.sh
+  source "$here/pg.sh"
+  pg_start
+  trap pg_stop EXIT
+  export COMPAT_POSTGRES_URL="$PG_URL"
+  echo "compat: PostgreSQL at $PG_URL" >&2
 fi
 
 set +e

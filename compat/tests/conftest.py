@@ -29,6 +29,23 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BATON_BIN = Path(os.environ.get("BATON_BIN", str(REPO_ROOT / "bin" / "baton")))
 EXTERNAL_API_URL = os.environ.get("COMPAT_API_URL", "").rstrip("/")
+# COMPAT_DATABASE=postgres (compat/run.sh starts the cluster): every baton runs on PostgreSQL, on a
+# database of its own named after its home (a restart on the same home finds its data again).
+POSTGRES_URL = os.environ.get("COMPAT_POSTGRES_URL", "") if os.environ.get("COMPAT_DATABASE") == "postgres" else ""
+
+
+def postgres_database(name: str) -> str:
+    """Create database `name` on the compat cluster (if it does not exist) and return its URL."""
+    import hashlib
+    import urllib.parse
+
+    db = "compat_" + hashlib.sha256(name.encode()).hexdigest()[:16]
+    out = subprocess.run(["psql", POSTGRES_URL, "-v", "ON_ERROR_STOP=1", "-qc", f'CREATE DATABASE "{db}"'],
+                         capture_output=True, text=True)
+    if out.returncode != 0 and "already exists" not in out.stderr:
+        pytest.fail(f"could not create PostgreSQL database {db}: {out.stderr}")
+    u = urllib.parse.urlsplit(POSTGRES_URL)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + db, u.query, u.fragment))
 
 # The line a test script prints (once) to hand structured results back to the test.
 RESULT_MARKER = "COMPAT_RESULT "
@@ -63,11 +80,13 @@ class BatonServer:
     The durability test starts its own instances; the session fixture starts the shared one.
     """
 
-    def __init__(self, home: Path, log_path: Path, port: int | None = None) -> None:
+    def __init__(self, home: Path, log_path: Path, port: int | None = None, database_url: str | None = None) -> None:
         self.home = home
         self.log_path = log_path
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        # On PostgreSQL (COMPAT_DATABASE=postgres, or a URL given: replicas share one), BATON_DATABASE_URL.
+        self.database_url = database_url or (postgres_database(str(home)) if POSTGRES_URL else None)
 
     @property
     def base_url(self) -> str:
@@ -80,6 +99,8 @@ class BatonServer:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BATON_", "PREFECT_"))}
         env["BATON_HOME"] = str(self.home)
+        if self.database_url:
+            env["BATON_DATABASE_URL"] = self.database_url
         return env
 
     def start(self, timeout: float = 30.0) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import BATON_BIN, BatonServer, RunResult, assert_no_client_warnings, needs_binary  # noqa: F401
+from conftest import (BATON_BIN, POSTGRES_URL, BatonServer, RunResult, assert_no_client_warnings,  # noqa: F401
+                      needs_binary, postgres_database)
 
 pytestmark = pytest.mark.usefixtures("needs_binary")
 
@@ -68,6 +69,8 @@ def create_user(home: Path, email: str, account: str, workspace: str, key_name: 
     """Bootstrap a user with `baton admin create-user` and return the API key it prints once."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BATON_", "PREFECT_"))}
     env["BATON_HOME"] = str(home)
+    if POSTGRES_URL:
+        env["BATON_DATABASE_URL"] = postgres_database(str(home))
     p = subprocess.run(
         [str(BATON_BIN), "admin", "create-user", "--email", email, "--password-stdin", "--account", account,
          "--workspace", workspace, "--api-key-name", key_name],

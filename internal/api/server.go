@@ -466,7 +466,12 @@ func (s *Server) adapt(rt route) http.Handler {
 		s.auditCall(c, &rt, res, err)
 		if err != nil {
 			ae := toAPIError(err)
-			if ae.Status == http.StatusInternalServerError {
+			switch {
+			case ae.Status != http.StatusInternalServerError:
+			case r.Context().Err() != nil:
+				// The client went away and its query was cancelled with it.
+				s.log.Debug("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+			default:
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 			writeError(w, ae)

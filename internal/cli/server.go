@@ -159,6 +159,9 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	}
 	defer db.release()
 	st := db.Store
+	if db.pg != nil && cfg.SecretsKey == "" && cfg.SecretsKeyFile == "" {
+		log.Warn("on PostgreSQL every replica must seal block secrets with the same key: set BATON_SECRETS_KEY or BATON_SECRETS_KEY_FILE on each (this one uses " + keySrc.Describe() + ")")
+	}
 	defer func() {
 		if cerr := st.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
