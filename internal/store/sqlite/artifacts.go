@@ -63,7 +63,7 @@ func artifactsWhere(ws model.ID, q model.ArtifactQuery, collection bool) expr {
 		parts = append(parts, subquery("a.flow_run_id", "fr.id", "flow_runs fr", ws, inner...))
 	}
 	if q.TaskRuns != nil {
-		parts = append(parts, subquery("a.task_run_id", "tr.id", "task_runs tr", ws, taskRunFilter(q.TaskRuns)))
+		parts = append(parts, subquery("a.task_run_id", "tr.id", "task_runs tr", ws, taskRunFilter(ws, q.TaskRuns)))
 	}
 	return combine("", parts...)
 }

@@ -388,7 +388,7 @@ func deploymentsWhere(ws model.ID, q model.DeploymentQuery) expr {
 		// Deployments having a run that matches (Prefect's EXISTS).
 		var trs expr
 		if q.TaskRuns != nil {
-			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns))
+			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(ws, q.TaskRuns))
 		}
 		parts = append(parts, subquery("d.id", "fr.deployment_id", "flow_runs fr", ws, flowRunFilter(ws, q.FlowRuns), trs))
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -172,6 +173,110 @@ func tagsFilter(col string, f *model.TagsFilter) expr {
 	return combine(f.Operator, parts...)
 }
 
+// runTagsFilter matches runs aliased a (fr or tr) by their tags through
+// table (flow_run_tags or task_run_tags), whose primary key puts the runs of
+// a tag in one index range: the runs carrying a tag are found without
+// visiting the others. With scan it matches on each visited row's tags
+// column instead (tagsFilter): better for a listing sorted by an index when
+// the tag is common, since the walk down the sort index stops at the page's
+// last run, where reading every run of a common tag and sorting them would
+// not (runPlan decides).
+func runTagsFilter(a, table string, ws model.ID, f *model.TagsFilter, scan bool) expr {
+	if f == nil {
+		return expr{}
+	}
+	if scan {
+		return tagsFilter(a+".tags", f)
+	}
+	var parts []expr
+	if f.All != nil {
+		all := slices.Clone(f.All)
+		slices.Sort(all)
+		all = slices.Compact(all)
+		if len(all) > 0 {
+			e := in("t.tag", all, strArg, false)
+			args := append([]any{idv(ws)}, e.args...)
+			parts = append(parts, expr{
+				sql:  a + ".id IN (SELECT t.run_id FROM " + table + " t WHERE t.workspace_id = ? AND " + e.sql + " GROUP BY t.run_id HAVING count(*) = ?)",
+				args: append(args, len(all)),
+			})
+		}
+	}
+	if f.Any != nil {
+		e := in("t.tag", f.Any, strArg, false)
+		if len(f.Any) > 0 {
+			e = expr{
+				sql:  a + ".id IN (SELECT t.run_id FROM " + table + " t WHERE t.workspace_id = ? AND " + e.sql + ")",
+				args: append([]any{idv(ws)}, e.args...),
+			}
+		}
+		parts = append(parts, e)
+	}
+	if f.IsNull != nil {
+		if *f.IsNull {
+			parts = append(parts, expr{sql: "json_array_length(" + a + ".tags) = 0"})
+		} else {
+			parts = append(parts, expr{sql: "json_array_length(" + a + ".tags) > 0"})
+		}
+	}
+	return combine(f.Operator, parts...)
+}
+
+// fewRuns is the number of matching runs below which a filtered listing
+// reads the matches through the filter's own index and sorts them (tens of
+// milliseconds at most), rather than walking the sort's index and testing each run
+// it passes. Walking the sort index is what SQLite chooses for ORDER BY …
+// LIMIT when it has no statistics, and it is right for a common match (the
+// page fills after a few hundred runs) but reads the whole workspace for a
+// rare one: a deployment's runs among a million took seconds.
+var fewRuns = 20000 // a variable so tests can lower it
+
+// runPlan decides how a filtered run listing is run. It counts the
+// matching runs of where (over table, e.g. "flow_runs fr"), stopping at
+// fewRuns; a count without ORDER BY lets SQLite pick the filter's index.
+// Below fewRuns it returns sorted(order): the order with every term behind
+// a unary plus, which no index can serve, so SQLite reads the matches
+// through the filter's index and sorts them. Otherwise it returns order
+// unchanged and scan true: the listing should then match tags row by row
+// (runTagsFilter) as it walks the sort index.
+func (s *Store) runPlan(ctx context.Context, table string, where expr, unfiltered bool, order string) (string, bool) {
+	if unfiltered {
+		return order, false
+	}
+	var n int
+	err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM "+table+" WHERE "+where.sql+" LIMIT ?)",
+		append(slices.Clone(where.args), fewRuns)...).Scan(&n)
+	if err != nil || n >= fewRuns {
+		return order, true
+	}
+	return sortedOrder(order), false
+}
+
+// sortedOrder puts a unary plus before each term of an ORDER BY list (terms
+// are split at top-level commas; a term's ASC/DESC/NULLS suffix stays).
+func sortedOrder(order string) string {
+	var terms []string
+	depth, last := 0, 0
+	for i, c := range order {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				terms = append(terms, strings.TrimSpace(order[last:i]))
+				last = i + 1
+			}
+		}
+	}
+	terms = append(terms, strings.TrimSpace(order[last:]))
+	for i, t := range terms {
+		terms[i] = "+" + t
+	}
+	return strings.Join(terms, ", ")
+}
+
 func timeFilter(col string, f *model.TimeFilter) expr {
 	if f == nil {
 		return expr{}
@@ -226,6 +331,12 @@ func createdByFilter(f *model.CreatedByFilter) expr {
 
 // flowRunFilter narrows flow runs aliased fr.
 func flowRunFilter(ws model.ID, f *model.FlowRunFilter) expr {
+	return flowRunFilterTags(ws, f, false)
+}
+
+// flowRunFilterTags is flowRunFilter; scanTags matches tags on each row
+// visited instead of through flow_run_tags (see runTagsFilter).
+func flowRunFilterTags(ws model.ID, f *model.FlowRunFilter, scanTags bool) expr {
 	if f == nil {
 		return expr{}
 	}
@@ -247,7 +358,7 @@ func flowRunFilter(ws model.ID, f *model.FlowRunFilter) expr {
 	return combine(f.Operator,
 		idFilter("fr.id", f.ID),
 		nameFilter("fr.name", f.Name),
-		tagsFilter("fr.tags", f.Tags),
+		runTagsFilter("fr", "flow_run_tags", ws, f.Tags, scanTags),
 		optionalIDFilter("fr.deployment_id", f.DeploymentID),
 		stringsFilter("fr.work_queue_name", f.WorkQueueName),
 		stateFilter("fr.", f.State),
@@ -264,7 +375,12 @@ func flowRunFilter(ws model.ID, f *model.FlowRunFilter) expr {
 }
 
 // taskRunFilter narrows task runs aliased tr.
-func taskRunFilter(f *model.TaskRunFilter) expr {
+func taskRunFilter(ws model.ID, f *model.TaskRunFilter) expr {
+	return taskRunFilterTags(ws, f, false)
+}
+
+// taskRunFilterTags is taskRunFilter; scanTags as in flowRunFilterTags.
+func taskRunFilterTags(ws model.ID, f *model.TaskRunFilter, scanTags bool) expr {
 	if f == nil {
 		return expr{}
 	}
@@ -278,7 +394,7 @@ func taskRunFilter(f *model.TaskRunFilter) expr {
 	return combine(f.Operator,
 		idFilter("tr.id", f.ID),
 		nameFilter("tr.name", f.Name),
-		tagsFilter("tr.tags", f.Tags),
+		runTagsFilter("tr", "task_run_tags", ws, f.Tags, scanTags),
 		stateFilter("tr.", f.State),
 		timeFilter("tr.start_time", f.StartTime),
 		timeFilter("tr.end_time", f.EndTime),
@@ -306,7 +422,7 @@ func flowsWhere(ws model.ID, q model.RunQuery) expr {
 	if q.FlowRuns != nil || q.TaskRuns != nil || q.WorkPools != nil || q.WorkPoolQueues != nil || q.WorkQueues != nil {
 		var trs expr
 		if q.TaskRuns != nil {
-			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns))
+			trs = subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(ws, q.TaskRuns))
 		}
 		inner := append([]expr{flowRunFilter(ws, q.FlowRuns), trs}, runNeighbours(ws, model.RunQuery{WorkPools: q.WorkPools, WorkPoolQueues: q.WorkPoolQueues, WorkQueues: q.WorkQueues})...)
 		parts = append(parts, subquery("f.id", "fr.flow_id", "flow_runs fr", ws, inner...))
@@ -322,12 +438,17 @@ func flowsWhere(ws model.ID, q model.RunQuery) expr {
 // flowRunsWhere is the WHERE clause of a flow-run listing: q.FlowRuns, runs
 // of flows matching q.Flows, and runs having a task run matching q.TaskRuns.
 func flowRunsWhere(ws model.ID, q model.RunQuery) expr {
-	parts := []expr{{sql: "fr.workspace_id = ?", args: []any{idv(ws)}}, flowRunFilter(ws, q.FlowRuns)}
+	return flowRunsWhereTags(ws, q, false)
+}
+
+// flowRunsWhereTags is flowRunsWhere; scanTags as in flowRunFilterTags.
+func flowRunsWhereTags(ws model.ID, q model.RunQuery, scanTags bool) expr {
+	parts := []expr{{sql: "fr.workspace_id = ?", args: []any{idv(ws)}}, flowRunFilterTags(ws, q.FlowRuns, scanTags)}
 	if q.Flows != nil {
 		parts = append(parts, subquery("fr.flow_id", "f.id", "flows f", ws, flowFilter(ws, q.Flows)))
 	}
 	if q.TaskRuns != nil {
-		parts = append(parts, subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(q.TaskRuns)))
+		parts = append(parts, subquery("fr.id", "tr.flow_run_id", "task_runs tr", ws, taskRunFilter(ws, q.TaskRuns)))
 	}
 	return combine("", append(parts, runNeighbours(ws, q)...)...)
 }
@@ -356,7 +477,12 @@ func runNeighbours(ws model.ID, q model.RunQuery) []expr {
 // taskRunsWhere is the WHERE clause of a task-run listing: q.TaskRuns, and
 // task runs whose flow run matches q.FlowRuns and whose flow matches q.Flows.
 func taskRunsWhere(ws model.ID, q model.RunQuery) expr {
-	parts := []expr{{sql: "tr.workspace_id = ?", args: []any{idv(ws)}}, taskRunFilter(q.TaskRuns)}
+	return taskRunsWhereTags(ws, q, false)
+}
+
+// taskRunsWhereTags is taskRunsWhere; scanTags as in flowRunFilterTags.
+func taskRunsWhereTags(ws model.ID, q model.RunQuery, scanTags bool) expr {
+	parts := []expr{{sql: "tr.workspace_id = ?", args: []any{idv(ws)}}, taskRunFilterTags(ws, q.TaskRuns, scanTags)}
 	if q.FlowRuns != nil || q.Flows != nil || q.Deployments != nil || q.WorkPools != nil || q.WorkPoolQueues != nil || q.WorkQueues != nil {
 		var flows expr
 		if q.Flows != nil {

@@ -344,11 +344,16 @@ func (s *Store) FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 	w := flowRunsWhere(ws, q)
 	win, wargs := window(q.Limit, q.Offset)
 	order := orderBy(flowRunOrders, q.Sort, "ID_DESC")
+	unfiltered := q.FlowRuns == nil && q.Flows == nil && q.TaskRuns == nil && q.Deployments == nil && q.WorkPools == nil && q.WorkPoolQueues == nil && q.WorkQueues == nil
+	inner, scan := s.runPlan(ctx, "flow_runs fr", w, unfiltered, order)
+	if scan {
+		w = flowRunsWhereTags(ws, q, true)
+	}
 	// Deferred join: sort and window over row ids (small rows) first, then
 	// read the JSON bodies of just that page. Sorting whole rows made SQLite
 	// copy every matching body (kilobytes each) into its sort tree.
 	sqlText := "SELECT fr.body FROM flow_runs fr WHERE fr.rowid IN (SELECT fr.rowid FROM flow_runs fr WHERE " + w.sql +
-		" ORDER BY " + order + win + ") ORDER BY " + order
+		" ORDER BY " + inner + win + ") ORDER BY " + order
 	return listBodies[model.FlowRun](ctx, s.rdb, sqlText, append(w.args, wargs...))
 }
 

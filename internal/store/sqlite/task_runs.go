@@ -199,9 +199,14 @@ func (s *Store) TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 	w := taskRunsWhere(ws, q)
 	win, wargs := window(q.Limit, q.Offset)
 	order := orderBy(taskRunOrders, q.Sort, "ID_DESC")
+	unfiltered := q.FlowRuns == nil && q.Flows == nil && q.TaskRuns == nil && q.Deployments == nil && q.WorkPools == nil && q.WorkPoolQueues == nil && q.WorkQueues == nil
+	inner, scan := s.runPlan(ctx, "task_runs tr", w, unfiltered, order)
+	if scan {
+		w = taskRunsWhereTags(ws, q, true)
+	}
 	// Deferred join, as in FlowRunList: window over row ids, then read bodies.
 	sqlText := "SELECT tr.created, tr.body FROM task_runs tr WHERE tr.rowid IN (SELECT tr.rowid FROM task_runs tr WHERE " + w.sql +
-		" ORDER BY " + order + win + ") ORDER BY " + order
+		" ORDER BY " + inner + win + ") ORDER BY " + order
 	rows, err := s.rdb.QueryContext(ctx, sqlText, append(w.args, wargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list task runs: %w", err)
