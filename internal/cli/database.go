@@ -43,7 +43,7 @@ func openDatabase(ctx context.Context, cfg config.Server, log *slog.Logger) (*op
 		return nil, err
 	}
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: db.Path, Logger: log, WALMaxBytes: cfg.WALMaxBytes(),
-		SkipStartupCheck: os.Getenv("BATON_STARTUP_CHECK") == "off"})
+		MemoryBytes: cfg.MemoryBytes(), SkipStartupCheck: os.Getenv("BATON_STARTUP_CHECK") == "off"})
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("open database: %w", err)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -152,6 +153,9 @@ func runServer(ctx context.Context, cfg config.Server, log *slog.Logger, out io.
 	keys, err := blocks.LoadKeyring(keySrc)
 	if err != nil {
 		return fmt.Errorf("secrets key: %w", err)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.GoMemoryLimit())
 	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {

@@ -58,6 +58,12 @@ type Server struct {
 	// truncates the log between two group commits (BATON_WAL_MAX_MB,
 	// default 128; 0 disables the bound).
 	WALMaxMB int
+	// MemoryMB is the server's memory budget in MiB (BATON_MEMORY_LIMIT_MB,
+	// default 256): SQLite's memory map and page caches are sized from it
+	// (sqlite.Config.MemoryBytes) and Go's soft memory limit is set to
+	// three eighths of it (unless GOMEMLIMIT is set), so the resident size
+	// is bounded by configuration rather than by the workload.
+	MemoryMB int
 	// HTTP bounds connections and requests (BATON_HTTP_READ_TIMEOUT,
 	// BATON_HTTP_WRITE_TIMEOUT, BATON_HTTP_IDLE_TIMEOUT as durations,
 	// BATON_MAX_CONNECTIONS, BATON_DECODE_BUDGET_MB; zero values take the
@@ -247,7 +253,7 @@ func DefaultHome() string {
 
 // ServerFromEnv returns the defaults overlaid with BATON_* variables.
 func ServerFromEnv() (Server, error) {
-	c := Server{Home: DefaultHome(), Host: "127.0.0.1", Port: 4200, LogLevel: "info", LogFormat: "text", WALMaxMB: 128,
+	c := Server{Home: DefaultHome(), Host: "127.0.0.1", Port: 4200, LogLevel: "info", LogFormat: "text", WALMaxMB: 128, MemoryMB: 256,
 		CORSAllowedOrigins: "*", CORSAllowedMethods: "*", CORSAllowedHeaders: "*"}
 	if v := os.Getenv("BATON_HOST"); v != "" {
 		c.Host = v
@@ -294,6 +300,13 @@ func ServerFromEnv() (Server, error) {
 			return c, fmt.Errorf("BATON_WAL_MAX_MB: %q is not a whole number of MiB", v)
 		}
 		c.WALMaxMB = n
+	}
+	if v := os.Getenv("BATON_MEMORY_LIMIT_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 32 {
+			return c, fmt.Errorf("BATON_MEMORY_LIMIT_MB: %q is not a whole number of MiB of at least 32", v)
+		}
+		c.MemoryMB = n
 	}
 	for _, d := range []struct {
 		env string
@@ -458,6 +471,13 @@ func (c *Server) Database() Database {
 
 // Addr is host:port.
 func (c *Server) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// MemoryBytes is MemoryMB in bytes.
+func (c *Server) MemoryBytes() int64 { return int64(c.MemoryMB) << 20 }
+
+// GoMemoryLimit is the soft limit for Go's heap: three eighths of the
+// budget (SQLite's map and caches take most of the rest).
+func (c *Server) GoMemoryLimit() int64 { return c.MemoryBytes() * 3 / 8 }
 
 // WALMaxBytes is WALMaxMB in bytes as sqlite.Config wants it (-1: no bound).
 func (c *Server) WALMaxBytes() int64 {

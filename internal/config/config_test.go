@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,6 +54,25 @@ func TestParseRate(t *testing.T) {
 	for _, bad := range []string{"0", "-1", "x", "10/0", "10/x", "Inf"} {
 		if _, err := ParseRate(bad); err == nil {
 			t.Errorf("ParseRate(%q) accepted", bad)
+		}
+	}
+}
+
+// TestMemoryLimitFromEnv: the memory budget defaults to 256 MiB, Go's soft
+// limit is three eighths of it, and a bad value is refused by name.
+func TestMemoryLimitFromEnv(t *testing.T) {
+	c, err := ServerFromEnv()
+	if err != nil || c.MemoryMB != 256 || c.GoMemoryLimit() != 96<<20 {
+		t.Fatalf("defaults = %d MiB, Go limit %d, %v", c.MemoryMB, c.GoMemoryLimit(), err)
+	}
+	t.Setenv("BATON_MEMORY_LIMIT_MB", "512")
+	if c, err = ServerFromEnv(); err != nil || c.MemoryBytes() != 512<<20 {
+		t.Fatalf("512: %d, %v", c.MemoryBytes(), err)
+	}
+	for _, bad := range []string{"lots", "8"} {
+		t.Setenv("BATON_MEMORY_LIMIT_MB", bad)
+		if _, err := ServerFromEnv(); err == nil || !strings.Contains(err.Error(), "BATON_MEMORY_LIMIT_MB") {
+			t.Errorf("%q: err %v, want one naming BATON_MEMORY_LIMIT_MB", bad, err)
 		}
 	}
 }

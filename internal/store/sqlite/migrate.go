@@ -182,7 +182,7 @@ func Validate(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite", dsn(path, true))
+	db, err := sql.Open("sqlite", dsn(path, true, 0))
 	if err != nil {
 		return fmt.Errorf("sqlite: validate: open: %w", err)
 	}

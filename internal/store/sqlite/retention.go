@@ -437,7 +437,7 @@ func Vacuum(ctx context.Context, path string) (before, after int64, err error) {
 	if err := checkFile(path); err != nil {
 		return 0, 0, err
 	}
-	db, err := sql.Open("sqlite", dsn(path, false))
+	db, err := sql.Open("sqlite", dsn(path, false, 0))
 	if err != nil {
 		return 0, 0, fmt.Errorf("vacuum: open %s: %w", path, err)
 	}

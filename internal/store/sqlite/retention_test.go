@@ -99,7 +99,7 @@ func TestVacuumConvertsAnOldFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "baton.db")
 	ctx := context.Background()
-	raw, err := sql.Open("sqlite", dsn(path, false))
+	raw, err := sql.Open("sqlite", dsn(path, false, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,6 +49,11 @@ type Config struct {
 	// larger, the writer checkpoints and truncates it before the next group.
 	// 0 picks DefaultWALMaxBytes; negative disables the bound.
 	WALMaxBytes int64
+	// MemoryBytes is the budget SQLite's memory is sized from; 0 picks
+	// DefaultMemoryBytes. The memory map (whose touched pages count in the
+	// resident size) takes a quarter, the writer's page cache a sixteenth
+	// and each reader's a thirty-second (sqliteMemory).
+	MemoryBytes int64
 	// Now is the clock for the times the store stamps itself (created,
 	// updated, received); time.Now when nil. Times a caller puts in a row
 	// are kept as given.
@@ -143,22 +148,38 @@ var _ store.Store = (*Store)(nil)
 // errClosed is returned by writes submitted after Close.
 var errClosed = errors.New("sqlite store: closed")
 
+// DefaultMemoryBytes is Config.MemoryBytes when it is 0.
+const DefaultMemoryBytes = 256 << 20
+
+// sqliteMemory is how a memory budget is split: the memory map, the
+// writer's page cache and each reader's page cache, in bytes. A smaller
+// writer cache also makes every commit cheaper: SQLite walks the cache's
+// hash table at the end of each write transaction (pcache1TruncateUnsafe,
+// 4% of the writer's CPU with the former 64 MB).
+func sqliteMemory(budget int64) (mmap, writerCache, readerCache int64) {
+	if budget <= 0 {
+		budget = DefaultMemoryBytes
+	}
+	return budget / 4, budget / 16, budget / 32
+}
+
 // dsn builds a driver DSN for path. Pragmas are applied per connection in
 // the order the driver documents: busy_timeout first, then the rest.
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, budget int64) string {
+	mmap, wcache, rcache := sqliteMemory(budget)
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(memory)")
-	q.Add("_pragma", "mmap_size(268435456)")
+	q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", mmap))
 	if readOnly {
-		q.Add("_pragma", "cache_size(-16000)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", rcache>>10))
 		q.Add("_pragma", "query_only(1)")
 		q.Set("mode", "ro")
 	} else {
 		q.Add("_pragma", "journal_mode(wal)")
 		q.Add("_pragma", "synchronous(normal)")
-		q.Add("_pragma", "cache_size(-64000)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", wcache>>10))
 		q.Add("_pragma", "journal_size_limit(67108864)")
 		q.Add("_pragma", "wal_autocheckpoint(0)")
 		q.Set("_txlock", "immediate")
@@ -186,7 +207,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := checkFile(cfg.Path); err != nil {
 		return nil, err
 	}
-	wdb, err := sql.Open("sqlite", dsn(cfg.Path, false))
+	wdb, err := sql.Open("sqlite", dsn(cfg.Path, false, cfg.MemoryBytes))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
@@ -229,7 +250,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: read event position: %w", err)
 	}
 	// The readers open after the writer has switched the file to WAL mode.
-	rdb, err := openGated(dsn(cfg.Path, true), &s.gate)
+	rdb, err := openGated(dsn(cfg.Path, true, cfg.MemoryBytes), &s.gate)
 	if err != nil {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
@@ -242,7 +263,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = rdb.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
-	cpdb, err := sql.Open("sqlite", dsn(cfg.Path, false))
+	cpdb, err := sql.Open("sqlite", dsn(cfg.Path, false, cfg.MemoryBytes))
 	if err != nil {
 		_ = wdb.Close()
 		_ = rdb.Close()

@@ -281,3 +281,29 @@ func TestNarrowUpdate(t *testing.T) {
 		t.Fatalf("past the cap: got %q with %d args, want every column set", q, len(args))
 	}
 }
+
+// TestMemoryBudget: the page caches and the memory map are sized from
+// Config.MemoryBytes.
+func TestMemoryBudget(t *testing.T) {
+	s, err := Open(context.Background(), Config{Path: filepath.Join(t.TempDir(), "baton.db"), MemoryBytes: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var cache, mmap int64
+	if err := s.rdb.QueryRow("PRAGMA cache_size").Scan(&cache); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.QueryRow("PRAGMA mmap_size").Scan(&mmap); err != nil {
+		t.Fatal(err)
+	}
+	if cache != -2048 || mmap != 16<<20 {
+		t.Errorf("reader cache_size %d, mmap_size %d; want -2048 (2 MiB) and 16 MiB", cache, mmap)
+	}
+	if err := s.write(context.Background(), func(tx *wtx) error { return tx.QueryRow("PRAGMA cache_size").Scan(&cache) }); err != nil {
+		t.Fatal(err)
+	}
+	if cache != -4096 {
+		t.Errorf("writer cache_size %d, want -4096 (4 MiB)", cache)
+	}
+}
