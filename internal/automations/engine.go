@@ -119,6 +119,10 @@ func (e *engine) reload(ctx context.Context) error {
 	return nil
 }
 
+// minWakeGap is the least time between two evaluation steps set off by
+// committed events (a definition change or the poll timer runs at once).
+const minWakeGap = 10 * time.Millisecond
+
 func (e *engine) run(ctx context.Context, stopping <-chan struct{}) {
 	var wake <-chan struct{}
 	if e.s.cfg.Waker != nil {
@@ -129,16 +133,33 @@ func (e *engine) run(ctx context.Context, stopping <-chan struct{}) {
 	poll := time.NewTimer(0)
 	defer poll.Stop()
 	failures := 0
+	var lastTick time.Time
 	for {
+		woken := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-stopping:
 			return
 		case <-wake:
+			woken = true
 		case <-e.s.changed:
 		case <-poll.C:
 		}
+		if gap := time.Since(lastTick); woken && gap < minWakeGap {
+			// Under a stream of commits every one wakes the engine; gathering
+			// them for a few milliseconds makes one read of the new events
+			// instead of one per commit (opening a read transaction was 8%
+			// of the server's CPU at 300 lifecycles/s).
+			select {
+			case <-ctx.Done():
+				return
+			case <-stopping:
+				return
+			case <-time.After(minWakeGap - gap):
+			}
+		}
+		lastTick = time.Now()
 		err := e.tick(ctx)
 		if ctx.Err() != nil {
 			return
