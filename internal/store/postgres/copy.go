@@ -202,11 +202,18 @@ JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspnam
 	return order, nil
 }
 
+// sqliteDerived lists SQLite tables that hold only what other tables
+// determine: the run tag tables, which SQLite's triggers fill from the runs'
+// tags columns (PostgreSQL indexes the tags arrays themselves).
+const sqliteDerived = `'flow_run_tags', 'task_run_tags'`
+
 // checkSource makes sure the source has every table and column the target
 // takes, and nothing the target would drop. Columns only PostgreSQL has
-// and may leave NULL (events.origin) are left out of the copy.
+// and may leave NULL (events.origin) are left out of the copy, and so are
+// SQLite's derived tables (sqliteDerived).
 func checkSource(ctx context.Context, src *sql.DB, cols map[string][]copyColumn) error {
-	rows, err := src.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'`)
+	rows, err := src.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'
+AND name NOT IN (`+sqliteDerived+`)`)
 	if err != nil {
 		return fmt.Errorf("postgres: import: read the source's schema: %w", err)
 	}
