@@ -46,6 +46,7 @@ func main() {
 	n := fs.Int("n", 1000, "operations: lifecycles, runs to seed, queries, or events")
 	dur := fs.Duration("d", 0, "lifecycle and filter: run this long instead of -n operations")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
+	tag := fs.String("tag", "team-7", "filter: the tag of the tag query (team-7 is one of seed's; baton dev seed's are e.g. priority)")
 	_ = fs.Parse(os.Args[2:])
 	if *apiURL == "" || *conc < 1 || *n < 1 {
 		fs.Usage()
@@ -68,6 +69,7 @@ func main() {
 	case "seed":
 		out, err = runSeed(ctx, c, *conc, *n)
 	case "filter":
+		filterBodies[2]["flow_runs"] = map[string]any{"tags": map[string]any{"all_": []string{*tag}}}
 		out, err = runFilter(ctx, c, *conc, *n)
 	case "events":
 		out, err = runEvents(ctx, c, *conc, *n)
