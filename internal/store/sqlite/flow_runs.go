@@ -238,7 +238,7 @@ type updateSQLs struct {
 
 const maxUpdateShapes = 64
 
-var flowRunUpdates, taskRunUpdates updateSQLs
+var flowRunUpdates updateSQLs
 
 // narrowUpdate returns `UPDATE table SET <changed columns>, body = ? WHERE
 // workspace_id = ? AND id = ?` and its leading arguments (the changed
