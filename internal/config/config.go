@@ -440,9 +440,7 @@ func ParseDatabaseURL(u string) (Database, error) {
 		return Database{Engine: EnginePostgres, URL: u}, nil
 	case strings.HasPrefix(u, "sqlite:"):
 		p := strings.TrimPrefix(u, "sqlite:")
-		if strings.HasPrefix(p, "//") {
-			p = strings.TrimPrefix(p, "//")
-		}
+		p = strings.TrimPrefix(p, "//")
 		if p == "" {
 			return Database{}, errors.New("database url: sqlite: needs a file path (sqlite:/var/lib/baton/baton.db)")
 		}
