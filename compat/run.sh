@@ -4,6 +4,7 @@
 # The suite's Python environment lives in compat/.venv and is rebuilt whenever requirements.txt
 # changes (a stamp file holds the hash it was built from). Extra arguments go to pytest, e.g.
 #   compat/run.sh -k retry -x
+#   compat/run.sh compat/tests/test_blocks.py -x     (only that file)
 # Environment: PYTHON (interpreter that creates the venv, default python3), COMPAT_TIMEOUT (seconds
 # for the whole pytest run, default 1200), COMPAT_WORKERS (pytest-xdist workers, default 3; each test file
 # runs whole on one worker with its own baton; 0 runs everything in this process), BATON_BIN (test this already-built binary instead of
@@ -49,7 +50,13 @@ fi
 set +e
 workers=(-n "${COMPAT_WORKERS:-3}" --dist loadfile)
 [[ "${COMPAT_WORKERS:-3}" == 0 ]] && workers=()
-timeout --kill-after=30 "${COMPAT_TIMEOUT:-1200}" "$venv/bin/python" -m pytest compat/tests -q --durations=15 "${workers[@]}" "$@"
+# Test paths among the arguments (compat/tests/test_x.py, test_x.py::name) narrow the run to them;
+# without any, the whole suite runs.
+targets=(compat/tests)
+for a in "$@"; do
+  if [[ "$a" != -* && -e "${a%%::*}" ]]; then targets=(); break; fi
+done
+timeout --kill-after=30 "${COMPAT_TIMEOUT:-1200}" "$venv/bin/python" -m pytest "${targets[@]}" -q --durations=15 "${workers[@]}" "$@"
 rc=$?
 set -e
 case "$rc" in
