@@ -110,6 +110,11 @@ type Retention struct {
 	// reclaimed counts bytes returned; freeBytes is the free space left
 	// inside the database after the last round; lastRound when it ended.
 	reclaimed, freeBytes, lastRound, rounds atomic.Int64
+	// passes counts passes over every resource (a round makes several
+	// while there is a backlog); backlog is whether the last round ended
+	// with rows past their period still stored.
+	passes  atomic.Int64
+	backlog atomic.Bool
 	// auditDeleted counts audit log entries deleted.
 	auditDeleted atomic.Int64
 	unsupported  atomic.Bool
@@ -155,33 +160,59 @@ func (r *Retention) Service() *Periodic {
 }
 
 // Tick does one round. Rounds must not run concurrently.
+//
+// A round is one or more passes over every workspace and resource. In a
+// pass each resource gets an equal share of RoundBudget (at least one
+// batch), so one resource with a large backlog cannot starve the others;
+// while some resource still has rows past its period, another pass
+// follows, until the next round is due (Interval). Rounds therefore keep
+// up with a sustained load instead of deleting one budget's worth every
+// Interval while the backlog grows, and the rest between batches still
+// keeps retention to at most half of the writer's time.
 func (r *Retention) Tick(ctx context.Context, now time.Time) error {
-	deadline := time.Now().Add(r.cfg.RoundBudget)
+	started := time.Now()
 	wss, err := r.cfg.Store.RetentionWorkspaces(ctx)
 	if err != nil {
 		return fmt.Errorf("retention: %w", err)
 	}
 	var errs []error
 	total := map[store.RetentionResource]int{}
-	for _, ws := range wss {
+	policies := make([]RetentionPolicy, len(wss))
+	for i, ws := range wss {
 		o, err := ReadRetentionOverrides(ctx, r.cfg.Store, ws)
 		if err != nil {
 			errs = append(errs, err) // a bad setting keeps the server's periods
 		}
-		policy := r.cfg.Policy.Overlay(o)
-		for _, res := range store.RetentionResources {
-			period := policy[res]
-			if period <= 0 {
-				continue
-			}
-			n, err := r.purge(ctx, ws, res, now.Add(-period), deadline)
-			total[res] += n
-			r.deleted[res].Add(int64(n))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("retention of %s in workspace %s: %w", res, ws, err))
+		policies[i] = r.cfg.Policy.Overlay(o)
+	}
+	share := r.cfg.RoundBudget / time.Duration(max(1, len(wss)*len(store.RetentionResources)))
+	failed := map[string]bool{}
+	for pass := 0; ; pass++ {
+		backlog := false
+		for i, ws := range wss {
+			for _, res := range store.RetentionResources {
+				period := policies[i][res]
+				key := ws.String() + "/" + string(res)
+				if period <= 0 || failed[key] {
+					continue
+				}
+				n, more, err := r.purge(ctx, ws, res, now.Add(-period), time.Now().Add(share))
+				total[res] += n
+				r.deleted[res].Add(int64(n))
+				if err != nil {
+					failed[key] = true // not again this round
+					errs = append(errs, fmt.Errorf("retention of %s in workspace %s: %w", res, ws, err))
+				}
+				backlog = backlog || (more && err == nil)
 			}
 		}
+		r.passes.Add(1)
+		if !backlog || ctx.Err() != nil || time.Since(started)+2*r.cfg.RoundBudget > r.cfg.Interval {
+			r.backlog.Store(backlog)
+			break
+		}
 	}
+	deadline := time.Now().Add(r.cfg.RoundBudget)
 	audit := 0
 	if r.cfg.AuditLog > 0 {
 		n, err := r.purgeAudit(ctx, model.NewTime(now.Add(-r.cfg.AuditLog)), deadline)
@@ -216,20 +247,21 @@ func (r *Retention) Tick(ctx context.Context, now time.Time) error {
 
 // purge deletes batches of res older than before in ws until none is
 // left or the round's time is up, resting between batches.
-func (r *Retention) purge(ctx context.Context, ws model.ID, res store.RetentionResource, before, deadline time.Time) (int, error) {
+// It reports whether rows past the period were left for another pass.
+func (r *Retention) purge(ctx context.Context, ws model.ID, res store.RetentionResource, before, deadline time.Time) (int, bool, error) {
 	n := 0
 	for {
 		t0 := time.Now()
 		p, err := r.cfg.Store.RetentionPurge(ctx, ws, res, before, r.cfg.Batch)
 		if err != nil {
-			return n, err
+			return n, false, err
 		}
 		n += p.Rows
 		if !p.More || time.Now().After(deadline) {
-			return n, nil
+			return n, p.More, nil
 		}
 		if err := rest(ctx, time.Since(t0)); err != nil {
-			return n, err
+			return n, true, err
 		}
 	}
 }
@@ -300,6 +332,12 @@ func (r *Retention) WriteMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# HELP baton_db_free_bytes Free space inside the database file (reused by new rows), after the last retention round.\n# TYPE baton_db_free_bytes gauge\nbaton_db_free_bytes %d\n", r.freeBytes.Load())
 	fmt.Fprintf(w, "# HELP baton_retention_rounds_total Retention rounds run.\n# TYPE baton_retention_rounds_total counter\nbaton_retention_rounds_total %d\n", r.rounds.Load())
 	fmt.Fprintf(w, "# HELP baton_retention_last_round_timestamp_seconds When the last retention round ended (Unix time).\n# TYPE baton_retention_last_round_timestamp_seconds gauge\nbaton_retention_last_round_timestamp_seconds %d\n", r.lastRound.Load())
+	backlog := 0
+	if r.backlog.Load() {
+		backlog = 1
+	}
+	fmt.Fprintf(w, "# HELP baton_retention_passes_total Passes over every resource (a round makes more than one while it has a backlog).\n# TYPE baton_retention_passes_total counter\nbaton_retention_passes_total %d\n", r.passes.Load())
+	fmt.Fprintf(w, "# HELP baton_retention_backlog 1 when the last round ended with rows past their period still stored (retention is behind).\n# TYPE baton_retention_backlog gauge\nbaton_retention_backlog %d\n", backlog)
 	sup := 1
 	if r.unsupported.Load() {
 		sup = 0
