@@ -17,7 +17,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/batonhq/baton/internal/tenancy/ssotest"
+	"github.com/batonhq/baton/internal/ssotest"
 )
 
 func main() {

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/ssotest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/tenancy"
-	"github.com/batonhq/baton/internal/tenancy/ssotest"
 )
 
 // ssoEnv is a cloud-mode Baton with an OpenID provider ("test", running

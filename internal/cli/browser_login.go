@@ -14,10 +14,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // browserLoginResult is what the web UI posts to /success.
@@ -30,6 +33,17 @@ type browserLoginResult struct {
 // http://h:4200).
 func uiBase(apiBase string) string {
 	return strings.TrimSuffix(strings.TrimRight(apiBase, "/"), "/api")
+}
+
+// canOpenBrowser reports whether a browser login can be attended: the
+// embedder supplied Env.OpenURL, $BROWSER names a browser, or stdin is a
+// terminal with a person at it.
+func (a *app) canOpenBrowser() bool {
+	if a.env.OpenURL != nil || a.env.Getenv("BROWSER") != "" {
+		return true
+	}
+	in, ok := a.env.Stdin.(*os.File)
+	return ok && term.IsTerminal(int(in.Fd()))
 }
 
 // openURL opens u in the user's browser: Env.OpenURL, else $BROWSER (its

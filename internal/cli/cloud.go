@@ -113,7 +113,7 @@ func (a *app) cloudLoginCmd(use string) *cobra.Command {
 		Use:   use,
 		Short: "Log in (in the browser, or with an API key) and pick a workspace",
 		Long: `Log in and pick a workspace; the profile in use then points at that workspace.
-Without --key the web UI opens in the browser (its URL is printed too): sign in there by any
+Without --key (on a terminal, or with BROWSER set) the web UI opens in the browser (its URL is printed too): sign in there by any
 method, pick the workspace and authorize; a new API key comes back to this command through a
 server it runs on 127.0.0.1 for the time of the login, as with ` + "`prefect cloud login`" + `.
 The server is the one the CLI finds (see 'baton config view'), or --url.`,
@@ -127,6 +127,12 @@ The server is the one the CLI finds (see 'baton config view'), or --url.`,
 					base = s.CloudURL.Value
 				}
 				if key == "" {
+					// As Prefect's CLI: the browser login is for a person at a
+					// terminal (or one who named a browser); a script without
+					// a key is told at once instead of waiting minutes.
+					if !a.canOpenBrowser() {
+						return false, usageError("--key is required when not on a terminal (or set BROWSER to log in through a browser)")
+					}
 					got, err := a.browserLogin(cmd.Context(), base, timeout)
 					if err != nil {
 						return false, err

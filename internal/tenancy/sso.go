@@ -22,12 +22,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -36,6 +33,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/batonhq/baton/internal/model"
+	"github.com/batonhq/baton/internal/outbound"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -55,9 +53,6 @@ type ssoState struct {
 	redirectURL string
 	expires     time.Time
 }
-
-// ssoHTTP is the client for provider calls.
-var ssoHTTP = &http.Client{Timeout: 20 * time.Second}
 
 // SSOProvider returns the configured provider name.
 func (s *Service) SSOProvider(name string) (OIDCProvider, bool) {
@@ -128,7 +123,7 @@ func (s *Service) oidcProvider(ctx context.Context, p OIDCProvider) (*oidc.Provi
 	if ok {
 		return op, nil
 	}
-	dctx, cancel := context.WithTimeout(oidc.ClientContext(context.WithoutCancel(ctx), ssoHTTP), 20*time.Second)
+	dctx, cancel := context.WithTimeout(outbound.OIDCContext(context.WithoutCancel(ctx)), 20*time.Second)
 	defer cancel()
 	op, err := oidc.NewProvider(dctx, p.Issuer)
 	if err != nil {
@@ -272,7 +267,7 @@ func (s *Service) SSOFinish(ctx context.Context, cb SSOCallback) (SSOResult, err
 	if err != nil {
 		return SSOResult{}, err
 	}
-	hctx := oidc.ClientContext(ctx, ssoHTTP)
+	hctx := outbound.OIDCContext(ctx)
 	tok, err := oc.Exchange(hctx, cb.Code, oauth2.VerifierOption(st.verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
@@ -371,24 +366,19 @@ func oidcIdentity(ctx context.Context, p OIDCProvider, op *oidc.Provider, tok *o
 // the primary verified e-mail, else another verified one.
 func githubIdentity(ctx context.Context, p OIDCProvider, tok *oauth2.Token) (ssoIdentity, error) {
 	get := func(path string, out any) error {
-		req, err := http.NewRequestWithContext(ctx, "GET", p.GitHubAPIURL+path, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		req.Header.Set("Accept", "application/vnd.github+json")
-		resp, err := ssoHTTP.Do(req)
-		if err != nil {
+		err := outbound.GetJSON(ctx, p.GitHubAPIURL+path, map[string]string{
+			"Authorization": "Bearer " + tok.AccessToken, "Accept": "application/vnd.github+json"}, out)
+		var st *outbound.StatusError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &st):
+			return fail(Upstream, "GitHub API %s answered %d", path, st.Code)
+		case errors.Is(err, outbound.ErrMalformed):
+			return fail(Upstream, "GitHub API %s answered malformed JSON", path)
+		default:
 			return fail(Upstream, "GitHub API (%s) could not be reached", path)
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fail(Upstream, "GitHub API %s answered %d", path, resp.StatusCode)
-		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
-			return fail(Upstream, "GitHub API %s answered malformed JSON", path)
-		}
-		return nil
 	}
 	var user struct {
 		ID    int64  `json:"id"`
