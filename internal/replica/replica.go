@@ -55,6 +55,12 @@ type ElectorConfig struct {
 	// StopTimeout bounds stopping the services when leadership ends
 	// (default 15 s).
 	StopTimeout time.Duration
+	// TakeoverDelay is how long a replica that just took the lock waits
+	// before it starts the services (default 2 × Interval + 1 s). A leader
+	// whose session died learns it only at its next check, every Interval;
+	// the new leader's wait covers that check, so the two never run the
+	// services at the same time.
+	TakeoverDelay time.Duration
 }
 
 // Elector runs its services while this replica holds the leader lock.
@@ -73,6 +79,9 @@ func NewElector(cfg ElectorConfig) *Elector {
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 15 * time.Second
+	}
+	if cfg.TakeoverDelay <= 0 {
+		cfg.TakeoverDelay = 2*cfg.Interval + time.Second
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -172,6 +181,23 @@ func (e *Elector) run(ctx context.Context, stopping <-chan struct{}) {
 			continue
 		}
 		if !got {
+			continue
+		}
+		// Holding the lock; let a previous leader notice it lost its
+		// session before this one starts the services.
+		wait := time.NewTimer(e.cfg.TakeoverDelay)
+		select {
+		case <-stopping:
+			wait.Stop()
+			return
+		case <-wait.C:
+		}
+		cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		_, err = conn.Exec(cctx, "SELECT 1")
+		cancel()
+		if err != nil {
+			e.log.Warn("replica: lost the database session while taking leadership", "err", err)
+			closeConn()
 			continue
 		}
 		e.terms.Add(1)
