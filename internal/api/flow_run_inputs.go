@@ -121,7 +121,7 @@ func flowRunInputRoutes() []route {
 		}, id, key),
 		optionalBody(op(wsWrite, "POST", "/flow_runs/{id}/resume", tag, "Resume a paused flow run; run_input is validated against the schema the run waits for and stored for it", 201, resumeFlowRun, id)),
 		op(wsWrite, "POST", "/flow_runs/bulk_set_state", tag, "Propose one state to each flow run matching a filter (at most limit, default and maximum 50)", 200, bulkSetFlowRunState),
-		op(wsWrite, "PUT", "/saved_searches", "SavedSearches", "Create a saved search, or replace the filters of the one with that name", 201, func(c *call, b *savedSearchCreate) (model.SavedSearch, error) {
+		alsoOK(op(wsWrite, "PUT", "/saved_searches", "SavedSearches", "Create a saved search (201), or replace the filters of the one with that name (200)", 201, func(c *call, b *savedSearchCreate) (model.SavedSearch, error) {
 			if strings.TrimSpace(b.Name) == "" {
 				return model.SavedSearch{}, errorf(http.StatusUnprocessableEntity, "field \"name\" must not be empty")
 			}
@@ -130,7 +130,7 @@ func flowRunInputRoutes() []route {
 				c.setStatus(http.StatusOK)
 			}
 			return out, err
-		}),
+		})),
 		op(wsRead, "GET", "/saved_searches/{id}", "SavedSearches", "Read a saved search", 200, func(c *call, _ *noBody) (model.SavedSearch, error) {
 			return c.srv.cfg.Store.SavedSearchGet(c.ctx, c.ws, c.id("id"))
 		}, id),
