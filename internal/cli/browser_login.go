@@ -42,8 +42,17 @@ func (a *app) canOpenBrowser() bool {
 	if a.env.OpenURL != nil || a.env.Getenv("BROWSER") != "" {
 		return true
 	}
+	_, ok := a.stdinTerminal()
+	return ok
+}
+
+// stdinTerminal returns stdin when it is an interactive terminal.
+func (a *app) stdinTerminal() (*os.File, bool) {
 	in, ok := a.env.Stdin.(*os.File)
-	return ok && term.IsTerminal(int(in.Fd()))
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return nil, false
+	}
+	return in, true
 }
 
 // openURL opens u in the user's browser: Env.OpenURL, else $BROWSER (its

@@ -194,8 +194,8 @@ func (a *app) chooseWorkspace(ws []cloudWorkspace, want, currentURL, base string
 	if len(ws) == 1 {
 		return ws[0], nil
 	}
-	in, ok := a.env.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(in.Fd())) {
+	in, ok := a.stdinTerminal()
+	if !ok {
 		return cloudWorkspace{}, usageError(fmt.Sprintf("several workspaces are available; pick one with -w (%s)", handles(ws)))
 	}
 	return pickWorkspace(in, a.env.Stdout, ws)
@@ -439,8 +439,8 @@ func (a *app) confirm(yes bool, question string) error {
 	if yes {
 		return nil
 	}
-	in, ok := a.env.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(in.Fd())) {
+	in, ok := a.stdinTerminal()
+	if !ok {
 		return usageError("this cannot be undone; pass --yes to confirm")
 	}
 	fmt.Fprintf(a.env.Stdout, "%s [y/N] ", question)
