@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: cfg.Now, defWS: def, wsCache: map[[2]model.ID]model.Workspace{}, metrics: newMetrics(),
-		blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch(), limits: cfg.Limits.withDefaults(),
+		blocks: blocks.NewService(cfg.Store, cfg.Keys), logHub: newLogHub(), tasks: newTaskDispatch(cfg.Store), limits: cfg.Limits.withDefaults(),
 		cors: newCORSPolicy(cfg.CORS)}
 	s.budget = newDecodeBudget(s.limits)
 	s.wsRate = newRateLimiter(s.limits.WorkspaceRate, "workspace")

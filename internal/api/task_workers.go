@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -21,7 +22,9 @@ import (
 // {"type": "subscribe", "keys": [...], "client_id": ...}; each task run is
 // sent as JSON and the worker answers {"type": "ack"}). The runs are read
 // from the store, so they survive a restart; a claim table in the process
-// keeps two subscribers from getting the same run.
+// keeps two subscribers from getting the same run, and on a store that
+// several replicas share (PostgreSQL: taskRunClaimer) a claim row in the
+// database keeps two replicas from handing out the same run.
 
 // taskDispatch tracks the claimed background task runs and the connected
 // task workers of this process.
@@ -30,6 +33,19 @@ type taskDispatch struct {
 	claimed map[model.ID]bool
 	wake    chan struct{}
 	workers map[*taskWorkerConn]struct{}
+	// shared, when set, holds the claims every replica sees; holder names
+	// this process in them.
+	shared taskRunClaimer
+	holder string
+}
+
+// taskRunClaimer is implemented by stores that replicas share: a claim
+// succeeds in one replica only. An unacknowledged claim older than the
+// staleBefore time given is taken over (its replica died).
+type taskRunClaimer interface {
+	ClaimTaskRun(ctx context.Context, id model.ID, holder string, staleBefore time.Time) (bool, error)
+	AckTaskRunClaim(ctx context.Context, id model.ID, holder string) error
+	ReleaseTaskRunClaim(ctx context.Context, id model.ID, holder string) error
 }
 
 // taskWorkerConn is one subscribed task worker.
@@ -54,8 +70,12 @@ type taskWorkerQuery struct {
 	} `json:"task_worker_filter"`
 }
 
-func newTaskDispatch() *taskDispatch {
-	return &taskDispatch{claimed: map[model.ID]bool{}, wake: make(chan struct{}), workers: map[*taskWorkerConn]struct{}{}}
+func newTaskDispatch(st any) *taskDispatch {
+	d := &taskDispatch{claimed: map[model.ID]bool{}, wake: make(chan struct{}), workers: map[*taskWorkerConn]struct{}{}, holder: model.NewID().String()}
+	if c, ok := st.(taskRunClaimer); ok {
+		d.shared = c
+	}
+	return d
 }
 
 // notify wakes every waiting subscriber (a background task run was created).
@@ -72,18 +92,55 @@ func (d *taskDispatch) waiter() <-chan struct{} {
 	return d.wake
 }
 
-// claim marks a run as delivered; false if another subscriber has it.
-func (d *taskDispatch) claim(id model.ID) bool {
+// claim marks a run as delivered; false if another subscriber (of this or,
+// with a shared store, another replica) has it.
+func (d *taskDispatch) claim(ctx context.Context, log *slog.Logger, id model.ID, now time.Time) bool {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.claimed[id] {
+		d.mu.Unlock()
 		return false
 	}
 	d.claimed[id] = true
+	d.mu.Unlock()
+	if d.shared == nil {
+		return true
+	}
+	ok, err := d.shared.ClaimTaskRun(ctx, id, d.holder, now.Add(-taskClaimStale))
+	if err != nil {
+		log.Warn("task subscription: claiming a task run failed", "task_run_id", id.String(), "err", err)
+	}
+	if !ok || err != nil {
+		// Another replica has it (it is looked at again at the next poll:
+		// a claim of a replica that died is taken over once stale), or the
+		// claim could not be recorded.
+		d.mu.Lock()
+		delete(d.claimed, id)
+		d.mu.Unlock()
+		return false
+	}
 	return true
 }
 
-func (d *taskDispatch) unclaim(id model.ID) {
+// acked makes the claim permanent once the worker has acknowledged the run.
+func (d *taskDispatch) acked(log *slog.Logger, id model.ID) {
+	if d.shared == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.shared.AckTaskRunClaim(ctx, id, d.holder); err != nil {
+		log.Warn("task subscription: recording an acknowledged task run failed", "task_run_id", id.String(), "err", err)
+	}
+}
+
+func (d *taskDispatch) unclaim(log *slog.Logger, id model.ID) {
+	if d.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := d.shared.ReleaseTaskRunClaim(ctx, id, d.holder); err != nil {
+			log.Warn("task subscription: releasing a task run claim failed", "task_run_id", id.String(), "err", err)
+		}
+		cancel()
+	}
 	d.mu.Lock()
 	delete(d.claimed, id)
 	d.mu.Unlock()
@@ -93,6 +150,11 @@ func (d *taskDispatch) unclaim(id model.ID) {
 // taskSocketWait bounds how long a worker may take to acknowledge a run
 // before it is offered to another.
 const taskSocketWait = 30 * time.Second
+
+// taskClaimStale is how old an unacknowledged claim of another replica must
+// be before this one takes the run over: longer than a worker may take to
+// acknowledge.
+const taskClaimStale = taskSocketWait + 30*time.Second
 
 // taskSocketPoll is how often a waiting subscriber looks at the store even
 // without a wake-up (runs created through another replica).
@@ -228,22 +290,23 @@ func (s *Server) serveTaskSubscription(w http.ResponseWriter, r *http.Request) {
 		}
 		body, err := json.Marshal(run)
 		if err != nil {
-			d.unclaim(run.ID)
+			d.unclaim(s.log, run.ID)
 			return
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(logSocketWrite))
 		if err := conn.WriteMessage(websocket.TextMessage, body); err != nil {
-			d.unclaim(run.ID)
+			d.unclaim(s.log, run.ID)
 			return
 		}
 		select {
 		case <-acks:
+			d.acked(s.log, run.ID)
 		case <-gone:
 			// Not acknowledged: offer it to another worker.
-			d.unclaim(run.ID)
+			d.unclaim(s.log, run.ID)
 			return
 		case <-time.After(taskSocketWait):
-			d.unclaim(run.ID)
+			d.unclaim(s.log, run.ID)
 			closeSocket(conn, websocket.CloseGoingAway, "task run not acknowledged in time")
 			return
 		}
@@ -273,7 +336,7 @@ func (s *Server) nextBackgroundRun(r *http.Request, ws model.ID, keys []string) 
 		if tr.State != nil && tr.State.StateDetails.ScheduledTime != nil && tr.State.StateDetails.ScheduledTime.After(now) {
 			continue
 		}
-		if s.tasks.claim(tr.ID) {
+		if s.tasks.claim(r.Context(), s.log, tr.ID, now) {
 			return tr, true
 		}
 	}

@@ -12,9 +12,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/batonhq/baton/internal/pgtest"
@@ -311,7 +313,7 @@ func compareDatabases(t *testing.T, sqlitePath, url string) {
 	}
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
-WHERE table_schema = 'public' AND table_name <> 'schema_migrations' AND is_generated = 'NEVER' AND is_identity = 'NO'
+WHERE table_schema = 'public' AND table_name NOT IN ('schema_migrations', 'task_run_claims') AND is_generated = 'NEVER' AND is_identity = 'NO'
   AND NOT (table_name = 'events' AND column_name = 'origin') ORDER BY table_name, ordinal_position`)
 	if err != nil {
 		t.Fatal(err)
@@ -454,5 +456,90 @@ func TestSQLiteOnlyCommandsOnPostgres(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM flow_runs`).Scan(&n); err != nil || n != 20 {
 		t.Fatalf("seeded %d flow runs into PostgreSQL (%v)", n, err)
+	}
+}
+
+// Background task runs (task.delay(), served by `prefect task serve`) go to
+// exactly one task worker when the workers are connected to different
+// replicas: each replica's subscription reads the scheduled runs from the
+// shared database, and the claim is recorded there.
+func TestBackgroundTaskRunsOnceAcrossReplicas(t *testing.T) {
+	url := pgDatabase(t)
+	api1, _ := startServerOn(t, t.TempDir(), "--database-url", url)
+	api2, _ := startServerOn(t, t.TempDir(), "--database-url", url)
+	const runs = 40
+	var (
+		mu    sync.Mutex
+		seen  = map[string][]int{}
+		total int
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	// Two workers per replica, all serving the same task key.
+	for i, api := range []string{api1, api2, api1, api2} {
+		conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws"+strings.TrimPrefix(api, "http")+"/task_runs/subscriptions/scheduled", http.Header{"Sec-WebSocket-Protocol": {"prefect"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := conn.WriteJSON(map[string]any{"type": "auth", "token": nil}); err != nil {
+			t.Fatal(err)
+		}
+		var ack struct{ Type string }
+		if err := conn.ReadJSON(&ack); err != nil || ack.Type != "auth_success" {
+			t.Fatalf("auth: %v %q", err, ack.Type)
+		}
+		if err := conn.WriteJSON(map[string]any{"type": "subscribe", "keys": []string{"bg-task"}, "client_id": fmt.Sprintf("worker-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var tr struct{ ID string }
+				if err := conn.ReadJSON(&tr); err != nil {
+					return
+				}
+				mu.Lock()
+				seen[tr.ID] = append(seen[tr.ID], i)
+				total++
+				mu.Unlock()
+				if err := conn.WriteJSON(map[string]string{"type": "ack"}); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	// The runs are created through both replicas.
+	for i := range runs {
+		api := []string{api1, api2}[i%2]
+		call(t, "POST", api+"/task_runs/", map[string]any{"name": fmt.Sprintf("bg-%d", i), "task_key": "bg-task", "dynamic_key": fmt.Sprint(i),
+			"state": map[string]any{"type": "SCHEDULED", "name": "Scheduled"}}, 201, nil)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == runs {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d background task runs delivered within 90 s", n, runs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Both replicas poll every 2 s: give a duplicate time to show up.
+	time.Sleep(5 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	for id, workers := range seen {
+		if len(workers) != 1 {
+			t.Errorf("task run %s was delivered %d times (to workers %v)", id, len(workers), workers)
+		}
+	}
+	if total != runs {
+		t.Errorf("%d deliveries of %d runs", total, runs)
 	}
 }

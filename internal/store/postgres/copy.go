@@ -118,10 +118,11 @@ func (s *Store) Import(ctx context.Context, src *sql.DB) (CopyReport, error) {
 }
 
 // copyColumns lists each table's columns that take values (not generated,
-// not identities), with their types.
+// not identities), with their types. task_run_claims exists only on
+// PostgreSQL (the replicas' claims of background task runs) and starts empty.
 func (s *Store) copyColumns(ctx context.Context) (map[string][]copyColumn, error) {
 	rows, err := s.pool.Query(ctx, `SELECT table_name, column_name, data_type, is_nullable = 'YES' FROM information_schema.columns
-WHERE table_schema = current_schema() AND table_name <> 'schema_migrations' AND is_generated = 'NEVER' AND is_identity = 'NO'
+WHERE table_schema = current_schema() AND table_name NOT IN ('schema_migrations', 'task_run_claims') AND is_generated = 'NEVER' AND is_identity = 'NO'
 ORDER BY table_name, ordinal_position`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: import: read schema: %w", err)
