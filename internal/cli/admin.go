@@ -9,11 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/tenancy"
 )
 
 func (a *app) adminCmd() *cobra.Command {
-	return group("admin", "Administer the server's database directly (bootstrap users)", a.adminCreateUserCmd())
+	return group("admin", "Administer the server's database directly (bootstrap users, set passwords)",
+		a.adminCreateUserCmd(), a.adminSetPasswordCmd())
 }
 
 // adminCreateUserCmd bootstraps an install without a browser. It opens the
@@ -38,33 +40,15 @@ func (a *app) adminCreateUserCmd() *cobra.Command {
 			if email == "" || account == "" || !pwStdin {
 				return usageError("--email, --account and --password-stdin are required")
 			}
-			line, err := bufio.NewReader(a.env.Stdin).ReadString('\n')
-			if err != nil && line == "" {
-				return usageError("could not read the password from stdin; pipe it in, e.g. echo 'a-long-password' | baton admin create-user …")
-			}
-			password := strings.TrimRight(line, "\r\n")
-			cfg, err := config.ServerFromEnv()
-			if err == nil {
-				cfg.Home = batonHome(a.env)
-				cfg.DatabasePath = a.env.Getenv("BATON_DATABASE_PATH")
-				cfg.DatabaseURL = a.env.Getenv("BATON_DATABASE_URL")
-				err = cfg.Validate()
-			}
+			password, err := a.readPasswordStdin("create-user")
 			if err != nil {
-				return usageError(err.Error())
-			}
-			if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), cfg, newLogger(a.env, "warn", cfg.LogFormat))
+			st, svc, err := a.openTenancy(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			svc, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud, WorkspaceCreated: installBlockTypes(st)})
-			if err != nil {
-				return err
-			}
 			res, err := svc.Bootstrap(cmd.Context(), tenancy.SignUp{Email: email, Password: password, Name: name, AccountHandle: account, WorkspaceHandle: workspace})
 			if err != nil {
 				return fmt.Errorf("create user: %v", err)
@@ -105,4 +89,83 @@ func (a *app) adminCreateUserCmd() *cobra.Command {
 	f.StringVar(&keyName, "api-key-name", "", "also create an API key with this name and print it once")
 	f.StringVar(&serverURL, "server-url", "", "the server's API URL for the printed login command (default: from BATON_HOST/BATON_PORT, else http://127.0.0.1:4200/api)")
 	return cmd
+}
+
+// adminSetPasswordCmd sets a user's password in the database: the way back
+// in for a user of an install without e-mail (no reset link is ever logged).
+func (a *app) adminSetPasswordCmd() *cobra.Command {
+	var email string
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use:   "set-password",
+		Short: "Set a user's password directly in the database (and end the user's sessions)",
+		Long: "Set the password of the user with --email, read from the first line of stdin, and sign the\n" +
+			"user out everywhere. For installs without an SMTP server, where a password reset link cannot be\n" +
+			"e-mailed. The database is the one `baton server start` uses with the same BATON_HOME /\n" +
+			"BATON_DATABASE_PATH / BATON_DATABASE_URL.",
+		Example: "  echo 'a-new-long-password' | baton admin set-password --email me@example.com --password-stdin",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if email == "" || !pwStdin {
+				return usageError("--email and --password-stdin are required")
+			}
+			password, err := a.readPasswordStdin("set-password")
+			if err != nil {
+				return err
+			}
+			st, svc, err := a.openTenancy(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			u, err := svc.SetPassword(cmd.Context(), email, password)
+			if err != nil {
+				return fmt.Errorf("set password: %v", err)
+			}
+			fmt.Fprintf(a.env.Stdout, "Password of %s (id %s) set; every session of the user ended.\n", u.Email, u.ID)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&email, "email", "", "the user's e-mail (required)")
+	f.BoolVar(&pwStdin, "password-stdin", false, "read the new password from the first line of stdin (required)")
+	return cmd
+}
+
+// readPasswordStdin reads a password from the first line of stdin (never
+// from a flag, so it stays out of the process list and shell history).
+func (a *app) readPasswordStdin(verb string) (string, error) {
+	line, err := bufio.NewReader(a.env.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usageError("could not read the password from stdin; pipe it in, e.g. echo 'a-long-password' | baton admin " + verb + " …")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// openTenancy opens the server's database (as `baton server start` with the
+// same environment would) and a cloud-mode tenancy service over it.
+func (a *app) openTenancy(cmd *cobra.Command) (store.Store, *tenancy.Service, error) {
+	cfg, err := config.ServerFromEnv()
+	if err == nil {
+		cfg.Home = batonHome(a.env)
+		cfg.DatabasePath = a.env.Getenv("BATON_DATABASE_PATH")
+		cfg.DatabaseURL = a.env.Getenv("BATON_DATABASE_URL")
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return nil, nil, usageError(err.Error())
+	}
+	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(cmd.Context(), cfg, newLogger(a.env, "warn", cfg.LogFormat))
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := tenancy.New(tenancy.Config{Store: st, Mode: tenancy.ModeCloud, WorkspaceCreated: installBlockTypes(st)})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, svc, nil
 }

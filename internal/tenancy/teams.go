@@ -159,14 +159,15 @@ func (s *Service) link(page, token string) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + "/" + page + "#token=" + token
 }
 
-// send e-mails a message, or prints it to the log when no SMTP server is
-// configured; sent reports delivery.
-func (s *Service) send(ctx context.Context, to, subject, body, what, link string) (sent bool, err error) {
+// send e-mails a message; sent reports delivery. Without an SMTP server
+// nothing is sent and the link is not written anywhere either: a one-time
+// link is a credential, and a server log is read by more people than the
+// account's owner. The inviter gets an invitation's link in the API answer;
+// a forgotten password is set by an operator (`baton admin set-password`).
+func (s *Service) send(ctx context.Context, to, subject, body, what, fallback string) (sent bool, err error) {
 	if !s.cfg.Mail.Configured() {
-		// The operator's fallback: without SMTP the link is handed over
-		// by hand.
-		s.log.WarnContext(ctx, "tenancy: no SMTP server configured (BATON_SMTP_HOST); pass this "+what+" link on by hand",
-			slog.String("to", to), slog.String("link", link))
+		s.log.WarnContext(ctx, "tenancy: no SMTP server configured (BATON_SMTP_HOST); the "+what+" e-mail was not sent: "+fallback,
+			slog.String("to", to))
 		return false, nil
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -235,7 +236,8 @@ func (s *Service) Invite(ctx context.Context, actor Principal, actorRole model.R
 	body += fmt.Sprintf(".\n\nAccept the invitation (the link works once, until %s):\n\n%s\n\nIf you did not expect this, ignore this e-mail.\n",
 		inv.Expires.UTC().Format(time.RFC1123), link)
 	out := SentInvitation{Invitation: inv}
-	sent, err := s.send(ctx, email, "Invitation to "+acc.Name+" on Baton", body, "invitation", link)
+	sent, err := s.send(ctx, email, "Invitation to "+acc.Name+" on Baton", body, "invitation",
+		"the inviter received its link in the answer and passes it on")
 	out.EmailSent = sent
 	if err != nil {
 		out.EmailError = err.Error()

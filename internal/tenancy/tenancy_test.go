@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,5 +255,36 @@ func TestMembersKeepAnOwner(t *testing.T) {
 	}
 	if err := s.AuthorizeWorkspace(ctx, pb, a.Workspace.ID, PermRead); err == nil || err.(*Error).Kind != NotFound {
 		t.Fatalf("removed member: %v, want 404", err)
+	}
+}
+
+// TestOneTimeLinksNeverLogged: without an SMTP server, neither a password
+// reset link nor an invitation link reaches the log (a one-time link is a
+// credential; before, both were logged at WARN for the operator to pass on).
+func TestOneTimeLinksNeverLogged(t *testing.T) {
+	t.Parallel()
+	var logged strings.Builder
+	s := newService(t, Config{Mode: ModeCloud, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	ctx := context.Background()
+	res, err := s.Bootstrap(ctx, SignUp{Email: "a@example.com", Password: "password1", AccountHandle: "acme", WorkspaceHandle: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RequestPasswordReset(ctx, "a@example.com", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := s.Invite(ctx, Principal{User: res.User}, model.RoleOwner, res.Account.ID, InvitationInput{Email: "b@example.com", Role: model.RoleDeveloper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Link == "" || !strings.Contains(inv.Link, "#token=") {
+		t.Fatalf("the inviter gets the link in the answer: %+v", inv)
+	}
+	out := logged.String()
+	if strings.Contains(out, "token=") || strings.Contains(out, inv.Link) {
+		t.Fatalf("a one-time link reached the log:\n%s", out)
+	}
+	if !strings.Contains(out, "baton admin set-password") {
+		t.Fatalf("the log should tell the operator how to help a user without e-mail:\n%s", out)
 	}
 }
