@@ -35,6 +35,17 @@ import (
 // flood of writers cannot make a single commit (and its WAL frame) unbounded.
 const maxBatch = 256
 
+// gatherYields is how many times the writer yields the processor when its
+// queue runs dry before it commits the group it has. Handlers that are
+// between parsing a request and queueing its write get to queue it into
+// this group instead of the next one: groups at 8 concurrent clients grow
+// from ~2 to ~3.7 writes, and since the runs written together share their
+// index pages (time-ordered ids append to the same leaf pages), each write
+// costs fewer WAL frames (102 -> 73 write system calls per lifecycle). A
+// yield with nothing else runnable returns at once, so a lone client waits
+// no longer; a timed wait was measured too and saved no more CPU.
+const gatherYields = 3
+
 // Config configures Open.
 type Config struct {
 	// Path is the database file; it is created (with its directory's
@@ -412,6 +423,7 @@ func (s *Store) writer() {
 	batch := make([]*writeOp, 0, maxBatch)
 	for op := range s.ops {
 		batch = append(batch[:0], op)
+		yields := 0
 	drain:
 		for len(batch) < maxBatch {
 			select {
@@ -421,6 +433,11 @@ func (s *Store) writer() {
 				}
 				batch = append(batch, o)
 			default:
+				if yields < gatherYields {
+					yields++
+					runtime.Gosched()
+					continue
+				}
 				break drain
 			}
 		}
