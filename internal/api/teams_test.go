@@ -390,6 +390,11 @@ func TestSessionsAndTOTP(t *testing.T) {
 	if c.signIn("tess@example.com", "pw-tess@example.com", code) != 200 {
 		t.Error("the current code did not sign in")
 	}
+	// A code signs in once (RFC 6238 §5.2), even within its 30 s window.
+	st, _, raw = s.browser().do("POST", "/api/auth/signin", map[string]any{"email": "tess@example.com", "password": "pw-tess@example.com", "totp": code})
+	if st != 401 || !strings.Contains(string(raw), "already used") {
+		t.Errorf("a replayed code: %d %s", st, raw)
+	}
 	rec := codes[0].(string)
 	if s.browser().signIn("tess@example.com", "pw-tess@example.com", strings.ToUpper(rec)) != 200 {
 		t.Error("a recovery code did not sign in")

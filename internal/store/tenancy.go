@@ -120,6 +120,10 @@ type Tenancy interface {
 	// TOTPGet returns a user's sealed TOTP secret and whether two-factor
 	// sign-in is on.
 	TOTPGet(ctx context.Context, userID model.ID) (sealed []byte, enabled bool, err error)
+	// TOTPUseStep records that a user's TOTP code of this time step was
+	// accepted; store.ErrConflict when a code of this step or a later one
+	// was accepted before (a replayed code).
+	TOTPUseStep(ctx context.Context, userID model.ID, step int64) error
 	// TOTPSet stores a sealed secret (enabled false while enrolling, true
 	// once confirmed, with the recovery codes' hashes); a nil secret turns
 	// two-factor sign-in off and drops the codes.

@@ -3,6 +3,7 @@ package tenancy
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -221,6 +222,9 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (mode
 // needed (the sign-in form then asks for the code).
 var ErrTOTPRequired = &Error{Kind: Unauthenticated, Msg: "two-factor code required"}
 
+// errUsedTOTP: the code was right, and was already used to sign in.
+var errUsedTOTP = &Error{Kind: Unauthenticated, Msg: "this two-factor code was already used; wait for the next one"}
+
 // errBadTOTP: the code is neither the current one nor a recovery code.
 var errBadTOTP = &Error{Kind: Unauthenticated, Msg: "Invalid two-factor code"}
 
@@ -245,7 +249,15 @@ func (s *Service) secondFactor(ctx context.Context, u model.User, code string) (
 	if err != nil {
 		return "", err
 	}
-	if s.validTOTP(code, secret) {
+	if step, ok := s.validTOTP(code, secret); ok {
+		// A code is good once: replaying it (seen over a shoulder, or
+		// phished) within its window is refused like a wrong one.
+		switch err := s.st.TOTPUseStep(ctx, u.ID, step); {
+		case errors.Is(err, store.ErrConflict):
+			return "", errUsedTOTP
+		case err != nil:
+			return "", err
+		}
 		return "totp", nil
 	}
 	if err := s.st.RecoveryCodeUse(ctx, u.ID, HashSecret(normalizeRecovery(code))); err == nil {
@@ -257,10 +269,18 @@ func (s *Service) secondFactor(ctx context.Context, u model.User, code string) (
 }
 
 // validTOTP checks a 6-digit code against the secret, one 30 s step either
-// way.
-func (s *Service) validTOTP(code, secret string) bool {
-	ok, err := totp.ValidateCustom(code, secret, s.now().UTC(), totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	return err == nil && ok
+// way, and returns the time step the code belongs to.
+func (s *Service) validTOTP(code, secret string) (int64, bool) {
+	now := s.now().UTC()
+	opts := totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	for _, skew := range []int64{0, -1, 1} {
+		at := now.Add(time.Duration(skew*30) * time.Second)
+		want, err := totp.GenerateCodeCustom(secret, at, opts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return at.Unix() / 30, true
+		}
+	}
+	return 0, false
 }
 
 func (s *Service) openTOTP(userID model.ID, sealed []byte) (string, error) {
@@ -335,7 +355,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u model.User, code, clientAdd
 	if err != nil {
 		return nil, err
 	}
-	if !s.validTOTP(strings.TrimSpace(code), secret) {
+	if _, ok := s.validTOTP(strings.TrimSpace(code), secret); !ok {
 		return nil, fail(Invalid, "field \"code\": not the current code of the authenticator (check the phone's clock)")
 	}
 	codes := make([]string, recoveryCodes)
@@ -372,7 +392,7 @@ func (s *Service) DisableTOTP(ctx context.Context, u model.User, code, clientAdd
 		return fail(Invalid, "field \"code\" is required: a current code or a recovery code")
 	}
 	if _, err := s.secondFactor(ctx, u, code); err != nil {
-		if errors.Is(err, errBadTOTP) {
+		if errors.Is(err, errBadTOTP) || errors.Is(err, errUsedTOTP) {
 			return fail(Forbidden, "field \"code\": not a current code or an unused recovery code")
 		}
 		return err

@@ -131,6 +131,27 @@ func (s *Store) TOTPGet(ctx context.Context, userID model.ID) ([]byte, bool, err
 	return sealed, enabled, nil
 }
 
+// TOTPUseStep accepts a TOTP time step once per user (later steps only).
+func (s *Store) TOTPUseStep(ctx context.Context, userID model.ID, step int64) error {
+	return s.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec(`UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)`,
+			step, idv(userID), step)
+		if err != nil {
+			return fmt.Errorf("sqlite: use totp step: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var one int
+		if err := tx.queryRow(`SELECT 1 FROM users WHERE id = ?`, idv(userID)).Scan(&one); isNoRows(err) {
+			return notFound("user", userID)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: use totp step: %w", err)
+		}
+		return fmt.Errorf("%w: this two-factor code was already used", store.ErrConflict)
+	})
+}
+
 // TOTPSet stores (or clears) a user's TOTP secret and recovery codes.
 func (s *Store) TOTPSet(ctx context.Context, userID model.ID, sealed []byte, enabled bool, recovery [][]byte) error {
 	err := s.write(ctx, func(tx *wtx) error {

@@ -233,6 +233,13 @@ func testAccountSecurity(t *testing.T, s store.Store) {
 	if _, on, _ = s.TOTPGet(ctx, u.ID); !on {
 		t.Fatal("TOTP not on after confirming")
 	}
+	// A TOTP time step is accepted once, and never an older one.
+	must(t, s.TOTPUseStep(ctx, u.ID, 1000))
+	wantErr(t, s.TOTPUseStep(ctx, u.ID, 1000), store.ErrConflict)
+	wantErr(t, s.TOTPUseStep(ctx, u.ID, 999), store.ErrConflict)
+	must(t, s.TOTPUseStep(ctx, u.ID, 1001))
+	must(t, s.TOTPUseStep(ctx, other.ID, 1000))
+	wantErr(t, s.TOTPUseStep(ctx, model.NewID(), 5), store.ErrNotFound)
 	must(t, s.RecoveryCodeUse(ctx, u.ID, []byte("c1")))
 	wantErr(t, s.RecoveryCodeUse(ctx, u.ID, []byte("c1")), store.ErrNotFound)
 	wantErr(t, s.RecoveryCodeUse(ctx, other.ID, []byte("c2")), store.ErrNotFound)
