@@ -1,8 +1,12 @@
 """Turns bench/scale.sh's JSON lines into bench/SCALING.md (a table that bench/run.py puts into
 docs/benchmarks.md) and docs/bench-scaling.png (the chart).
 
-    bash bench/scale.sh 10 20000 10000 100000 1000000 > /tmp/scale.jsonl
-    bench/.venv/bin/python bench/scale_report.py /tmp/scale.jsonl "how it was run"
+    bash bench/scale.sh 10 20000 10000 100000 1000000 > bench/scaling.jsonl
+    bench/.venv/bin/python bench/scale_report.py bench/scaling.jsonl "how it was run"
+
+The raw lines are committed (bench/scaling.jsonl) so the table and chart can be redrawn. Whatever
+follows a line `<!-- notes -->` in the existing SCALING.md (the hand-written reading of the figures)
+is kept.
 """
 import json
 import sys
@@ -37,7 +41,12 @@ def main() -> None:
             f"{r['events']['per_s']:,.0f} | {r['peak_rss_kb'] / 1024:.0f} MB | {r['idle_rss_kb'] / 1024:.0f} MB | {r['load1']} |"
         )
     out += ["", "![Scaling with the database's size](bench-scaling.png)", ""]
-    (ROOT / "bench" / "SCALING.md").write_text("\n".join(out))
+    path = ROOT / "bench" / "SCALING.md"
+    marker = "<!-- notes -->"
+    old = path.read_text() if path.exists() else ""
+    if marker in old:
+        out += [marker + old.split(marker, 1)[1].rstrip("\n"), ""]
+    path.write_text("\n".join(out))
     try:
         import matplotlib
 
