@@ -485,6 +485,55 @@ def machine() -> dict:
     )
 
 
+# The README's "How fast" table: metric key, label, unit (README.md, between the two markers below;
+# rewritten by full runs only, so a quick run never puts reduced-size figures there).
+HEADLINE = [
+    ("startup_s", "start to healthy", "s"),
+    ("idle_rss_mb", "idle memory (RSS)", "MB"),
+    ("lifecycles_per_s", "flow-run lifecycles/s (create → Running → Completed, {concurrency} clients)", ""),
+    ("set_state_p99_ms", "`set_state` p99", "ms"),
+    ("events_per_s", "task-run events/s through `/events/in` until recorded", ""),
+    ("subflows_flow_s", "{subflows_n} concurrent subflows, wall time", "s"),
+    ("mapped_flow_s", "{mapped_n} mapped tasks, flow wall time", "s"),
+    ("mapped_visible_s", "{mapped_n} mapped tasks: all task runs visible", "s"),
+    ("filter_p99_ms", "`/flow_runs/filter` p99 with {filter_rows:,} runs", "ms"),
+    ("peak_rss_mb", "peak memory (RSS) under load", "MB"),
+]
+HEADLINE_BEGIN, HEADLINE_END = "<!-- bench:headline -->", "<!-- /bench:headline -->"
+
+
+def headline(res: dict, cfg: dict, losses: list[str]) -> str:
+    """The README's headline block for one full run: its date and machine, the table, and the losses."""
+    p, b = res["prefect"], res["baton"]
+    load = " ".join(res["machine"]["loadavg"])
+    out = [
+        f"From `{res.get('command', 'make bench')}` on {res['finished']} (full run, load average {load} at its start; the Prefect",
+        f"server of the pinned release, {res['machine']['prefect']}, measured in the same run with the same clients — all figures,",
+        "ranges and the losses are in [docs/benchmarks.md](docs/benchmarks.md)):",
+        "",
+        "| | Prefect server | Baton |",
+        "|---|---:|---:|",
+    ]
+    for key, label, unit in HEADLINE:
+        if key not in p or key not in b:
+            continue
+        v = [fmt(statistics.median(x[key])) + (f" {unit}" if unit else "") for x in (p, b)]
+        out.append(f"| {label.format(**cfg)} | {v[0]} | {v[1]} |")
+    out += ["", "Where Baton is not ahead in that run:" if losses else "Baton was ahead or even on every figure of that run.", *losses]
+    return "\n".join(out)
+
+
+def write_readme(block: str, readme: Path = ROOT / "README.md") -> bool:
+    """Replace the text between the headline markers of README.md; False when the markers are missing."""
+    text = readme.read_text()
+    if HEADLINE_BEGIN not in text or HEADLINE_END not in text:
+        return False
+    head, rest = text.split(HEADLINE_BEGIN, 1)
+    _, tail = rest.split(HEADLINE_END, 1)
+    readme.write_text(f"{head}{HEADLINE_BEGIN}\n{block}\n{HEADLINE_END}{tail}")
+    return True
+
+
 def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path, chart_path: Path, go_cmd: str, go_out: str) -> None:
     m, p, b = res["machine"], res["prefect"], res["baton"]
     rows, chart, losses = [], [], []
@@ -505,6 +554,9 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         chart.append((label.format(**cfg), better, verdict.startswith("even")))
         if verdict.startswith("**"):
             losses.append(f"- {label.format(**cfg)}: {fmt(bm)} {unit} vs {fmt(pm)} {unit} ({1 / better:.1f}× worse).")
+    if not quick and md_path == ROOT / "docs" / "benchmarks.md":
+        if not write_readme(headline(res, cfg, losses)):
+            log(f"README.md has no {HEADLINE_BEGIN} block; its headline table was not rewritten")
     f = BENCH / "FINDINGS.md"
     findings = f.read_text().strip() + "\n" if f.exists() else ""
     lines = [
