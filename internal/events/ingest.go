@@ -38,7 +38,8 @@ type IngestConfig struct {
 	Logger *slog.Logger
 	// MaxBatch is the number of events after which a batch is committed
 	// without waiting for more (a single Accept call is never split).
-	// Default 1000.
+	// Default 4000: under load a bigger group commit costs less per event
+	// (an event_resources page dirtied by several events is written once).
 	MaxBatch int
 	// MaxWait is how long the batcher lingers for more events after the
 	// first one of a batch. Zero (the default) means pure group commit:
@@ -121,7 +122,7 @@ type ingestReq struct {
 // NewIngest builds an Ingest; call Start before Accept.
 func NewIngest(cfg IngestConfig) *Ingest {
 	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = 1000
+		cfg.MaxBatch = 4000
 	}
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = 30 * time.Second

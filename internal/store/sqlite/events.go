@@ -13,11 +13,55 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
+// Events are inserted with multi-row INSERTs: one statement per chunk of
+// rows instead of one per row, which is most of what the driver costs per
+// event. Chunks are cut greedily from insertChunks so that only a handful of
+// statement texts exist (each prepared once per process).
+var insertChunks = [...]int{64, 16, 4, 1}
+
+// eventCols and resourceCols are the bound columns of one row of each table.
 const (
-	insertEventSQL = `INSERT INTO events (workspace_id, id, occurred, received, event, resource_id, body, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT DO NOTHING`
-	insertEventResourceSQL = `INSERT OR IGNORE INTO event_resources (workspace_id, event_id, resource_id, role, occurred) VALUES (?, ?, ?, ?, ?)`
+	eventCols    = 8
+	resourceCols = 5
 )
+
+var (
+	insertEventSQL    [len(insertChunks)]string
+	insertResourceSQL [len(insertChunks)]string
+)
+
+func init() {
+	for i, n := range insertChunks {
+		insertEventSQL[i] = multiRowSQL(`INSERT INTO events (workspace_id, id, occurred, received, event, resource_id, body, seq) VALUES `, eventCols, n, ` ON CONFLICT DO NOTHING`)
+		insertResourceSQL[i] = multiRowSQL(`INSERT OR IGNORE INTO event_resources (workspace_id, event_id, resource_id, role, occurred) VALUES `, resourceCols, n, ``)
+	}
+}
+
+// multiRowSQL is head followed by n tuples of cols placeholders, then tail.
+func multiRowSQL(head string, cols, n int, tail string) string {
+	var b strings.Builder
+	b.WriteString(head)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tuple)
+	}
+	b.WriteString(tail)
+	return b.String()
+}
+
+// chunkOf returns the index into insertChunks of the largest chunk that
+// fits in left rows.
+func chunkOf(left int) int {
+	for i, n := range insertChunks {
+		if n <= left {
+			return i
+		}
+	}
+	return len(insertChunks) - 1
+}
 
 // eventRow is an event ready to insert: defaults applied, body encoded.
 type eventRow struct {
@@ -45,35 +89,96 @@ func encodeEvents(events []model.Event, received model.Time) ([]eventRow, error)
 
 // insertEvents stores events (dropping ids already stored in ws) with one
 // event_resources row per resource, and returns the fresh ones.
+//
+// Positions (seq) are handed out by the one writer before the insert, so
+// they grow in commit order; a duplicate or a rolled-back insert leaves a
+// gap, never a reordering.
 func insertEvents(tx *wtx, ws model.ID, rows []eventRow) ([]model.Event, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
+	wsv := idv(ws)
 	fresh := make([]model.Event, 0, len(rows))
-	for _, row := range rows {
-		ev := &row.ev
-		occurred := ev.Occurred.Micros()
-		res, err := tx.exec(insertEventSQL, idv(ws), idv(ev.ID), occurred, ev.Received.Micros(), ev.Event, ev.ResourceID(), row.body, tx.s.eventSeq+1)
+	args := make([]any, 0, insertChunks[0]*eventCols)
+	var resArgs []any
+	resRows := 0
+	flushResources := func(final bool) error {
+		for resRows > 0 && (final || resRows >= insertChunks[0]) {
+			c := chunkOf(resRows)
+			n := insertChunks[c]
+			if _, err := tx.exec(insertResourceSQL[c], resArgs[:n*resourceCols]...); err != nil {
+				return err
+			}
+			resArgs = append(resArgs[:0], resArgs[n*resourceCols:]...)
+			resRows -= n
+		}
+		return nil
+	}
+	for left := rows; len(left) > 0; {
+		c := chunkOf(len(left))
+		chunk := left[:insertChunks[c]]
+		left = left[len(chunk):]
+		args = args[:0]
+		first := tx.s.eventSeq + 1
+		for i := range chunk {
+			ev := &chunk[i].ev
+			args = append(args, wsv, idv(ev.ID), ev.Occurred.Micros(), ev.Received.Micros(), ev.Event, ev.ResourceID(), chunk[i].body, first+int64(i))
+		}
+		res, err := tx.exec(insertEventSQL[c], args...)
 		if err != nil {
-			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
+			return nil, fmt.Errorf("events %s…: %w", chunk[0].ev.ID, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue
-		}
-		// Positions are handed out by the one writer, so they grow in commit
-		// order; a rolled-back insert leaves a gap, never a reordering.
-		tx.s.eventSeq++
-		if _, err := tx.exec(insertEventResourceSQL, idv(ws), idv(ev.ID), ev.ResourceID(), "", occurred); err != nil {
-			return nil, err
-		}
-		for _, r := range ev.Related {
-			if _, err := tx.exec(insertEventResourceSQL, idv(ws), idv(ev.ID), r["prefect.resource.id"], r["prefect.resource.role"], occurred); err != nil {
+		tx.s.eventSeq += int64(len(chunk))
+		stored := func(int) bool { return true }
+		if n, _ := res.RowsAffected(); n != int64(len(chunk)) {
+			// Some ids were stored before (or twice in this chunk): the
+			// rows carrying this chunk's positions are the fresh ones.
+			mine, err := chunkSeqs(tx, ws, chunk, first)
+			if err != nil {
 				return nil, err
 			}
+			stored = func(i int) bool { return mine[first+int64(i)] }
 		}
-		fresh = append(fresh, *ev)
+		for i := range chunk {
+			if !stored(i) {
+				continue
+			}
+			ev := &chunk[i].ev
+			occurred := ev.Occurred.Micros()
+			eid := idv(ev.ID)
+			resArgs = append(resArgs, wsv, eid, ev.ResourceID(), "", occurred)
+			resRows++
+			for _, r := range ev.Related {
+				resArgs = append(resArgs, wsv, eid, r["prefect.resource.id"], r["prefect.resource.role"], occurred)
+				resRows++
+			}
+			fresh = append(fresh, *ev)
+		}
+		if err := flushResources(false); err != nil {
+			return nil, err
+		}
+	}
+	if err := flushResources(true); err != nil {
+		return nil, err
 	}
 	return fresh, nil
+}
+
+// chunkSeqs returns which of the positions first.. first+len(chunk)-1 the
+// chunk's ids are stored with.
+func chunkSeqs(tx *wtx, ws model.ID, chunk []eventRow, first int64) (map[int64]bool, error) {
+	mine := make(map[int64]bool, len(chunk))
+	for i := range chunk {
+		var seq int64
+		err := tx.queryRow(`SELECT seq FROM events WHERE workspace_id = ? AND id = ?`, idv(ws), idv(chunk[i].ev.ID)).Scan(&seq)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", chunk[i].ev.ID, err)
+		}
+		if seq >= first && seq < first+int64(len(chunk)) {
+			mine[seq] = true
+		}
+	}
+	return mine, nil
 }
 
 // EventInsert stores events and returns the ones not seen before.
