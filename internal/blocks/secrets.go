@@ -273,14 +273,17 @@ func LoadKeyring(src KeySource) (*Keyring, error) {
 type Rotation struct {
 	// Resealed counts the block documents sealed again under the new key.
 	Resealed int
+	// TOTPResealed counts the users' two-factor secrets sealed again.
+	TOTPResealed int
 	// KeyFile is the key file now holding the new key ("" when the key is
 	// the operator's, who must now point BATON_SECRETS_KEY or
 	// BATON_SECRETS_KEY_FILE at the new one).
 	KeyFile string
 }
 
-// RotateKey moves every block document to a new key, in one transaction
-// of the store, with the server stopped. With the home key file, the new
+// RotateKey moves every block document and every user's two-factor (TOTP)
+// secret to a new key, each kind in one transaction of the store, with the
+// server stopped. With the home key file, the new
 // key is first written next to it (secrets.key.next, mode 0600, synced),
 // the data is resealed, and then the new key replaces the old file; a
 // rotation interrupted at any point leaves every document readable (the
@@ -289,6 +292,7 @@ type Rotation struct {
 // operator supplies and must then configure.
 func RotateKey(ctx context.Context, st interface {
 	BlockDocumentReseal(ctx context.Context, reseal func(ws, id model.ID, sealed []byte) ([]byte, error)) (int, error)
+	TOTPReseal(ctx context.Context, reseal func(userID model.ID, sealed []byte) ([]byte, error)) (int, error)
 }, src KeySource, newKeyText string) (Rotation, error) {
 	old, err := LoadKeyring(src)
 	if err != nil {
@@ -332,7 +336,14 @@ func RotateKey(ctx context.Context, st interface {
 	if err != nil {
 		return Rotation{}, err
 	}
-	out := Rotation{Resealed: n}
+	// TOTP secrets are sealed to no workspace and to their user.
+	m, err := st.TOTPReseal(ctx, func(userID model.ID, sealed []byte) ([]byte, error) {
+		return ring.Reseal(model.Nil, userID, sealed)
+	})
+	if err != nil {
+		return Rotation{}, err
+	}
+	out := Rotation{Resealed: n, TOTPResealed: m}
 	if nextPath != "" {
 		out.KeyFile = filepath.Join(src.Home, KeyFileName)
 		if err := os.Rename(nextPath, out.KeyFile); err != nil {

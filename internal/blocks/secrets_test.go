@@ -107,11 +107,25 @@ func TestLoadKeyringCreatesAPrivateKeyFile(t *testing.T) {
 	}
 }
 
-// memReseal is a one-workspace stand-in for the store's reseal loop.
+// memReseal is a one-workspace stand-in for the store's reseal loops.
 type memReseal struct {
-	ws   model.ID
-	docs map[model.ID][]byte
-	fail bool
+	ws    model.ID
+	docs  map[model.ID][]byte
+	totps map[model.ID][]byte
+	fail  bool
+}
+
+func (m *memReseal) TOTPReseal(_ context.Context, reseal func(userID model.ID, sealed []byte) ([]byte, error)) (int, error) {
+	out := map[model.ID][]byte{}
+	for id, d := range m.totps {
+		n, err := reseal(id, d)
+		if err != nil {
+			return 0, err
+		}
+		out[id] = n
+	}
+	m.totps = out
+	return len(out), nil
 }
 
 func (m *memReseal) BlockDocumentReseal(_ context.Context, reseal func(ws, id model.ID, sealed []byte) ([]byte, error)) (int, error) {
@@ -139,11 +153,13 @@ func TestRotateKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldText, _ := os.ReadFile(filepath.Join(home, KeyFileName))
-	m := &memReseal{ws: model.NewID(), docs: map[model.ID][]byte{}}
+	m := &memReseal{ws: model.NewID(), docs: map[model.ID][]byte{}, totps: map[model.ID][]byte{}}
 	ids := []model.ID{model.NewID(), model.NewID()}
 	for _, id := range ids {
 		m.docs[id], _ = old.Seal(m.ws, id, []byte(`{"v":"`+id.String()+`"}`))
 	}
+	user := model.NewID()
+	m.totps[user], _ = old.Seal(model.Nil, user, []byte("JBSWY3DPEHPK3PXP"))
 
 	// A rotation that fails before its commit changes nothing readable.
 	m.fail = true
@@ -165,8 +181,8 @@ func TestRotateKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rot.Resealed != 2 {
-		t.Fatalf("resealed %d", rot.Resealed)
+	if rot.Resealed != 2 || rot.TOTPResealed != 1 {
+		t.Fatalf("resealed %d documents, %d TOTP secrets", rot.Resealed, rot.TOTPResealed)
 	}
 	newText, _ := os.ReadFile(filepath.Join(home, KeyFileName))
 	if bytes.Equal(oldText, newText) {
@@ -186,6 +202,15 @@ func TestRotateKey(t *testing.T) {
 		if _, err := old.Open(m.ws, id, m.docs[id]); err == nil {
 			t.Fatal("the old key still opens resealed data")
 		}
+	}
+
+	// Two-factor secrets move to the new key too (before, users had to
+	// enrol again after a rotation).
+	if plain, err := fresh.Open(model.Nil, user, m.totps[user]); err != nil || string(plain) != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("new key cannot open the resealed TOTP secret: %q %v", plain, err)
+	}
+	if _, err := old.Open(model.Nil, user, m.totps[user]); err == nil {
+		t.Fatal("the old key still opens the TOTP secret")
 	}
 
 	// Operator keys need the new key given.

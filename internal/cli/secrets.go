@@ -58,7 +58,7 @@ func secretsRotateKey(ctx context.Context, env Env, newKeyFile string) error {
 	if err != nil {
 		return fmt.Errorf("rotate the secrets key: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "re-encrypted %d block documents under the new key\n", rot.Resealed)
+	fmt.Fprintf(env.Stdout, "re-encrypted %d block documents and %d two-factor secrets under the new key\n", rot.Resealed, rot.TOTPResealed)
 	if rot.KeyFile != "" {
 		fmt.Fprintln(env.Stdout, "the new key is in", rot.KeyFile)
 	} else {

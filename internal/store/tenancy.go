@@ -120,6 +120,10 @@ type Tenancy interface {
 	// TOTPGet returns a user's sealed TOTP secret and whether two-factor
 	// sign-in is on.
 	TOTPGet(ctx context.Context, userID model.ID) (sealed []byte, enabled bool, err error)
+	// TOTPReseal passes every stored TOTP secret through reseal (key
+	// rotation) and stores the result, in one transaction; it answers how
+	// many were resealed.
+	TOTPReseal(ctx context.Context, reseal func(userID model.ID, sealed []byte) ([]byte, error)) (int, error)
 	// TOTPUseStep records that a user's TOTP code of this time step was
 	// accepted; store.ErrConflict when a code of this step or a later one
 	// was accepted before (a replayed code).

@@ -131,6 +131,51 @@ func (s *Store) TOTPGet(ctx context.Context, userID model.ID) ([]byte, bool, err
 	return sealed, enabled, nil
 }
 
+// TOTPReseal reseals every stored TOTP secret (secrets key rotation).
+func (s *Store) TOTPReseal(ctx context.Context, reseal func(userID model.ID, sealed []byte) ([]byte, error)) (int, error) {
+	n := 0
+	err := s.write(ctx, func(tx *wtx) error {
+		rows, err := tx.Query(`SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL`)
+		if err != nil {
+			return fmt.Errorf("sqlite: list totp secrets: %w", err)
+		}
+		type item struct {
+			id     model.ID
+			sealed []byte
+		}
+		var items []item
+		for rows.Next() {
+			var raw, sealed []byte
+			if err := rows.Scan(&raw, &sealed); err != nil {
+				rows.Close()
+				return err
+			}
+			id, err := scanID(raw)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			items = append(items, item{id, sealed})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, it := range items {
+			out, err := reseal(it.id, it.sealed)
+			if err != nil {
+				return fmt.Errorf("user %s: %w", it.id, err)
+			}
+			if _, err := tx.exec(`UPDATE users SET totp_secret = ? WHERE id = ?`, out, idv(it.id)); err != nil {
+				return fmt.Errorf("sqlite: reseal totp secret: %w", err)
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 // TOTPUseStep accepts a TOTP time step once per user (later steps only).
 func (s *Store) TOTPUseStep(ctx context.Context, userID model.ID, step int64) error {
 	return s.write(ctx, func(tx *wtx) error {

@@ -233,6 +233,17 @@ func testAccountSecurity(t *testing.T, s store.Store) {
 	if _, on, _ = s.TOTPGet(ctx, u.ID); !on {
 		t.Fatal("TOTP not on after confirming")
 	}
+	// Key rotation reseals every stored TOTP secret.
+	n, err := s.TOTPReseal(ctx, func(uid model.ID, sealed []byte) ([]byte, error) {
+		if uid != u.ID {
+			t.Errorf("TOTPReseal passed user %s, which has no secret", uid)
+		}
+		return append([]byte("re-"), sealed...), nil
+	})
+	must(t, err)
+	if sealed, _, _ := s.TOTPGet(ctx, u.ID); n != 1 || string(sealed) != "re-sealed" {
+		t.Fatalf("TOTPReseal = %d, secret %q", n, sealed)
+	}
 	// A TOTP time step is accepted once, and never an older one.
 	must(t, s.TOTPUseStep(ctx, u.ID, 1000))
 	wantErr(t, s.TOTPUseStep(ctx, u.ID, 1000), store.ErrConflict)
