@@ -244,15 +244,21 @@ func (s *Store) FlowRunGet(ctx context.Context, ws, id model.ID) (model.FlowRun,
 
 // FlowRunList lists flow runs matching q (default sort ID_DESC).
 func (s *Store) FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.FlowRun, error) {
+	sqlText, args := flowRunListSQL(ws, q)
+	return listBodies[model.FlowRun](ctx, s, sqlText, args)
+}
+
+// flowRunListSQL is FlowRunList's statement. Deferred join: sort and window
+// over row ids (small rows) first, then read the JSON bodies of just that
+// page. The newest-first sorts the UI uses have indexes in their exact order
+// (DESC NULLS LAST; migration 0009), so a page is read from an index instead
+// of sorting all of the workspace's runs.
+func flowRunListSQL(ws model.ID, q model.RunQuery) (string, []any) {
 	w := flowRunsWhere(ws, q)
 	win, wargs := window(q.Limit, q.Offset)
 	order := orderBy(flowRunOrders, q.Sort, "ID_DESC")
-	// Deferred join: sort and window over row ids (small rows) first, then
-	// read the JSON bodies of just that page. Sorting whole rows made SQLite
-	// copy every matching body (kilobytes each) into its sort tree.
-	sqlText := "SELECT fr.body FROM flow_runs fr WHERE fr.id IN (SELECT fr.id FROM flow_runs fr WHERE " + w.sql +
-		" ORDER BY " + order + win + ") ORDER BY " + order
-	return listBodies[model.FlowRun](ctx, s, sqlText, append(w.args, wargs...))
+	return "SELECT fr.body FROM flow_runs fr WHERE fr.id IN (SELECT fr.id FROM flow_runs fr WHERE " + w.sql +
+		" ORDER BY " + order + win + ") ORDER BY " + order, append(w.args, wargs...)
 }
 
 // FlowRunCount counts flow runs matching q.
