@@ -84,6 +84,19 @@ func (b *Bus) Watch() (c <-chan struct{}, stop func()) {
 	}
 }
 
+// Wake signals the watchers (not the subscribers): events were committed
+// that the watchers read from the store themselves.
+func (b *Bus) Wake() {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for w := range b.watchers {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // subscription is a Subscription of a Bus.
 type subscription struct {
 	bus    *Bus

@@ -350,8 +350,12 @@ func (b *Broker) relay(ctx context.Context, stopping <-chan struct{}, wake <-cha
 func (b *Broker) relayOnce(ctx context.Context, cursor int64) int64 {
 	for {
 		limit := relayPage
-		if !b.Bus.Listening() {
-			limit = 0 // nobody to deliver to: just move past
+		if b.Bus.Subscribers() == 0 {
+			// Nobody to deliver to: just move past. Watchers (the leader's
+			// automation engine) read the events from the store themselves
+			// and only need waking; decoding every other replica's event
+			// for them cost the leader as much CPU as its own lifecycles.
+			limit = 0
 		}
 		evs, next, err := b.st.RemoteEventsAfter(ctx, cursor, limit)
 		if err != nil {
@@ -359,6 +363,9 @@ func (b *Broker) relayOnce(ctx context.Context, cursor int64) int64 {
 				b.log.Debug("replica: reading other replicas' events failed; retrying", "err", err)
 			}
 			return cursor
+		}
+		if limit == 0 && next > cursor {
+			b.Bus.Wake()
 		}
 		cursor = next
 		var ws model.ID

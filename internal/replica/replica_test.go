@@ -208,3 +208,40 @@ func TestBrokerRelaysOtherReplicasEvents(t *testing.T) {
 		t.Fatalf("relayed a=%d b=%d, want 1 and 1", a.Relayed(), b.Relayed())
 	}
 }
+
+// A replica whose bus has only watchers (the leader's automation engine,
+// which reads events from the store itself) is woken by the other
+// replicas' events without the relay reading and decoding them.
+func TestBrokerWakesWatchersWithoutRelaying(t *testing.T) {
+	url := database(t)
+	stA, stB := open(t, url, "a"), open(t, url, "b")
+	a := NewBroker(events.NewBus(), stA, nil, 50*time.Millisecond)
+	b := NewBroker(events.NewBus(), stB, nil, time.Hour) // only LISTEN wakes b
+	for _, br := range []*Broker{a, b} {
+		if err := br.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = br.Stop(context.Background()) })
+	}
+	wake, stop := b.Watch()
+	defer stop()
+	time.Sleep(300 * time.Millisecond) // the relays found the head
+	for len(wake) > 0 {
+		<-wake
+	}
+	ev := model.Event{ID: model.NewID(), Occurred: model.NewTime(time.Now()), Event: "from.a",
+		Resource: map[string]string{"prefect.resource.id": "test.r"}}
+	fresh, err := stA.EventInsert(context.Background(), store.DefaultWorkspaceID, []model.Event{ev})
+	if err != nil || len(fresh) != 1 {
+		t.Fatalf("insert: %v %d", err, len(fresh))
+	}
+	a.Publish(store.DefaultWorkspaceID, fresh)
+	select {
+	case <-wake:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the watcher was not woken by the other replica's event")
+	}
+	if n := b.Relayed(); n != 0 {
+		t.Fatalf("relayed %d events to a bus without subscribers", n)
+	}
+}
