@@ -46,8 +46,8 @@ test-compat-postgres: build ## compat/ against Baton on PostgreSQL (a throwaway 
 test-scale-out: build ## Two replicas on one PostgreSQL, the leader SIGKILLed mid-run (compat/tests/test_scale_out.py)
 	COMPAT_DATABASE=postgres COMPAT_WORKERS=0 BATON_BIN=$(BIN) bash compat/run.sh -k scale_out
 
-bench-postgres: ## The Prefect server vs Baton with 1 and 2 replicas on one PostgreSQL (needs bench/.venv: make bench-quick once)
-	bash bench/postgres.sh
+bench-postgres: ## The Prefect server vs Baton with 1 and 2 replicas on one PostgreSQL, filter at 1M runs (~15 min; ARGS=--quick: ~3 min)
+	bash bench/postgres.sh $(ARGS)
 
 test-compat-matrix: build ## The compat suite against older Prefect clients (3.1.15 and 3.4.25; own venvs; not in make test)
 	BATON_BIN=$(BIN) bash compat/matrix.sh

@@ -44,7 +44,7 @@ func main() {
 	apiURL := fs.String("url", "", "API base URL, e.g. http://127.0.0.1:4200/api")
 	conc := fs.Int("c", 16, "concurrent workers (websocket connections for events)")
 	n := fs.Int("n", 1000, "operations: lifecycles, runs to seed, queries, or events")
-	dur := fs.Duration("d", 0, "lifecycle and filter: run this long instead of -n operations")
+	dur := fs.Duration("d", 0, "lifecycle and filter: run this long instead of -n operations; events: stop after this long")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	tag := fs.String("tag", "team-7", "filter: the tag of the tag query (team-7 is one of seed's; baton dev seed's are e.g. priority)")
 	_ = fs.Parse(os.Args[2:])
@@ -58,6 +58,11 @@ func main() {
 	if *dur > 0 && (mode == "lifecycle" || mode == "filter") {
 		deadline = time.Now().Add(*dur)
 		*n = math.MaxInt32
+	}
+	if *dur > 0 && mode == "events" {
+		// -n events, but stop sending and waiting after -d: the rate is then
+		// that of the task runs recorded by then.
+		deadline = time.Now().Add(*dur)
 	}
 	var (
 		out any
@@ -531,6 +536,9 @@ func runEvents(ctx context.Context, c *client, conc, n int) (any, error) {
 		go func() {
 			defer wg.Done()
 			for j, f := range frames[i] {
+				if !deadline.IsZero() && j%(3*30) == 0 && time.Now().After(deadline) {
+					break
+				}
 				if err := s.conn.WriteMessage(websocket.TextMessage, f); err != nil {
 					errs[i] = fmt.Errorf("send: %w", err)
 					return
@@ -555,11 +563,17 @@ func runEvents(ctx context.Context, c *client, conc, n int) (any, error) {
 		"task_runs": map[string]any{"state": map[string]any{"type": map[string]any{"any_": []string{"COMPLETED"}}}},
 	}
 	got := 0
+	partial := false
 	for {
 		if err := c.post(ctx, "/task_runs/count", count, &got); err != nil {
 			return nil, err
 		}
 		if got >= taskRuns {
+			break
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			partial = true
+			n = got * len(eventStates)
 			break
 		}
 		select {
@@ -570,7 +584,7 @@ func runEvents(ctx context.Context, c *client, conc, n int) (any, error) {
 	}
 	recorded := time.Since(start)
 	return map[string]any{
-		"mode": "events", "connections": conc, "events": n, "task_runs": taskRuns,
+		"mode": "events", "connections": conc, "events": n, "task_runs": taskRuns, "stopped_at_deadline": partial,
 		"send_seconds": sent.Seconds(), "seconds": recorded.Seconds(),
 		"per_s": float64(n) / recorded.Seconds(), "send_per_s": float64(n) / sent.Seconds(),
 	}, nil
