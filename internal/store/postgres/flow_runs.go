@@ -251,7 +251,7 @@ func (s *Store) FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 // flowRunListSQL is FlowRunList's statement. Deferred join: sort and window
 // over row ids (small rows) first, then read the JSON bodies of just that
 // page. The newest-first sorts the UI uses have indexes in their exact order
-// (DESC NULLS LAST; migration 0009), so a page is read from an index instead
+// (DESC NULLS LAST; migration 0010), so a page is read from an index instead
 // of sorting all of the workspace's runs.
 func flowRunListSQL(ws model.ID, q model.RunQuery) (string, []any) {
 	w := flowRunsWhere(ws, q)

@@ -1,4 +1,4 @@
--- 0009: indexes in the exact order of the newest-first flow-run sorts
+-- 0010: indexes in the exact order of the newest-first flow-run sorts
 -- (DESC NULLS LAST, as on SQLite). The ascending indexes of 0001, read
 -- backwards, give DESC NULLS FIRST, so PostgreSQL sorted the whole
 -- workspace for the UI's runs page (START_TIME_DESC): a sequential scan of
