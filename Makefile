@@ -36,6 +36,7 @@ fmt-check: ## Fail if any Go file needs gofmt
 test-go: ## Go tests with the race detector (then the timing tests it skips, without it)
 	$(GO) test -race -count=1 $(PKGS)
 	$(GO) test -count=1 -run '^TestRetentionDoesNotStallTheWriter$$' ./internal/store/sqlite
+	$(GO) test -count=1 -run '^TestRunGraphAtTheNodeLimit$$' ./internal/api
 
 test-compat: build ## Real Prefect client against a real baton (Python venv, pinned prefect)
 	BATON_BIN=$(BIN) bash compat/run.sh

@@ -185,7 +185,7 @@ func flowRunGraphV2(c *call, _ *noBody) (runGraph, error) {
 	if err != nil {
 		return runGraph{}, err
 	}
-	trs, err := taskRunsOfFlowRun(c, rid, maxGraphNodes+1)
+	trs, err := c.srv.cfg.Store.TaskRunGraph(c.ctx, c.ws, rid, maxGraphNodes+1)
 	if err != nil {
 		return runGraph{}, err
 	}

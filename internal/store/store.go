@@ -207,6 +207,12 @@ type TaskRuns interface {
 	TaskRunGet(ctx context.Context, ws, id model.ID) (model.TaskRun, error)
 	TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) ([]model.TaskRun, error)
 	TaskRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error)
+	// TaskRunGraph returns up to limit task runs of a flow run, earliest
+	// expected start first, with only what a run graph draws filled in: ID,
+	// Name, StateType, ExpectedStartTime, StartTime, EndTime and TaskInputs
+	// (read without decoding each whole run: GET /flow_runs/{id}/graph-v2
+	// of 10,000 task runs).
+	TaskRunGraph(ctx context.Context, ws, flowRunID model.ID, limit int) ([]model.TaskRun, error)
 	TaskRunUpdate(ctx context.Context, ws, id model.ID, fn func(*model.TaskRun) error) (model.TaskRun, error)
 	TaskRunSetState(ctx context.Context, ws, id model.ID, decide TaskRunDecider) (TaskRunChange, error)
 	TaskRunStates(ctx context.Context, ws, taskRunID model.ID) ([]model.State, error)

@@ -231,6 +231,57 @@ func (s *Store) TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 	return out, nil
 }
 
+// TaskRunGraph implements store.TaskRuns: the graph's fields come from
+// the row's columns, and only the task_inputs member is read from the body.
+func (s *Store) TaskRunGraph(ctx context.Context, ws, flowRunID model.ID, limit int) ([]model.TaskRun, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT tr.id, tr.name, tr.state_type, tr.expected_start_time, tr.start_time, tr.end_time, json_extract(tr.body, '$.task_inputs')
+		FROM task_runs tr WHERE tr.workspace_id = ? AND tr.flow_run_id = ?
+		ORDER BY tr.expected_start_time ASC NULLS LAST, tr.id LIMIT ?`, idv(ws), idv(flowRunID), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: task run graph: %w", err)
+	}
+	defer rows.Close()
+	out := []model.TaskRun{}
+	for rows.Next() {
+		var (
+			id, inputs           []byte
+			name                 string
+			stateType            *string
+			expected, start, end *int64
+		)
+		if err := rows.Scan(&id, &name, &stateType, &expected, &start, &end, &inputs); err != nil {
+			return nil, fmt.Errorf("sqlite: task run graph: %w", err)
+		}
+		r := model.TaskRun{Name: name, ExpectedStartTime: microsTime(expected), StartTime: microsTime(start), EndTime: microsTime(end)}
+		if r.ID, err = scanID(id); err != nil {
+			return nil, err
+		}
+		if stateType != nil {
+			st := model.StateType(*stateType)
+			r.StateType = &st
+		}
+		if len(inputs) > 0 {
+			if err := json.Unmarshal(inputs, &r.TaskInputs); err != nil {
+				return nil, fmt.Errorf("sqlite: task run %s: task_inputs: %w", r.ID, err)
+			}
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: task run graph: %w", err)
+	}
+	return out, nil
+}
+
+// microsTime is a nullable unix-micros column as a time.
+func microsTime(us *int64) *model.Time {
+	if us == nil {
+		return nil
+	}
+	t := model.TimeFromMicros(*us)
+	return &t
+}
+
 // TaskRunCount counts task runs matching q.
 func (s *Store) TaskRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error) {
 	w := taskRunsWhere(ws, q)

@@ -72,4 +72,36 @@ func testRunViews(t *testing.T, s store.Store) {
 	if len(hist) != 2 || len(hist[0].States) != 1 || hist[0].States[0].CountRuns != 1 || len(hist[1].States) != 0 {
 		t.Fatalf("TaskRunHistory = %+v", hist)
 	}
+
+	// The run graph's slim read: only the flow run's task runs, earliest
+	// expected start first (none last), with the graph's fields filled.
+	wait := model.TaskRunInput{InputType: "task_run", ID: &tr.ID}
+	u, _, err := s.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &r.ID, Name: "u", TaskKey: "u", DynamicKey: "0",
+		State: state(model.StateRunning, "Running", at(2*time.Minute)), ExpectedStartTime: atp(2 * time.Minute), StartTime: atp(2 * time.Minute),
+		TaskInputs: map[string][]model.TaskRunInput{"x": {wait}, "wait_for": {wait}}})
+	must(t, err)
+	n, _, err := s.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &r.ID, Name: "n", TaskKey: "n", DynamicKey: "0"})
+	must(t, err)
+	other, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: "other"}})
+	must(t, err)
+	_, _, err = s.TaskRunCreate(ctx, ws, model.TaskRun{FlowRunID: &other.ID, Name: "elsewhere", TaskKey: "t", DynamicKey: "0", ExpectedStartTime: atp(0)})
+	must(t, err)
+	g, err := s.TaskRunGraph(ctx, ws, r.ID, 10)
+	must(t, err)
+	if len(g) != 3 || g[0].ID != tr.ID || g[1].ID != u.ID || g[2].ID != n.ID {
+		t.Fatalf("TaskRunGraph = %+v, want t, u, n", g)
+	}
+	if g[1].Name != "u" || g[1].StateType == nil || *g[1].StateType != model.StateRunning || g[1].StartTime == nil || !g[1].StartTime.Equal(at(2*time.Minute).Time) ||
+		g[1].EndTime != nil || g[1].ExpectedStartTime == nil || len(g[1].TaskInputs["x"]) != 1 || *g[1].TaskInputs["x"][0].ID != tr.ID || len(g[1].TaskInputs["wait_for"]) != 1 {
+		t.Fatalf("TaskRunGraph u = %+v", g[1])
+	}
+	if g[2].StateType != nil || g[2].ExpectedStartTime != nil || len(g[2].TaskInputs) != 0 {
+		t.Fatalf("TaskRunGraph n = %+v", g[2])
+	}
+	if g, err = s.TaskRunGraph(ctx, ws, r.ID, 2); err != nil || len(g) != 2 {
+		t.Fatalf("TaskRunGraph limit 2 = %d runs, %v", len(g), err)
+	}
+	if g, err = s.TaskRunGraph(ctx, model.NewID(), r.ID, 10); err != nil || len(g) != 0 {
+		t.Fatalf("TaskRunGraph of another workspace = %+v, %v", g, err)
+	}
 }

@@ -30,6 +30,7 @@ import type {
   Paginated,
   State,
   StateType,
+  RunGraphData,
   TaskRun,
   TaskRunFilter,
 } from "./types";
@@ -141,6 +142,8 @@ export const api = {
     body: { flow_runs?: FlowRunQuery["flow_runs"]; task_runs?: TaskRunFilter; sort?: string; limit?: number; offset?: number },
     signal?: AbortSignal,
   ) => request<TaskRun[]>("POST", "/task_runs/filter", body, signal),
+  /** The slim run graph (id, label, state type, times, edges per node): one call for up to 10,000 nodes. */
+  flowRunGraph: (id: string, signal?: AbortSignal) => request<RunGraphData>("GET", `/flow_runs/${encodeURIComponent(id)}/graph-v2`, undefined, signal),
   taskRunsCount: (body: { task_runs?: TaskRunFilter; flow_runs?: FlowRunQuery["flow_runs"] }, signal?: AbortSignal) =>
     request<number>("POST", "/task_runs/count", body, signal),
   taskRun: (id: string, signal?: AbortSignal) =>
@@ -250,9 +253,12 @@ export async function readAll<T>(
 ): Promise<{ items: T[]; truncated: boolean }> {
   const items: T[] = [];
   for (;;) {
-    const page = await fetchPage(items.length, limit);
+    // The last page asks for one item past the cap, so a set of exactly cap
+    // items is read whole and not reported as truncated.
+    const want = Math.min(limit, cap + 1 - items.length);
+    const page = await fetchPage(items.length, want);
     items.push(...page);
-    if (page.length < limit) return { items, truncated: false };
-    if (items.length >= cap) return { items: items.slice(0, cap), truncated: true };
+    if (items.length > cap) return { items: items.slice(0, cap), truncated: true };
+    if (page.length < want) return { items, truncated: false };
   }
 }

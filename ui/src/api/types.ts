@@ -106,6 +106,28 @@ export interface TaskRunPolicy {
   retry_jitter_factor?: number | null;
 }
 
+/** One node of GET /flow_runs/{id}/graph-v2 (Prefect's Graph): a task run, or the subflow run it tracks. */
+export interface RunGraphNode {
+  kind: "task-run" | "flow-run";
+  id: string;
+  label: string;
+  /** Baton answers "" for a run without a state. */
+  state_type: StateType | "";
+  start_time: string;
+  end_time: string | null;
+  parents: { id: string }[];
+  children: { id: string }[];
+  encapsulating: { id: string }[];
+}
+
+/** GET /flow_runs/{id}/graph-v2: nodes as [id, node] pairs, as Prefect encodes its list of tuples. */
+export interface RunGraphData {
+  start_time: string | null;
+  end_time: string | null;
+  root_node_ids: string[];
+  nodes: [string, RunGraphNode][];
+}
+
 export interface TaskRun {
   id: string;
   created: string | null;

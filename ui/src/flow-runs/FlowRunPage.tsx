@@ -1,17 +1,17 @@
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
-import { api } from "../api/client";
+import { ApiError, api } from "../api/client";
 import { RunActions } from "./RunActions";
-import { useFlow, useFlowRun, useFlowRunStates, useSubflowRuns, useTaskRun, useTaskRunsOf } from "../api/queries";
+import { useFlow, useFlowRun, useFlowRunStates, useRunGraph, useSubflowRuns, useTaskRun, useTaskRunCount, useTaskRunsPage } from "../api/queries";
 import type { FlowRun, TaskRun } from "../api/types";
-import { Card, Empty, ErrorBox, JsonBlock, KeyValues, Loading, StateBadge, Tags, Time, TimeFull } from "../components/common";
+import { Card, Empty, ErrorBox, JsonBlock, KeyValues, Loading, Pager, StateBadge, Tags, Time, TimeFull } from "../components/common";
 import { StateHistory } from "../components/StateHistory";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel";
 import { Tabs } from "../components/Tabs";
 import { LogsPanel } from "../logs/LogsPanel";
 import { formatDuration, runDuration, shortId } from "../lib/format";
-import { buildGraph, layoutGraph } from "../lib/graph";
+import { buildGraphFromServer, layoutGraph } from "../lib/graph";
 import { isRunning } from "../lib/states";
 import { useNow } from "../lib/useNow";
 import { RunGraph } from "./RunGraph";
@@ -43,17 +43,16 @@ function FlowRunView({ run }: { run: FlowRun }) {
   const now = useNow(live ? 1000 : 30_000);
   const flow = useFlow(run.flow_id);
   const states = useFlowRunStates(run.id);
-  const tasks = useTaskRunsOf(run.id, live);
-  const subflows = useSubflowRuns(run.id, live);
+  const graph = useRunGraph(run.id, live);
+  const taskCount = useTaskRunCount(run.id, live);
+  const subflows = useSubflowRuns(run.id, live && tab === "subflows");
   const parentTask = useTaskRun(run.parent_task_run_id);
   const parentRunId = parentTask.data?.flow_run_id ?? null;
 
-  const taskRuns = tasks.data?.items;
-  const layout = useMemo(
-    () => (taskRuns ? layoutGraph(buildGraph(taskRuns, subflows.data ?? [], now)) : null),
-    [taskRuns, subflows.data, now],
-  );
-  const taskNames = useMemo(() => new Map((taskRuns ?? []).map((t) => [t.id, t.name])), [taskRuns]);
+  const layout = useMemo(() => (graph.data ? layoutGraph(buildGraphFromServer(graph.data, now)) : null), [graph.data, now]);
+  // Log lines name their task run: the graph's task nodes carry the names.
+  const taskNames = useMemo(() => new Map((graph.data?.nodes ?? []).filter(([, n]) => n.kind === "task-run").map(([, n]) => [n.id, n.label])), [graph.data]);
+  const graphTooLarge = graph.error instanceof ApiError && graph.error.status === 400;
 
   const deployment = useQuery({
     queryKey: ["deployments", "one", run.deployment_id],
@@ -99,7 +98,7 @@ function FlowRunView({ run }: { run: FlowRun }) {
         </div>
         <div>
           <span className="stat-label">Task runs</span>
-          <span>{taskRuns?.length ?? "…"}</span>
+          <span data-testid="task-run-count">{taskCount.data ?? "…"}</span>
         </div>
         <div>
           <span className="stat-label">Run count</span>
@@ -114,17 +113,18 @@ function FlowRunView({ run }: { run: FlowRun }) {
       </div>
 
       <Card title="Dependency graph">
-        {tasks.isError ? (
-          <ErrorBox error={tasks.error} />
+        {graphTooLarge ? (
+          <Empty title="This run's graph is too large to draw">
+            <span>{graph.error?.message} Its task runs are listed in the Task runs tab.</span>
+          </Empty>
+        ) : graph.isError ? (
+          <ErrorBox error={graph.error} retry={() => void graph.refetch()} />
         ) : !layout ? (
           <Loading />
         ) : layout.nodes.length === 0 ? (
           <Empty title={run.state_type === "SCHEDULED" || run.state_type === "PENDING" ? "This run has not started yet" : "This run did not create any task or subflow runs"} />
         ) : (
-          <>
-            <RunGraph layout={layout} now={now} />
-            {tasks.data?.truncated && <p className="muted small">Showing the first {tasks.data.items.length} task runs.</p>}
-          </>
+          <RunGraph layout={layout} now={now} />
         )}
       </Card>
 
@@ -136,10 +136,10 @@ function FlowRunView({ run }: { run: FlowRun }) {
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="tab-panel">
         {tab === "logs" && <LogsPanel filter={{ flow_run_id: { any_: [run.id] } }} live={live} fileName={`${run.name}-logs.txt`} taskNames={taskNames} downloadPath={`/flow_runs/${run.id}/logs/download`} version={run.state?.id ?? ""} />}
         {tab === "task-runs" &&
-          (tasks.isError ? <ErrorBox error={tasks.error} /> : !taskRuns ? <Loading /> : <TaskRunsTable runs={taskRuns} now={now} />)}
+<TaskRunsTab flowRunId={run.id} total={taskCount.data} live={live} now={now} />}
         {tab === "subflows" &&
           (subflows.isError ? (
-            <ErrorBox error={subflows.error} />
+            <ErrorBox error={subflows.error} retry={() => void subflows.refetch()} />
           ) : !subflows.data ? (
             <Loading />
           ) : subflows.data.length === 0 ? (
@@ -186,6 +186,23 @@ function FlowRunView({ run }: { run: FlowRun }) {
         {tab === "parameters" && (Object.keys(run.parameters).length === 0 ? <Empty title="No parameters" /> : <JsonBlock value={run.parameters} />)}
       </div>
     </div>
+  );
+}
+
+const TASK_RUNS_PER_PAGE = 50;
+
+/** The Task runs tab: one page of the run's task runs at a time, read from the server. */
+function TaskRunsTab({ flowRunId, total, live, now }: { flowRunId: string; total: number | undefined; live: boolean; now: number }) {
+  const [page, setPage] = useState(1);
+  const runs = useTaskRunsPage(flowRunId, page, TASK_RUNS_PER_PAGE, live);
+  if (runs.isError) return <ErrorBox error={runs.error} retry={() => void runs.refetch()} />;
+  if (!runs.data) return <Loading />;
+  const pages = total === undefined ? page + (runs.data.length === TASK_RUNS_PER_PAGE ? 1 : 0) : Math.ceil(total / TASK_RUNS_PER_PAGE);
+  return (
+    <>
+      <TaskRunsTable runs={runs.data} now={now} />
+      {pages > 1 && <Pager page={page} pages={pages} onPage={setPage} />}
+    </>
   );
 }
 

@@ -1,11 +1,12 @@
-// The flow-run dependency graph: nodes are task runs (a task run that wraps
-// a subflow becomes a subflow node), edges come from task_inputs. Layout puts
+// The flow-run dependency graph, from the server's run graph (graph-v2):
+// nodes are task runs (a task run that wraps a subflow becomes a subflow
+// node carrying the subflow run's id), edges come from task_inputs. Layout puts
 // x on a time axis and packs nodes into rows so bars never overlap, keeping a
 // node near its first parent's row where it can.
 
-import type { FlowRun, StateType, TaskRun } from "../api/types";
+import type { RunGraphData, StateType } from "../api/types";
 
-export type EdgeKind = "data" | "wait" | "nested";
+export type EdgeKind = "data" | "nested";
 
 export interface GraphNode {
   id: string;
@@ -40,75 +41,53 @@ export interface GraphLayout {
   open: boolean;
 }
 
-function firstTime(...isos: (string | null | undefined)[]): number | null {
-  for (const iso of isos) {
-    if (!iso) continue;
-    const t = Date.parse(iso);
-    if (!Number.isNaN(t)) return t;
-  }
-  return null;
-}
+const OPEN_STATES = new Set<string>(["RUNNING", "PENDING", "CANCELLING"]);
 
 /**
- * Builds nodes and edges from a flow run's task runs and its subflow runs.
- * Edges point from the upstream run to the one that consumed it; duplicates
- * and edges to runs not in the set are dropped.
+ * Builds nodes and edges from the server's slim run graph (GET
+ * /flow_runs/{id}/graph-v2): one call with only what the graph draws, instead
+ * of every task run in full. A subflow node carries the subflow run's id.
+ * Parent edges are drawn as data edges (the graph does not tell wait_for
+ * apart), encapsulating ones as nested; edges to nodes not in the graph are
+ * dropped.
  */
-export function buildGraph(
-  taskRuns: readonly TaskRun[],
-  subflowRuns: readonly FlowRun[] = [],
-  now: number = Date.now(),
-): { nodes: GraphNode[]; edges: GraphEdge[] } {
-  const subflowByTask = new Map<string, FlowRun>();
-  const taskBySubflow = new Map<string, string>();
-  for (const fr of subflowRuns) {
-    if (fr.parent_task_run_id) {
-      subflowByTask.set(fr.parent_task_run_id, fr);
-      taskBySubflow.set(fr.id, fr.parent_task_run_id);
-    }
-  }
+export function buildGraphFromServer(data: RunGraphData, now: number = Date.now()): { nodes: GraphNode[]; edges: GraphEdge[] } {
   const nodes: GraphNode[] = [];
   const ids = new Set<string>();
-  for (const tr of taskRuns) {
-    const sub = subflowByTask.get(tr.id);
-    const src = sub ?? tr;
-    const start = firstTime(src.start_time, src.expected_start_time, tr.start_time, tr.expected_start_time, tr.created);
-    if (start === null) continue;
-    const endTime = firstTime(src.end_time);
-    const open = endTime === null && (src.state_type === "RUNNING" || src.state_type === "PENDING" || src.state_type === "CANCELLING");
-    const end = endTime ?? (open ? Math.max(start, now) : start);
+  for (const [, n] of data.nodes) {
+    const start = Date.parse(n.start_time);
+    if (Number.isNaN(start)) continue;
+    const endTime = n.end_time ? Date.parse(n.end_time) : NaN;
+    const open = Number.isNaN(endTime) && OPEN_STATES.has(n.state_type);
+    const end = !Number.isNaN(endTime) ? endTime : open ? Math.max(start, now) : start;
+    const subflow = n.kind === "flow-run";
     nodes.push({
-      id: tr.id,
-      label: sub ? sub.name : tr.name,
-      state: src.state_type,
-      stateName: src.state_name,
+      id: n.id,
+      label: n.label,
+      state: n.state_type === "" ? null : n.state_type,
+      stateName: null,
       start,
       end: Math.max(start, end),
       open,
-      kind: sub ? "subflow" : "task",
-      href: sub ? `/runs/flow-run/${sub.id}` : `/runs/task-run/${tr.id}`,
+      kind: subflow ? "subflow" : "task",
+      href: subflow ? `/runs/flow-run/${n.id}` : `/runs/task-run/${n.id}`,
       row: 0,
     });
-    ids.add(tr.id);
+    ids.add(n.id);
   }
   const edges: GraphEdge[] = [];
   const seen = new Set<string>();
-  for (const tr of taskRuns) {
-    if (!ids.has(tr.id)) continue;
-    for (const [key, inputs] of Object.entries(tr.task_inputs)) {
-      if (!inputs) continue;
-      const kind: EdgeKind = key === "__parents__" ? "nested" : key === "wait_for" ? "wait" : "data";
-      for (const input of inputs) {
-        let from: string | undefined;
-        if (input.input_type === "task_run") from = input.id;
-        else if (input.input_type === "flow_run") from = taskBySubflow.get(input.id);
-        if (!from || from === tr.id || !ids.has(from)) continue;
-        const k = `${from}>${tr.id}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        edges.push({ from, to: tr.id, kind });
-      }
-    }
+  const add = (from: string, to: string, kind: EdgeKind) => {
+    if (from === to || !ids.has(from) || !ids.has(to)) return;
+    const k = `${from}>${to}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    edges.push({ from, to, kind });
+  };
+  for (const [, n] of data.nodes) {
+    if (!ids.has(n.id)) continue;
+    for (const p of n.parents) add(p.id, n.id, "data");
+    for (const p of n.encapsulating) add(p.id, n.id, "nested");
   }
   return { nodes, edges };
 }

@@ -1,0 +1,6 @@
+//go:build !race
+
+package api
+
+// raceDetector is false outside a -race build.
+const raceDetector = false
