@@ -78,6 +78,7 @@ func BenchmarkTaskRunRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetParallelism(64)
+	w0, c0 := procIO()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		id := model.NewID()
@@ -102,6 +103,7 @@ func BenchmarkTaskRunRecord(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	reportBatch(b, s)
+	reportIO(b, w0, c0)
 }
 
 // reportBatch reports the mean group-commit size.

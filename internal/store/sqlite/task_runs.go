@@ -35,6 +35,24 @@ ON CONFLICT (id) DO UPDATE SET flow_run_id = excluded.flow_run_id, name = exclud
 WHERE task_runs.workspace_id = excluded.workspace_id
     AND (task_runs.state_timestamp IS NULL OR excluded.state_timestamp > task_runs.state_timestamp)
 ON CONFLICT DO NOTHING`
+	// recordTaskRunStateSQL is recordTaskRunSQL for the usual event: a
+	// task run's next state, its other identifying columns unchanged. Its
+	// SET list holds only the columns a state change moves, because SQLite
+	// rewrites the entry of every index holding a column of the SET list,
+	// changed or not: the natural key and the expected-start index are not
+	// touched. When a column outside the list differs (or the run is not
+	// this workspace's, or the state is not newer) it changes nothing and
+	// TaskRunRecord runs recordTaskRunSQL, which decides as before.
+	recordTaskRunStateSQL = insertTaskRunSQL + `
+ON CONFLICT (id) DO UPDATE SET updated = excluded.updated, state_id = excluded.state_id, state_type = excluded.state_type,
+    state_name = excluded.state_name, state_timestamp = excluded.state_timestamp, start_time = excluded.start_time,
+    end_time = excluded.end_time, next_scheduled_start_time = excluded.next_scheduled_start_time, body = excluded.body
+WHERE task_runs.workspace_id = excluded.workspace_id
+    AND (task_runs.state_timestamp IS NULL OR excluded.state_timestamp > task_runs.state_timestamp)
+    AND task_runs.flow_run_id IS excluded.flow_run_id AND task_runs.name IS excluded.name
+    AND task_runs.task_key IS excluded.task_key AND task_runs.dynamic_key IS excluded.dynamic_key
+    AND task_runs.tags IS excluded.tags AND task_runs.expected_start_time IS excluded.expected_start_time
+ON CONFLICT DO NOTHING`
 	// insertRecordedStateSQL appends a state only when its task run is this
 	// workspace's (the upsert above may have been skipped).
 	insertRecordedStateSQL = `INSERT INTO task_run_states (workspace_id, id, task_run_id, timestamp, body)
@@ -423,8 +441,14 @@ func (s *Store) TaskRunRecord(ctx context.Context, ws model.ID, recs []store.Tas
 	}
 	err := s.write(ctx, func(tx *wtx) error {
 		for _, r := range rows {
-			if _, err := tx.exec(recordTaskRunSQL, r.args...); err != nil {
+			res, err := tx.exec(recordTaskRunStateSQL, r.args...)
+			if err != nil {
 				return fmt.Errorf("task run %s: %w", r.id, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				if _, err := tx.exec(recordTaskRunSQL, r.args...); err != nil {
+					return fmt.Errorf("task run %s: %w", r.id, err)
+				}
 			}
 			if _, err := tx.exec(insertRecordedStateSQL, r.stateArgs...); err != nil {
 				return fmt.Errorf("task run %s state: %w", r.id, err)

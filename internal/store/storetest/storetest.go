@@ -796,10 +796,34 @@ func testTaskRunRecord(t *testing.T, s store.Store) {
 	if ga.Name != "a3" || !ga.Created.Equal(first.Time) {
 		t.Fatalf("later record: %+v (created %v, first %v)", ga, ga.Created, first)
 	}
+	// The usual event changes only the state (SQLite's narrow upsert); one
+	// that also changes the tags or the expected start (its fallback) must
+	// reach the tag filter and the columns too.
+	c := model.NewID()
+	tagged := func(typ model.StateType, name string, ts time.Duration, tags []string, expected time.Duration) store.TaskRunRecord {
+		r := rec(c, typ, name, ts, "c")
+		r.Run.Tags, r.Run.ExpectedStartTime = tags, atp(expected)
+		return r
+	}
+	must(t, s.TaskRunRecord(ctx, ws, []store.TaskRunRecord{tagged(model.StatePending, "Pending", 0, []string{"one"}, 0)}))
+	must(t, s.TaskRunRecord(ctx, ws, []store.TaskRunRecord{tagged(model.StateRunning, "Running", time.Second, []string{"one"}, 0)}))
+	must(t, s.TaskRunRecord(ctx, ws, []store.TaskRunRecord{tagged(model.StateCompleted, "Completed", 2*time.Second, []string{"two"}, time.Minute)}))
+	gc, err := s.TaskRunGet(ctx, ws, c)
+	must(t, err)
+	if *gc.StateType != model.StateCompleted || len(gc.Tags) != 1 || gc.Tags[0] != "two" || gc.ExpectedStartTime == nil || !gc.ExpectedStartTime.Equal(at(time.Minute).Time) {
+		t.Fatalf("tag/expected change: %+v", gc)
+	}
+	for tag, want := range map[string]int{"one": 0, "two": 1} {
+		n, err := s.TaskRunCount(ctx, ws, model.RunQuery{TaskRuns: &model.TaskRunFilter{Tags: &model.TagsFilter{All: []string{tag}}}})
+		must(t, err)
+		if n != want {
+			t.Errorf("task runs tagged %s = %d, want %d", tag, n, want)
+		}
+	}
 	n, err := s.TaskRunCount(ctx, ws, model.RunQuery{TaskRuns: &model.TaskRunFilter{FlowRunID: &model.OptionalIDFilter{Any: []model.ID{r.ID}}}})
 	must(t, err)
-	if n != len(orders)+2 {
-		t.Fatalf("task runs = %d, want %d", n, len(orders)+2)
+	if n != len(orders)+3 {
+		t.Fatalf("task runs = %d, want %d", n, len(orders)+3)
 	}
 	must(t, s.TaskRunRecord(ctx, ws, nil))
 }
