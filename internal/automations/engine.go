@@ -90,6 +90,7 @@ func (e *engine) reset(ctx context.Context) error {
 	e.versionAt = e.s.now()
 	ev.load(all)
 	e.position, e.persisted = st.Position, st.Position
+	defer func() { e.s.evaluated.Store(e.position) }()
 	if st.Position == 0 {
 		// A first start evaluates what happens from now on, not history.
 		head, err := e.s.st.EventsHead(ctx)
@@ -236,6 +237,7 @@ func (e *engine) tick(ctx context.Context) error {
 		}
 		if len(batch) > 0 {
 			e.position = batch[len(batch)-1].Seq
+			e.s.evaluated.Store(e.position)
 		}
 		if err := e.releaseFollowers(ctx); err != nil {
 			return err

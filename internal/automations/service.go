@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton/internal/lifecycle"
@@ -115,7 +116,16 @@ type Service struct {
 
 	startMu sync.Mutex
 	running bool
+
+	// evaluated is the stream position of the last event the engine has
+	// evaluated (in memory; the recorded one trails it by up to a second).
+	evaluated atomic.Int64
 }
+
+// Evaluated returns the stream position (store.EventsHead's scale) of the
+// last event the engine has evaluated: EventsHead minus it is how many
+// committed events the engine has yet to look at.
+func (s *Service) Evaluated() int64 { return s.evaluated.Load() }
 
 // New returns a Service; call Start to run the engine.
 func New(cfg Config) (*Service, error) {
