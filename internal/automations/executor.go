@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,6 +169,53 @@ func (x *executor) start(ctx context.Context, a store.AutomationAction) bool {
 type actionResult struct {
 	details map[string]any
 	related []map[string]string
+	// delivered are the keys of the deliveries (one SMS to one number, one
+	// alert to one responder) that succeeded in this or an earlier attempt
+	// of the same invocation: a retry after a partial failure sends only
+	// what did not go out (see deliverOnce).
+	delivered map[string]bool
+}
+
+// deliverOnce runs send unless the delivery named key already succeeded in
+// an earlier attempt of this invocation, and remembers it when it does.
+func (r *actionResult) deliverOnce(key string, send func() error) error {
+	if r.delivered[key] {
+		return nil
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	if r.delivered == nil {
+		r.delivered = map[string]bool{}
+	}
+	r.delivered[key] = true
+	return nil
+}
+
+// deliveredKeys lists delivered sorted, for the recorded outcome.
+func (r *actionResult) deliveredKeys() []string {
+	keys := make([]string, 0, len(r.delivered))
+	for k := range r.delivered {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// previousDeliveries reads the delivered keys an earlier attempt recorded
+// in the action's result.
+func previousDeliveries(result json.RawMessage) map[string]bool {
+	var prev struct {
+		Delivered []string `json:"delivered"`
+	}
+	if len(result) == 0 || json.Unmarshal(result, &prev) != nil || len(prev.Delivered) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(prev.Delivered))
+	for _, k := range prev.Delivered {
+		m[k] = true
+	}
+	return m
 }
 
 func (r *actionResult) relate(id, role string, name string) {
@@ -181,7 +229,7 @@ func (r *actionResult) relate(id, role string, name string) {
 // attempt runs one attempt of a queued action and records its outcome.
 func (x *executor) attempt(ctx context.Context, row store.AutomationAction) {
 	var ta TriggeredAction
-	res := &actionResult{details: map[string]any{}}
+	res := &actionResult{details: map[string]any{}, delivered: previousDeliveries(row.Result)}
 	var err error
 	if jerr := json.Unmarshal(row.Body, &ta); jerr != nil {
 		err = failed("the queued action could not be read: %v", jerr)
@@ -223,6 +271,9 @@ func (x *executor) attempt(ctx context.Context, row store.AutomationAction) {
 	result := map[string]any{"attempts": row.Attempts, "details": res.details}
 	if err != nil {
 		result["error"] = err.Error()
+	}
+	if len(res.delivered) > 0 {
+		result["delivered"] = res.deliveredKeys()
 	}
 	row.Result, _ = json.Marshal(result)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

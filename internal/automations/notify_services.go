@@ -123,7 +123,11 @@ func (s *Service) twilioSMS(ctx context.Context, d map[string]any, subject, body
 	text := titled(subject, body)
 	for _, number := range to {
 		form := url.Values{"From": {phone(from)}, "To": {phone(number)}, "Body": {text}}
-		if err := s.send(ctx, "POST", endpoint, true, headers, []byte(form.Encode()), res); err != nil {
+		// A retry after a later recipient failed must not text this one
+		// again.
+		if err := res.deliverOnce("twilio-sms:"+phone(number), func() error {
+			return s.send(ctx, "POST", endpoint, true, headers, []byte(form.Encode()), res)
+		}); err != nil {
 			return err
 		}
 	}
@@ -202,7 +206,7 @@ func (s *Service) opsgenie(ctx context.Context, d map[string]any, subject, body 
 			batches = append(batches, []map[string]string{r})
 		}
 	}
-	for _, rs := range batches {
+	for i, rs := range batches {
 		msg := make(map[string]any, len(base)+1)
 		for k, v := range base {
 			msg[k] = v
@@ -210,7 +214,11 @@ func (s *Service) opsgenie(ctx context.Context, d map[string]any, subject, body 
 		if len(rs) > 0 {
 			msg["responders"] = rs
 		}
-		if err := s.send(ctx, "POST", endpoint, true, headers, mustJSON(msg), res); err != nil {
+		// A retry after a later alert failed must not page these
+		// responders again.
+		if err := res.deliverOnce(fmt.Sprintf("opsgenie-alert:%d", i), func() error {
+			return s.send(ctx, "POST", endpoint, true, headers, mustJSON(msg), res)
+		}); err != nil {
 			return err
 		}
 	}

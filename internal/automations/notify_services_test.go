@@ -191,3 +191,53 @@ func TestNotificationsReachPagerDutyTwilioAndOpsgenie(t *testing.T) {
 }
 
 func mustJSONString(v any) string { return string(mustJSON(v)) }
+
+// TestTwilioRetryDoesNotResendDelivered: the second recipient's SMS fails
+// once (Twilio answers 500), so the action is retried; the retry texts only
+// that recipient, not again the first one whose SMS already went out.
+func TestTwilioRetryDoesNotResendDelivered(t *testing.T) {
+	fx := newFixture(t)
+	var mu sync.Mutex
+	got := map[string]int{}
+	failedOnce := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(b))
+		to := form.Get("To")
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if to == "+18004242425" && !failedOnce {
+			failedOnce = true
+			w.WriteHeader(500)
+			_, _ = io.WriteString(w, `{"code":20500,"message":"Internal Server Error","status":500}`)
+			return
+		}
+		got[to]++
+		w.WriteHeader(201)
+		_, _ = io.WriteString(w, `{"sid":"SM1","status":"queued"}`)
+	}))
+	t.Cleanup(srv.Close)
+	tw := model.NewID()
+	blocks := staticBlocks{tw: {ID: tw, Name: "sms", TypeSlug: "twilio-sms", Capabilities: []string{"notify"}, Data: map[string]any{
+		"account_sid": "AC123", "auth_token": "tw-token", "from_phone_number": "18001234567", "to_phone_numbers": []any{"18004242424", "18004242425"}}}}
+	s := fx.service(t, true, func(c *Config) {
+		c.Blocks = blocks
+		c.ActionAttempts = 3
+		c.ServiceURLs = map[string]string{ServiceTwilio: srv.URL}
+	})
+	a := fx.create(t, s, `{"name":"sms","trigger":{"type":"event","posture":"Reactive","expect":["job.failed"],"within":0},"actions":[`+
+		`{"type":"send-notification","block_document_id":"`+tw.String()+`","subject":"failed","body":"{{ event.resource.id }}"}]}`)
+	fx.emit(t, nowEvent("job.failed", "job.nightly"))
+	waitFor(t, "the SMS action to finish", func() bool {
+		return len(fx.named(t, a, "prefect.automation.action.executed"))+len(fx.named(t, a, "prefect.automation.action.failed")) > 0
+	})
+	if n := len(fx.named(t, a, "prefect.automation.action.executed")); n != 1 {
+		t.Fatalf("the action did not succeed on its retry (%d executed)", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !failedOnce || got["+18004242424"] != 1 || got["+18004242425"] != 1 {
+		t.Fatalf("SMS delivered per number = %v (failed once: %v), want exactly one each", got, failedOnce)
+	}
+}
