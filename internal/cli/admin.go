@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/tenancy"
 )
@@ -145,15 +144,9 @@ func (a *app) readPasswordStdin(verb string) (string, error) {
 // openTenancy opens the server's database (as `baton server start` with the
 // same environment would) and a cloud-mode tenancy service over it.
 func (a *app) openTenancy(cmd *cobra.Command) (store.Store, *tenancy.Service, error) {
-	cfg, err := config.ServerFromEnv()
-	if err == nil {
-		cfg.Home = batonHome(a.env)
-		cfg.DatabasePath = a.env.Getenv("BATON_DATABASE_PATH")
-		cfg.DatabaseURL = a.env.Getenv("BATON_DATABASE_URL")
-		err = cfg.Validate()
-	}
+	cfg, err := a.serverConfig()
 	if err != nil {
-		return nil, nil, usageError(err.Error())
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return nil, nil, err

@@ -12,9 +12,11 @@ import (
 	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
-// serverDatabase resolves the database file the server uses (BATON_HOME,
-// BATON_DATABASE_PATH), as `baton server start` would.
-func (a *app) serverDatabase() (string, error) {
+// serverConfig resolves the server's settings from this command's
+// environment (BATON_HOME, BATON_DATABASE_PATH, BATON_DATABASE_URL…), as
+// `baton server start` would: the commands that open its database directly
+// use it.
+func (a *app) serverConfig() (config.Server, error) {
 	cfg, err := config.ServerFromEnv()
 	if err == nil {
 		cfg.Home = batonHome(a.env)
@@ -23,7 +25,17 @@ func (a *app) serverDatabase() (string, error) {
 		err = cfg.Validate()
 	}
 	if err != nil {
-		return "", usageError(err.Error())
+		return cfg, usageError(err.Error())
+	}
+	return cfg, nil
+}
+
+// serverDatabase resolves the database file the server uses (BATON_HOME,
+// BATON_DATABASE_PATH), as `baton server start` would.
+func (a *app) serverDatabase() (string, error) {
+	cfg, err := a.serverConfig()
+	if err != nil {
+		return "", err
 	}
 	if cfg.Database().Engine != config.EngineSQLite {
 		return "", errSQLiteOnly("this command")
