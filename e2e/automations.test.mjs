@@ -180,6 +180,10 @@ describe("automations", () => {
     await page.goto(`${base}/automations`);
     await page.getByRole("link", { name: "Webhooks" }).first().click();
     await waitText("h1", "Webhooks");
+    // The sidebar marks Webhooks as the current page, and only it (it also
+    // marked Automations, whose path is a prefix of this one).
+    const current = await page.locator("nav[aria-label=Main] [aria-current=page]").allTextContents();
+    assert.deepEqual(current.map((t) => t.trim()), ["Webhooks"]);
     await page.getByRole("button", { name: "Add webhook" }).click();
     await page.locator("#hook-name").fill("e2e-github");
     // A template that does not parse is refused, next to its field.

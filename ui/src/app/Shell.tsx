@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState, useSyncExternalStore } from "react";
-import { Link, NavLink, Outlet, useLocation } from "react-router";
+import { Link, Outlet, useLocation } from "react-router";
 import { api } from "../api/client";
 import { useOptionalCloud } from "../cloud/CloudGate";
 import { WorkspaceSwitcher } from "../cloud/WorkspaceSwitcher";
@@ -11,6 +11,7 @@ import { handleListKey } from "../lib/keynav";
 import { applyTheme, nextTheme, readTheme, type ThemeChoice } from "../lib/theme";
 import { getTimePrefs, subscribeTimePrefs } from "../lib/timePrefs";
 import { CommandPalette } from "../palette/CommandPalette";
+import { activeNavTo } from "./nav";
 import { navItems } from "./pages";
 
 const THEME_LABEL: Record<ThemeChoice, string> = { system: "Theme: system", light: "Theme: light", dark: "Theme: dark" };
@@ -42,6 +43,8 @@ export function Shell() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
   const items = navItems().filter((n) => !n.cloudOnly || cloud);
+  // One entry is current: the most specific one (Webhooks, not Automations too).
+  const active = activeNavTo(location.pathname, items.map((i) => i.to));
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -64,9 +67,13 @@ export function Shell() {
           <ul>
             {items.map((item) => (
               <li key={item.to}>
-                <NavLink to={item.to} className={({ isActive }) => (isActive ? "nav-link active" : "nav-link")}>
+                <Link
+                  to={item.to}
+                  className={item.to === active ? "nav-link active" : "nav-link"}
+                  aria-current={item.to === active ? "page" : undefined}
+                >
                   {item.label}
-                </NavLink>
+                </Link>
               </li>
             ))}
           </ul>
