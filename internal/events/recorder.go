@@ -68,6 +68,43 @@ type payloadTaskRun struct {
 	// EstimatedStartTimeDelta is left out: the server derives it.
 }
 
+// typedTaskRunPayload is taskRunPayload decoded in the same pass as the
+// payload (the usual, well-formed event).
+type typedTaskRunPayload struct {
+	ValidatedState *payloadState   `json:"validated_state"`
+	TaskRun        *payloadTaskRun `json:"task_run"`
+}
+
+// decodeTaskRunPayload reads validated_state and task_run from an event's
+// payload. A well-formed payload is decoded in one pass; one with a field of
+// an unexpected type is decoded again leniently (decodeLenient), keeping the
+// fields that fit, so both give the same result where the first succeeds.
+func decodeTaskRunPayload(payload json.RawMessage) (payloadState, payloadTaskRun, error) {
+	var ps payloadState
+	var tr payloadTaskRun
+	var typed typedTaskRunPayload
+	if json.Unmarshal(orNull(payload), &typed) == nil {
+		if typed.ValidatedState != nil {
+			ps = *typed.ValidatedState
+		}
+		if typed.TaskRun != nil {
+			tr = *typed.TaskRun
+		}
+		return ps, tr, nil
+	}
+	var p taskRunPayload
+	if err := json.Unmarshal(orNull(payload), &p); err != nil {
+		return ps, tr, fmt.Errorf("%s: payload: %w", errNotTaskRunPayload, err)
+	}
+	if err := decodeLenient(p.ValidatedState, &ps); err != nil {
+		return ps, tr, fmt.Errorf("%s: validated_state: %w", errNotTaskRunPayload, err)
+	}
+	if err := decodeLenient(p.TaskRun, &tr); err != nil {
+		return ps, tr, fmt.Errorf("%s: task_run: %w", errNotTaskRunPayload, err)
+	}
+	return ps, tr, nil
+}
+
 // decodeLenient decodes raw into dst in one pass and, if that fails because
 // one field has an unexpected type, field by field so that the fields that do
 // decode are kept. It fails only when raw is not a JSON object.
@@ -118,20 +155,12 @@ func TaskRunRecordFromEvent(e *model.Event) (store.TaskRunRecord, error) {
 	if err != nil {
 		return rec, fmt.Errorf("%s: resource id %q: %w", errNotTaskRunPayload, e.ResourceID(), err)
 	}
-	var p taskRunPayload
-	if err := json.Unmarshal(orNull(e.Payload), &p); err != nil {
-		return rec, fmt.Errorf("%s: payload: %w", errNotTaskRunPayload, err)
-	}
-	var ps payloadState
-	if err := decodeLenient(p.ValidatedState, &ps); err != nil {
-		return rec, fmt.Errorf("%s: validated_state: %w", errNotTaskRunPayload, err)
+	ps, tr, err := decodeTaskRunPayload(e.Payload)
+	if err != nil {
+		return rec, err
 	}
 	if !ps.Type.Valid() {
 		return rec, errors.New(errNotTaskRunPayload + ": validated_state has no valid type")
-	}
-	var tr payloadTaskRun
-	if err := decodeLenient(p.TaskRun, &tr); err != nil {
-		return rec, fmt.Errorf("%s: task_run: %w", errNotTaskRunPayload, err)
 	}
 
 	var flowRunID *model.ID
