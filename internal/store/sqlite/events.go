@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -73,16 +72,24 @@ type eventRow struct {
 // possible: encoding is the costly part).
 func encodeEvents(events []model.Event, received model.Time) ([]eventRow, error) {
 	rows := make([]eventRow, len(events))
-	t := received
+	// One buffer holds every body (sliced once it stops growing).
+	buf := make([]byte, 0, 320*len(events))
+	ends := make([]int, len(events))
 	for i, ev := range events {
 		if ev.Received.IsZero() {
-			ev.Received = t
+			ev.Received = received
 		}
-		body, err := json.Marshal(&ev)
-		if err != nil {
+		var err error
+		if buf, err = appendEventJSON(buf, &ev); err != nil {
 			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
-		rows[i] = eventRow{ev: ev, body: body}
+		ends[i] = len(buf)
+		rows[i] = eventRow{ev: ev}
+	}
+	start := 0
+	for i := range rows {
+		rows[i].body = buf[start:ends[i]:ends[i]]
+		start = ends[i]
 	}
 	return rows, nil
 }
