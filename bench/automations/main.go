@@ -81,11 +81,20 @@ func main() {
 	report := render(results, cost, *rates, *nAuto, *match, *duration)
 	fmt.Print(report)
 	if *out != "" {
+		// Hand-written notes after notesMarker in the old report are kept.
+		if old, err := os.ReadFile(*out); err == nil {
+			if i := strings.Index(string(old), notesMarker); i >= 0 {
+				report += "\n" + string(old[i:])
+			}
+		}
 		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
 }
+
+// notesMarker starts the report's hand-written part, which a new run keeps.
+const notesMarker = "<!-- notes: kept by bench/automations when it rewrites this file -->"
 
 // result is one run's figures.
 type result struct {
