@@ -222,6 +222,46 @@ func runTagsFilter(a, table string, ws model.ID, f *model.TagsFilter, scan bool)
 	return combine(f.Operator, parts...)
 }
 
+// tagCount is the count of a run listing filtered by tags alone (the
+// caller checks that nothing else narrows it), read from table
+// (flow_run_tags or task_run_tags) without visiting the runs: those tables
+// hold one row per (workspace, tag, run) of an existing run, kept by
+// triggers. The general count reached each run through the IN-subquery and
+// looked it up in its table, two B-tree searches per match (a tag on a third
+// of 100,000 flow runs: 0.44 s at the median). ok is false for filters this
+// does not cover (is_null_, any_ and all_ together, empty lists).
+func tagCount(table string, ws model.ID, f *model.TagsFilter) (q string, args []any, ok bool) {
+	if f == nil || f.IsNull != nil || (f.Any != nil) == (f.All != nil) {
+		return "", nil, false
+	}
+	tags := slices.Clone(f.Any)
+	if f.All != nil {
+		tags = slices.Clone(f.All)
+	}
+	slices.Sort(tags)
+	tags = slices.Compact(tags)
+	if len(tags) == 0 {
+		return "", nil, false
+	}
+	e := in("t.tag", tags, strArg, false)
+	args = append([]any{idv(ws)}, e.args...)
+	from := " FROM " + table + " t WHERE t.workspace_id = ? AND " + e.sql
+	switch {
+	case len(tags) == 1:
+		return "SELECT count(*)" + from, args, true
+	case f.Any != nil:
+		return "SELECT count(DISTINCT t.run_id)" + from, args, true
+	default:
+		return "SELECT count(*) FROM (SELECT t.run_id" + from + " GROUP BY t.run_id HAVING count(*) = ?)", append(args, len(tags)), true
+	}
+}
+
+// onlyNarrows reports whether where, built from a query, adds nothing to
+// base (the workspace condition of an empty query).
+func onlyNarrows(where, base expr) bool {
+	return where.sql == base.sql && len(where.args) == len(base.args)
+}
+
 // fewRuns is the number of matching runs below which a filtered listing
 // reads the matches through the filter's own index and sorts them (tens of
 // milliseconds at most), rather than walking the sort's index and testing each run

@@ -359,6 +359,15 @@ func (s *Store) FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 
 // FlowRunCount counts flow runs matching q.
 func (s *Store) FlowRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error) {
+	if q.FlowRuns != nil && q.FlowRuns.Tags != nil {
+		rest, f := q, *q.FlowRuns
+		f.Tags, rest.FlowRuns = nil, &f
+		if onlyNarrows(flowRunsWhere(ws, rest), flowRunsWhere(ws, model.RunQuery{})) {
+			if tq, args, ok := tagCount("flow_run_tags", ws, q.FlowRuns.Tags); ok {
+				return count(ctx, s.rdb, tq, args)
+			}
+		}
+	}
 	w := flowRunsWhere(ws, q)
 	return count(ctx, s.rdb, "SELECT count(*) FROM flow_runs fr WHERE "+w.sql, w.args)
 }

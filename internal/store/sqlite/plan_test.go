@@ -262,3 +262,72 @@ func TestRunTagTablesInStep(t *testing.T) {
 		t.Errorf("after the flow's delete %d tag rows are left (err %v)", left, err)
 	}
 }
+
+// TestTagCounts: a count filtered by tags alone is read from the tag tables
+// (tagCount) and agrees with the general count over the runs, for any_ and
+// all_ with one or several tags, repeated tags and runs whose tags changed or
+// that were deleted; a count with any other condition takes the general path.
+func TestTagCounts(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	ws := store.DefaultWorkspaceID
+	f, _, err := s.FlowUpsert(ctx, ws, model.FlowCreate{Name: "tags"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := [][]string{{"a"}, {"a", "b"}, {"b"}, {"a", "b", "c"}, {}, {"c", "c"}, {"a"}}
+	var runs []model.FlowRun
+	for i, tags := range sets {
+		r, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: fmt.Sprintf("r%d", i), Tags: tags,
+			State: benchState(model.StateCompleted)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+		if _, _, err := s.TaskRunCreate(ctx, ws, model.TaskRun{ID: model.NewID(), FlowRunID: &r.ID, Name: "t", TaskKey: fmt.Sprintf("k%d", i),
+			DynamicKey: "0", Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A run whose tags change and one that is deleted.
+	if _, err := s.FlowRunUpdate(ctx, ws, runs[0].ID, func(r *model.FlowRun) error { r.Tags = []string{"c"}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FlowRunDelete(ctx, ws, runs[6].ID); err != nil {
+		t.Fatal(err)
+	}
+	filters := []*model.TagsFilter{
+		{Any: []string{"a"}}, {Any: []string{"a", "b"}}, {Any: []string{"c", "nope"}}, {Any: []string{"nope"}},
+		{All: []string{"a"}}, {All: []string{"a", "b"}}, {All: []string{"b", "a", "a"}}, {All: []string{"a", "c"}}, {All: []string{"c"}},
+	}
+	for _, tf := range filters {
+		fq := model.RunQuery{FlowRuns: &model.FlowRunFilter{Tags: tf}}
+		if _, _, ok := tagCount("flow_run_tags", ws, tf); !ok {
+			t.Fatalf("%+v: not served by tagCount", tf)
+		}
+		w := flowRunsWhere(ws, fq)
+		want, err := count(ctx, s.rdb, "SELECT count(*) FROM flow_runs fr WHERE "+w.sql, w.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.FlowRunCount(ctx, ws, fq); err != nil || got != want {
+			t.Errorf("flow runs %+v: count %d (%v), want %d", tf, got, err, want)
+		}
+		tq := model.RunQuery{TaskRuns: &model.TaskRunFilter{Tags: tf}}
+		w = taskRunsWhere(ws, tq)
+		want, err = count(ctx, s.rdb, "SELECT count(*) FROM task_runs tr WHERE "+w.sql, w.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.TaskRunCount(ctx, ws, tq); err != nil || got != want {
+			t.Errorf("task runs %+v: count %d (%v), want %d", tf, got, err, want)
+		}
+	}
+	// Another condition besides the tags: the general count.
+	name := "r1"
+	got, err := s.FlowRunCount(ctx, ws, model.RunQuery{FlowRuns: &model.FlowRunFilter{Tags: &model.TagsFilter{Any: []string{"a"}},
+		Name: &model.NameFilter{Any: []string{name}}}})
+	if err != nil || got != 1 {
+		t.Errorf("tag and name: %d (%v), want 1", got, err)
+	}
+}

@@ -302,6 +302,15 @@ func microsTime(us *int64) *model.Time {
 
 // TaskRunCount counts task runs matching q.
 func (s *Store) TaskRunCount(ctx context.Context, ws model.ID, q model.RunQuery) (int, error) {
+	if q.TaskRuns != nil && q.TaskRuns.Tags != nil {
+		rest, f := q, *q.TaskRuns
+		f.Tags, rest.TaskRuns = nil, &f
+		if onlyNarrows(taskRunsWhere(ws, rest), taskRunsWhere(ws, model.RunQuery{})) {
+			if tq, args, ok := tagCount("task_run_tags", ws, q.TaskRuns.Tags); ok {
+				return count(ctx, s.rdb, tq, args)
+			}
+		}
+	}
 	w := taskRunsWhere(ws, q)
 	return count(ctx, s.rdb, "SELECT count(*) FROM task_runs tr WHERE "+w.sql, w.args)
 }
