@@ -111,6 +111,11 @@ BATON_URL="$url" E2E_CHROMIUM="$chromium" SCREENSHOTS="$root/docs/screenshots" \
   timeout 300 node --test --test-concurrency=1 "$here/automations.test.mjs"
 automations_rc=$?
 if [[ $rc -eq 0 ]]; then rc=$automations_rc; fi
+# Errors (issue 15): a server error or a lost connection on each main page shows a message and a Retry that recovers.
+BATON_URL="$url" E2E_RUNS="$here/artifacts/runs.json" E2E_CHROMIUM="$chromium" \
+  timeout 600 node --test --test-concurrency=1 "$here/errors.test.mjs"
+errors_rc=$?
+if [[ $rc -eq 0 ]]; then rc=$errors_rc; fi
 set -e
 if [[ $rc -ne 0 ]]; then
   echo "e2e: failed; server log tail:" >&2

@@ -331,3 +331,33 @@ func TestTagCounts(t *testing.T) {
 		t.Errorf("tag and name: %d (%v), want 1", got, err)
 	}
 }
+
+// TestDeploymentRunsPlans: the two listings behind a deployments list row
+// (POST /ui/deployments/runs: the next scheduled run, the latest other runs)
+// and the capped count that picks their plan read a deployment's runs from
+// flow_runs_ws_deployment alone: state and order come from the index, the
+// table is read only for the page's rows (migration 0023; before it each
+// query read every run of the deployment from the table: 1.8 s per list page
+// at 100,000 runs).
+func TestDeploymentRunsPlans(t *testing.T) {
+	s, _ := openTemp(t)
+	ws := store.DefaultWorkspaceID
+	dep := []model.ID{model.NewID()}
+	scheduled := []model.StateType{model.StateScheduled}
+	for _, q := range []model.RunQuery{
+		{FlowRuns: &model.FlowRunFilter{DeploymentID: &model.OptionalIDFilter{Any: dep}, State: &model.StateFilter{Type: &model.StateTypeFilter{Any: scheduled}}}, Sort: "EXPECTED_START_TIME_ASC"},
+		{FlowRuns: &model.FlowRunFilter{DeploymentID: &model.OptionalIDFilter{Any: dep}, State: &model.StateFilter{Type: &model.StateTypeFilter{NotAny: scheduled}}}, Sort: "EXPECTED_START_TIME_DESC"},
+	} {
+		w := flowRunsWhere(ws, q)
+		order := sortedOrder(orderBy(flowRunOrders, q.Sort, "ID_DESC"))
+		for what, sqlText := range map[string]string{
+			"listing": "SELECT fr.rowid FROM flow_runs fr WHERE " + w.sql + " ORDER BY " + order + " LIMIT 8",
+			"count":   "SELECT count(*) FROM (SELECT 1 FROM flow_runs fr WHERE " + w.sql + " LIMIT 20000)",
+		} {
+			plan := explain(t, s.rdb, sqlText, w.args)
+			if !strings.Contains(plan, "USING COVERING INDEX flow_runs_ws_deployment") || strings.Contains(plan, "SCAN fr") {
+				t.Errorf("%s %s: plan %q does not read the deployment's runs from flow_runs_ws_deployment alone", q.Sort, what, plan)
+			}
+		}
+	}
+}
