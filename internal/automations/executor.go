@@ -149,8 +149,24 @@ func (x *executor) start(ctx context.Context, a store.AutomationAction) bool {
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
-		defer func() {
+		// The slot is given back once the action has run, before its
+		// outcome is recorded: a store slow to commit (a writer busy with
+		// big groups of events) delays the record, not the next actions.
+		// The action stays in inflight until its record is saved, so it is
+		// not started again meanwhile.
+		released := false
+		release := func() {
+			if released {
+				return
+			}
+			released = true
 			<-x.sem
+			if x.backlog.Load() {
+				signal(x.s.actionsQueued)
+			}
+		}
+		defer func() {
+			release()
 			x.mu.Lock()
 			delete(x.inflight, a.ID)
 			x.mu.Unlock()
@@ -158,7 +174,7 @@ func (x *executor) start(ctx context.Context, a store.AutomationAction) bool {
 				signal(x.s.actionsQueued)
 			}
 		}()
-		x.attempt(ctx, a)
+		x.attempt(ctx, a, release)
 	}()
 	return true
 }
@@ -226,8 +242,9 @@ func (r *actionResult) relate(id, role string, name string) {
 	r.related = append(r.related, m)
 }
 
-// attempt runs one attempt of a queued action and records its outcome.
-func (x *executor) attempt(ctx context.Context, row store.AutomationAction) {
+// attempt runs one attempt of a queued action and records its outcome;
+// release gives its concurrency slot back once the action has run.
+func (x *executor) attempt(ctx context.Context, row store.AutomationAction, release func()) {
 	var ta TriggeredAction
 	res := &actionResult{details: map[string]any{}, delivered: previousDeliveries(row.Result)}
 	var err error
@@ -238,6 +255,7 @@ func (x *executor) attempt(ctx context.Context, row store.AutomationAction) {
 		err = x.s.perform(actx, row.Workspace, &ta, res)
 		cancel()
 	}
+	release()
 	if ctx.Err() != nil {
 		// Shutting down: the action stays queued and runs after a restart.
 		return
