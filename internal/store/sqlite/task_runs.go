@@ -249,12 +249,19 @@ func (s *Store) TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 	return out, nil
 }
 
+// taskRunGraphSQL reads a flow run's task runs for its graph. The unary
+// plus keeps SQLite from walking task_runs_ws_expected (the workspace's task
+// runs in expected-start order, testing each one's flow run: 1.8 s at a
+// million task runs): it reads the run's rows through the natural-key index
+// and sorts them.
+const taskRunGraphSQL = `SELECT tr.id, tr.name, tr.state_type, tr.expected_start_time, tr.start_time, tr.end_time, json_extract(tr.body, '$.task_inputs')
+	FROM task_runs tr WHERE tr.workspace_id = ? AND tr.flow_run_id = ?
+	ORDER BY +tr.expected_start_time ASC NULLS LAST, +tr.id LIMIT ?`
+
 // TaskRunGraph implements store.TaskRuns: the graph's fields come from
 // the row's columns, and only the task_inputs member is read from the body.
 func (s *Store) TaskRunGraph(ctx context.Context, ws, flowRunID model.ID, limit int) ([]model.TaskRun, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT tr.id, tr.name, tr.state_type, tr.expected_start_time, tr.start_time, tr.end_time, json_extract(tr.body, '$.task_inputs')
-		FROM task_runs tr WHERE tr.workspace_id = ? AND tr.flow_run_id = ?
-		ORDER BY tr.expected_start_time ASC NULLS LAST, tr.id LIMIT ?`, idv(ws), idv(flowRunID), limit)
+	rows, err := s.rdb.QueryContext(ctx, taskRunGraphSQL, idv(ws), idv(flowRunID), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: task run graph: %w", err)
 	}
