@@ -345,7 +345,7 @@ func (s *Store) FlowRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 	win, wargs := window(q.Limit, q.Offset)
 	order := orderBy(flowRunOrders, q.Sort, "ID_DESC")
 	unfiltered := q.FlowRuns == nil && q.Flows == nil && q.TaskRuns == nil && q.Deployments == nil && q.WorkPools == nil && q.WorkPoolQueues == nil && q.WorkQueues == nil
-	inner, scan := s.runPlan(ctx, "flow_runs fr", w, unfiltered, order)
+	inner, scan := s.runPlan(ctx, "flow_runs fr", w, unfiltered, order, pageEnd(q))
 	if scan {
 		w = flowRunsWhereTags(ws, q, true)
 	}

@@ -181,7 +181,7 @@ func TestRunPlanChoice(t *testing.T) {
 	order := orderBy(flowRunOrders, "NAME_ASC", "ID_DESC")
 	for tag, wantScan := range map[string]bool{"rare": false, "common": true} {
 		q := model.RunQuery{FlowRuns: &model.FlowRunFilter{Tags: &model.TagsFilter{All: []string{tag}}}, Sort: "NAME_ASC", Limit: 3}
-		inner, scan := s.runPlan(ctx, "flow_runs fr", flowRunsWhere(ws, q), false, order)
+		inner, scan := s.runPlan(ctx, "flow_runs fr", flowRunsWhere(ws, q), false, order, pageEnd(q))
 		if scan != wantScan || (inner == order) == !wantScan {
 			t.Errorf("tag %s: scan=%v order %q, want scan=%v", tag, scan, inner, wantScan)
 		}
@@ -371,5 +371,68 @@ func TestTaskRunGraphPlan(t *testing.T) {
 	plan := explain(t, s.rdb, taskRunGraphSQL, []any{idv(store.DefaultWorkspaceID), idv(model.NewID()), 10001})
 	if !strings.Contains(plan, "task_runs_ws_natural_key (workspace_id=? AND flow_run_id=?)") {
 		t.Errorf("task run graph: plan %q does not read the flow run's task runs through the natural key", plan)
+	}
+}
+
+// TestRunPlanSelectivity: the threshold between sorting the matches and
+// walking the sort index follows the page and the table's size (a match on
+// a quarter of the runs walks, though it is far below fewRuns), within
+// [fewRunsFloor, fewRuns]; both plans list the same runs.
+func TestRunPlanSelectivity(t *testing.T) {
+	if got := fewRunsFor(50, 30000); got != 1224 {
+		t.Errorf("fewRunsFor(50, 30000) = %d, want 1224", got)
+	}
+	if got := fewRunsFor(50, 100); got != fewRunsFloor {
+		t.Errorf("small table: %d, want the floor %d", got, fewRunsFloor)
+	}
+	if got := fewRunsFor(200, 100_000_000); got != fewRuns {
+		t.Errorf("huge table: %d, want the cap %d", got, fewRuns)
+	}
+	if got := fewRunsFor(0, 30000); got != fewRuns {
+		t.Errorf("no page end: %d, want %d", got, fewRuns)
+	}
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	ws := store.DefaultWorkspaceID
+	defer func(n int) { fewRunsFloor = n }(fewRunsFloor)
+	fewRunsFloor = 1
+	f, _, err := s.FlowUpsert(ctx, ws, model.FlowCreate{Name: "sel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 48; i++ {
+		tags := []string{}
+		if i%4 == 0 {
+			tags = append(tags, "quarter")
+		}
+		if i == 5 {
+			tags = append(tags, "one")
+		}
+		if _, _, err := s.FlowRunCreate(ctx, ws, store.NewFlowRun{Run: model.FlowRun{FlowID: f.ID, Name: fmt.Sprintf("r%02d", i), Tags: tags,
+			State: benchState(model.StateCompleted)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 48 runs, a page of 2: threshold sqrt(2 × 48) = 9; 12 runs carry "quarter".
+	order := orderBy(flowRunOrders, "NAME_DESC", "ID_DESC")
+	for tag, want := range map[string]struct {
+		scan  bool
+		names string
+	}{"quarter": {true, "r44 r40"}, "one": {false, "r05"}} {
+		q := model.RunQuery{FlowRuns: &model.FlowRunFilter{Tags: &model.TagsFilter{Any: []string{tag}}}, Sort: "NAME_DESC", Limit: 2}
+		if _, scan := s.runPlan(ctx, "flow_runs fr", flowRunsWhere(ws, q), false, order, pageEnd(q)); scan != want.scan {
+			t.Errorf("tag %s: scan=%v, want %v", tag, scan, want.scan)
+		}
+		got, err := s.FlowRunList(ctx, ws, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range got {
+			names = append(names, r.Name)
+		}
+		if strings.Join(names, " ") != want.names {
+			t.Errorf("tag %s: %v, want %s", tag, names, want.names)
+		}
 	}
 }

@@ -218,7 +218,7 @@ func (s *Store) TaskRunList(ctx context.Context, ws model.ID, q model.RunQuery) 
 	win, wargs := window(q.Limit, q.Offset)
 	order := orderBy(taskRunOrders, q.Sort, "ID_DESC")
 	unfiltered := q.FlowRuns == nil && q.Flows == nil && q.TaskRuns == nil && q.Deployments == nil && q.WorkPools == nil && q.WorkPoolQueues == nil && q.WorkQueues == nil
-	inner, scan := s.runPlan(ctx, "task_runs tr", w, unfiltered, order)
+	inner, scan := s.runPlan(ctx, "task_runs tr", w, unfiltered, order, pageEnd(q))
 	if scan {
 		w = taskRunsWhereTags(ws, q, true)
 	}
