@@ -110,7 +110,13 @@ type result struct {
 	// lag1 and lag2 are the engine's largest lag in the first and the
 	// second half of the sending time (a lag building up shows as lag2 well
 	// above lag1), lastLag the lag once the last actions ran.
-	lag1, lag2, lastLag   int64
+	lag1, lag2, lastLag int64
+	// The SQLite writer over the run: group commits, their mean time, and
+	// the truncating checkpoints it ran between groups (and their time).
+	commits               int64
+	commitMean            time.Duration
+	truncations           int64
+	truncateTime          time.Duration
 	cpu                   time.Duration
 	wall                  time.Duration
 	loadBefore, loadAfter string
@@ -255,6 +261,7 @@ func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result
 			}
 		}
 	}()
+	ws0 := st.Stats()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for s := 0; s < senders; s++ {
@@ -357,6 +364,13 @@ func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result
 	}
 	res.sent, res.matched, res.executed, res.missing = total.Load(), matched.Load(), executed.Load(), missing
 	res.p50, res.p95, res.p99, res.pmax = pct(0.50), pct(0.95), pct(0.99), pct(1)
+	ws1 := st.Stats()
+	res.commits = ws1.Commits - ws0.Commits
+	if res.commits > 0 {
+		res.commitMean = time.Duration((ws1.CommitSeconds - ws0.CommitSeconds) / float64(res.commits) * 1e9)
+	}
+	res.truncations = ws1.WALTruncations - ws0.WALTruncations
+	res.truncateTime = time.Duration((ws1.WALTruncationSec - ws0.WALTruncationSec) * 1e9)
 	res.cpu = cpuTime() - cpu0
 	res.wall = sendTime
 	res.loadAfter = loadavg()
@@ -377,14 +391,14 @@ Measured in-process (the server's own SQLite store, runs layer, event ingest wit
 automations engine and executor; no HTTP, 8 concurrent senders) on this machine (%d cores, Go %s), with
 `+"`go run ./bench/automations -rate %s -automations %d -duration %s`"+` (`+"`make bench-automations`"+`).
 
-| target rate | events/s achieved | matching | executed (missing) | p50 | p95 | p99 | max | to firing p50 / p99 | firing to action p50 / p99 | engine lag max 1st half / 2nd half / after (events) | process CPU | load average before → after |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| target rate | events/s achieved | matching | executed (missing) | p50 | p95 | p99 | max | to firing p50 / p99 | firing to action p50 / p99 | engine lag max 1st half / 2nd half / after (events) | writer: group commits, mean / WAL truncations, time | process CPU | load average before → after |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 `, nAuto, duration, matchFrac*100, runtime.NumCPU(), runtime.Version(), rates, nAuto, duration)
 	for _, r := range results {
 		ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-		fmt.Fprintf(&b, "| %d/s | %.0f | %d | %d (%d) | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d / %d | %.0f%% of a core | %s → %s |\n",
+		fmt.Fprintf(&b, "| %d/s | %.0f | %d | %d (%d) | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d / %d | %d, %s / %d, %s | %.0f%% of a core | %s → %s |\n",
 			r.rate, r.achieved, r.matched, r.executed, r.missing, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.pmax),
-			ms(r.fired50), ms(r.fired99), ms(r.acted50), ms(r.acted99), r.lag1, r.lag2, r.lastLag,
+			ms(r.fired50), ms(r.fired99), ms(r.acted50), ms(r.acted99), r.lag1, r.lag2, r.lastLag, r.commits, r.commitMean.Round(time.Millisecond/10), r.truncations, ms(r.truncateTime),
 			100*r.cpu.Seconds()/r.wall.Seconds(), r.loadBefore, r.loadAfter)
 	}
 	b.WriteString(`
