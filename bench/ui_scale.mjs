@@ -160,8 +160,10 @@ const pages = {
     ready: () => {
       const rows = document.querySelectorAll("[data-testid=runs-table] tbody tr").length;
       const count = /\d/.test(document.querySelector("[data-testid=runs-count]")?.textContent ?? "");
-      const names = (document.querySelector("[data-testid=runs-table]")?.textContent ?? "").includes("seed-run-");
-      return rows > 0 && count && names ? performance.now() : false;
+      // Any run's link, not a seeded name: once the scheduler has made the bench deployments' runs, the newest
+      // scheduled runs (first in the default order) are those.
+      const links = document.querySelector("[data-testid=runs-table] tbody a[href*='/runs/flow-run/']") !== null;
+      return rows > 0 && count && links ? performance.now() : false;
     },
   },
 };

@@ -51,7 +51,9 @@ for _ in $(seq 1 300); do
 done
 
 json="${out%.md}.json"
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 BATON_URL="http://127.0.0.1:$port" node bench/ui_scale.mjs >"$json"
+export UI_SCALE_LOAD="$load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 db_bytes=$(stat -c %s "$home/baton.db")
 python3 "$here/ui_scale_report.py" "$json" "$out" "$seed_note" "$db_bytes" \
   "bench/ui_scale.sh  (FLOW_RUNS=$flow_runs TASK_RUNS=$task_runs FLOWS=$flows REPEAT=${REPEAT:-30} RENDERS=${RENDERS:-5})"

@@ -5,6 +5,7 @@ Usage: ui_scale_report.py RESULTS.json OUT.md SEED_NOTE DB_BYTES COMMAND
 
 import datetime as dt
 import json
+import os
 import platform
 import sys
 
@@ -30,6 +31,9 @@ def main() -> None:
         f"(database {int(db_bytes) / 1e9:.2f} GB; seeding: {seed_note}).",
         "",
         f"Command: `{command}`",
+        "",
+        f"Load average (1, 5, 15 min): {os.environ.get('UI_SCALE_LOAD', 'not recorded')}. Figures taken while other jobs "
+        "share the 2 cores are upper bounds.",
         "",
         "`baton dev seed` fills a fresh BATON_HOME through the store (20 flows, flow runs spread over the past 7 days: "
         "about 80% Completed, 8% Failed, 2% Crashed, 1% Cancelled, 3% Late, 4% Scheduled, 2% Running; about 10 task runs "
@@ -86,6 +90,21 @@ def main() -> None:
         "expected_start_time, id)` and `flow_runs (workspace_id, expected_start_time, state_type, state_name, start_time, "
         "end_time)`; each of those queries became an index-only range scan (10–30 ms). Building them on the 3.4 GB "
         "database at `baton migrate up` took about 5 s.",
+        "",
+        "## The run graph and the deployments list (issue 15, 2026-11-28)",
+        "",
+        "- **Run graph at 10,000 task runs**: the run page read every task run in full (10 pages of 1,000, 15.8 MB) "
+        "to draw the graph: render median 7.8 s on a 2,000-run database at a load average of ~36. It now draws from one "
+        "`GET /flow_runs/{id}/graph-v2` (3.9 MB: id, label, state type, times, edges), which reads the task runs' columns "
+        "and only the `task_inputs` member of their bodies (`store.TaskRunGraph`), and the Task runs tab reads pages of 50. "
+        "On this database the first version of that read walked `task_runs_ws_expected` (every task run of the "
+        "workspace, in order) and took 3.4 s; it now reads through `task_runs_ws_natural_key`: 0.37 s at a load "
+        "average of ~3 (curl, same database). The graph is drawn on a canvas, only the rows on screen.",
+        "- **Deployments list**: its rows' runs come from one `POST /api/ui/deployments/runs`. With the bench's "
+        "deployments the call is fast (they have no runs); with the first 25 deployments given 1,000–26,000 of the "
+        "seeded runs each (an SQL update of `flow_runs.deployment_id` on this database), it took 1.8 s for a page of 25: "
+        "each deployment's next run and latest runs were read from the table through `(workspace_id, deployment_id)`. "
+        "Migration 0023 puts state type, expected start and id into that index: 0.09–0.11 s median of 10 (load ~13).",
         "",
         "Render times are on a shared 2-core machine where other jobs were running (load average about 4); the same "
         "dashboard on a 1,000-run database took 0.9–1.1 s there (measured while a seeding ran alongside), so most of "
