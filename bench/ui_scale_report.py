@@ -45,7 +45,7 @@ def main() -> None:
         "",
         "- Dashboard rendered = the Completed, Failed and Late tiles show numbers, the task-run stats are loaded, the "
         "history chart has bars and the warnings list shows a run.",
-        "- Runs list rendered = the table has rows of seeded runs and the run count is shown.",
+        "- Runs list rendered = the table has rows linking to runs and the run count is shown.",
         f"- Before measuring, the script adds {res.get('deployments', 1000):,} deployments over the seeded flows (every "
         "tenth with a daily cron schedule) and a work pool `bench-pool` with five queues and twenty workers, through the API.",
         "- Deployments rendered = the table shows seeded deployments with their next run and latest runs resolved; "
