@@ -82,7 +82,7 @@ bench: ## Baton vs the Prefect server, full run (~15-30 min): rewrites docs/benc
 	bash bench/run.sh --command "make bench"
 
 bench-automations: ## Event → automation action latency with 100 automations at 10,000 events/s; writes docs/benchmarks-automations.md
-	$(GO) run ./bench/automations -rate 10000,2000 -automations 100 -duration 60s -out docs/benchmarks-automations.md
+	$(GO) run ./bench/automations -rate 10000,2000 -automations 100 -duration 60s -also-wal-max-mb 1024 -out docs/benchmarks-automations.md
 
 bench-quick: ## The same benchmark with reduced sizes (under 3 minutes)
 	bash bench/run.sh --quick --command "make bench-quick"

@@ -47,6 +47,8 @@ func main() {
 	out := flag.String("out", "", "write a markdown report here")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	cpuEvents := flag.Int("cpu-events", 200000, "events for the CPU-per-event measurement (0 skips it)")
+	flag.Int64Var(&walMaxBytes, "wal-max-bytes", 0, "the store's WAL bound (0: the server's default, sqlite.DefaultWALMaxBytes)")
+	alsoWAL := flag.Int64("also-wal-max-mb", 0, "after the rates, run the first rate again with this WAL bound in MiB (0: do not)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -78,6 +80,18 @@ func main() {
 		}
 		results = append(results, res)
 	}
+	if *alsoWAL > 0 {
+		// The first rate again with a larger WAL bound (BATON_WAL_MAX_MB),
+		// which the report compares with the default.
+		rate, _ := strconv.Atoi(strings.TrimSpace(strings.Split(*rates, ",")[0]))
+		walMaxBytes = *alsoWAL << 20
+		res, err := run(rate, *nAuto, *match, *duration)
+		if err != nil {
+			log.Fatal(err)
+		}
+		res.label = fmt.Sprintf("%d/s, BATON_WAL_MAX_MB=%d", rate, *alsoWAL)
+		results = append(results, res)
+	}
 	report := render(results, cost, *rates, *nAuto, *match, *duration)
 	fmt.Print(report)
 	if *out != "" {
@@ -93,12 +107,17 @@ func main() {
 	}
 }
 
+// walMaxBytes is the latency runs' sqlite.Config.WALMaxBytes (-wal-max-bytes).
+var walMaxBytes int64
+
 // notesMarker starts the report's hand-written part, which a new run keeps.
 const notesMarker = "<!-- notes: kept by bench/automations when it rewrites this file -->"
 
 // result is one run's figures.
 type result struct {
 	rate int
+	// label names the row when it is not just the rate.
+	label string
 	// fired and acted split the latency: commit → the firing committed
 	// (its prefect.automation.triggered event published) and firing →
 	// action executed.
@@ -158,7 +177,7 @@ func run(rate, nAuto int, matchFrac float64, duration time.Duration) (res result
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(dir, "baton.db")})
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(dir, "baton.db"), WALMaxBytes: walMaxBytes})
 	if err != nil {
 		return res, err
 	}
@@ -396,8 +415,12 @@ automations engine and executor; no HTTP, 8 concurrent senders) on this machine 
 `, nAuto, duration, matchFrac*100, runtime.NumCPU(), runtime.Version(), rates, nAuto, duration)
 	for _, r := range results {
 		ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-		fmt.Fprintf(&b, "| %d/s | %.0f | %d | %d (%d) | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d / %d | %d, %s / %d, %s | %.0f%% of a core | %s → %s |\n",
-			r.rate, r.achieved, r.matched, r.executed, r.missing, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.pmax),
+		label := r.label
+		if label == "" {
+			label = fmt.Sprintf("%d/s", r.rate)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %d | %d (%d) | %s | %s | %s | %s | %s / %s | %s / %s | %d / %d / %d | %d, %s / %d, %s | %.0f%% of a core | %s → %s |\n",
+			label, r.achieved, r.matched, r.executed, r.missing, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.pmax),
 			ms(r.fired50), ms(r.fired99), ms(r.acted50), ms(r.acted99), r.lag1, r.lag2, r.lastLag, r.commits, r.commitMean.Round(time.Millisecond/10), r.truncations, ms(r.truncateTime),
 			100*r.cpu.Seconds()/r.wall.Seconds(), r.loadBefore, r.loadAfter)
 	}
