@@ -659,6 +659,10 @@ def write_report(res: dict, cfg: dict, quick: bool, command: str, md_path: Path,
         "(`make bench-automations`): [benchmarks-automations.md](benchmarks-automations.md).",
         "",
     ]
+    # The PostgreSQL section (bench/postgres.py, `make bench-postgres`) is measured separately: keep it.
+    old_md = md_path.read_text() if md_path.exists() else ""
+    if "<!-- postgres:begin -->" in old_md:
+        lines.append(old_md[old_md.index("<!-- postgres:begin -->"):].rstrip("\n") + "\n")
     md_path.write_text("\n".join(lines))
     draw_chart(chart, chart_path, quick)
 
